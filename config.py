@@ -1,0 +1,137 @@
+"""Configuration: the only module that reads the process environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+
+# Values that must never sign sessions or audit records outside development. A key that
+# appears in documentation or a sample file is as good as public.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {"", "dev", "development", "secret", "changeme", "change-me", "please-change-me", "test"}
+)
+MIN_SECRET_LENGTH = 24
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a whole number, not {value!r}.") from exc
+
+
+def normalise_database_url(url: str) -> str:
+    """Point plain PostgreSQL URLs at the psycopg 3 driver, the only one we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    """Settings for a real deployment, read from the environment at start-up."""
+
+    TESTING = False
+
+    def __init__(self) -> None:
+        env = os.environ
+        self.SECRET_KEY = env.get("SECRET_KEY", "")
+        self.AUDIT_KEY = env.get("AUDIT_KEY", "")
+
+        database_url = env.get("DATABASE_URL", "").strip()
+        # None means "the SQLite file in the instance folder", resolved by the factory.
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url) or None
+        self.INSTANCE_PATH = env.get("INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+
+        # Sessions: a random id in a signed cookie, checked against the database on every
+        # request (tracker/auth/sessions.py).
+        self.SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
+        self.SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
+        self.SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", True)
+        # The __Host- prefix makes the browser refuse the cookie unless it is Secure,
+        # host-only and path=/, so it needs HTTPS.
+        self.SESSION_COOKIE_NAME = "__Host-tracker" if self.SESSION_COOKIE_SECURE else "tracker"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+
+        # Argon2id cost (argon2-cffi's RFC 9106 "low memory" profile by default).
+        self.ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
+        self.ARGON2_MEMORY_COST_KIB = _int("ARGON2_MEMORY_COST_KIB", 65536)
+        self.ARGON2_PARALLELISM = _int("ARGON2_PARALLELISM", 4)
+
+        # CSRF tokens live as long as the signed-in session; the session's own idle and
+        # absolute limits end them, so a slow writer does not lose a long form.
+        self.WTF_CSRF_TIME_LIMIT = None
+
+        # Shown on the privacy notice (DESIGN.md section 6). The trust's DPO sets these.
+        self.LAWFUL_BASIS = env.get(
+            "LAWFUL_BASIS",
+            "UK GDPR Article 6(1)(c) legal obligation and 6(1)(e) public task: the trust's "
+            "duties under the Education Act 2002 section 175 and Keeping Children Safe in "
+            "Education to safeguard pupils and to manage allegations against staff; and "
+            "Article 6(1)(b) contract, for the management of staff conduct under the terms "
+            "of employment.",
+        )
+        self.SCHEDULE_1_CONDITION = env.get(
+            "SCHEDULE_1_CONDITION",
+            "Data Protection Act 2018 Schedule 1, Part 2, paragraph 18 (safeguarding of "
+            "children and of individuals at risk), with Part 1, paragraph 1 (employment), "
+            "under Article 10 UK GDPR and section 10(5) for criminal offence data.",
+        )
+        self.DPO_CONTACT = env.get("DPO_CONTACT", "the trust's data protection officer")
+
+        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO").upper()
+        self.TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
+
+    def as_dict(self) -> dict[str, object]:
+        return {key: getattr(self, key) for key in dir(self) if key.isupper()}
+
+
+class TestConfig(Config):
+    """Settings for the test suite: a throwaway database, cheap hashing, no HTTPS."""
+
+    TESTING = True
+    __test__ = False  # not a pytest test class, whatever its name
+
+    def __init__(self, database_url: str | None = None, **overrides: object) -> None:
+        super().__init__()
+        self.SECRET_KEY = "test-secret-key-not-for-production-use"  # noqa: S105 - tests only
+        self.AUDIT_KEY = "test-audit-key-not-for-production-use"  # noqa: S105 - tests only
+        self.SQLALCHEMY_DATABASE_URI = (
+            normalise_database_url(database_url) if database_url else None
+        )
+        self.SESSION_COOKIE_SECURE = False
+        self.SESSION_COOKIE_NAME = "tracker"
+        # The cheapest Argon2id settings argon2-cffi accepts: the suite hashes hundreds of
+        # passwords and the cost is not what it tests.
+        self.ARGON2_TIME_COST = 1
+        self.ARGON2_MEMORY_COST_KIB = 8
+        self.ARGON2_PARALLELISM = 1
+        for key, value in overrides.items():
+            setattr(self, key, value)
+
+
+def postgres_test_url() -> str | None:
+    """The PostgreSQL server the suite also runs against, when CI (or you) sets one."""
+    return os.environ.get("TEST_DATABASE_URL") or None
+
+
+def running_in_ci() -> bool:
+    return _flag("CI", False)
+
+
+def chromium_path() -> str:
+    """The browser the Playwright tests drive: Debian's Chromium unless CHROMIUM_PATH says."""
+    return os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -1,0 +1,128 @@
+"""The safeguarding case tracker: the application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import KNOWN_DEFAULT_SECRETS, MIN_SECRET_LENGTH, PROJECT_ROOT, Config
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start safely with this configuration; the message says what to set."""
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config()
+    app = Flask(
+        __name__,
+        instance_path=config.INSTANCE_PATH,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(config.as_dict())
+    _check_secrets(app)
+    _configure_database_url(app)
+
+    from tracker import http
+
+    http.configure_logging(app)
+    http.init_app(app)  # first, so that every later hook has a request id
+    _configure_templates(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from tracker.errors import register_error_handlers
+
+    register_error_handlers(app)
+    _register_cli(app)
+
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        count = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+    return app
+
+
+def _check_secrets(app: Flask) -> None:
+    """Refuse to run a real deployment with a missing or guessable SECRET_KEY."""
+    if app.debug or app.testing:
+        if not app.config.get("SECRET_KEY"):
+            # Development only: sessions will not survive a restart, which is fine there.
+            import secrets
+
+            app.config["SECRET_KEY"] = secrets.token_hex(32)
+        return
+    key = app.config.get("SECRET_KEY") or ""
+    if key.strip().lower() in KNOWN_DEFAULT_SECRETS or len(key) < MIN_SECRET_LENGTH:
+        raise ConfigurationError(
+            "SECRET_KEY is missing or is a default value. Set the SECRET_KEY environment "
+            f"variable to a random value of at least {MIN_SECRET_LENGTH} characters, for "
+            "example the output of: python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+
+
+def _configure_database_url(app: Flask) -> None:
+    if app.config.get("SQLALCHEMY_DATABASE_URI"):
+        return
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'tracker.db'}"
+
+
+def _configure_templates(app: Flask) -> None:
+    from govuk_frontend_wtf.main import WTFormsHelpers
+
+    app.jinja_loader = ChoiceLoader(  # type: ignore[assignment]
+        [
+            FileSystemLoader(str(PROJECT_ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    WTFormsHelpers(app)
+
+
+def _init_extensions(app: Flask) -> None:
+    from tracker.auth import gate, passwords
+    from tracker.db import configure_sqlite
+    from tracker.extensions import csrf, db, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    passwords.init_app(app)
+    # The sign-in gate runs before the CSRF check, so that a signed-out POST anywhere is
+    # sent to sign in rather than told its form expired.
+    gate.init_app(app)
+    csrf.init_app(app)
+
+    # Import every model so that Alembic and the mappers see the whole schema.
+    from tracker import models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from tracker.auth import bp as auth_bp
+    from tracker.home import bp as home_bp
+    from tracker.privacy import bp as privacy_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(home_bp)
+    app.register_blueprint(privacy_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from tracker.auth.cli import users_cli
+    from tracker.demo import demo_command
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_command)

@@ -1,0 +1,1 @@
+"""Tenancy: the trust and its schools."""

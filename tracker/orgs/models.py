@@ -1,0 +1,50 @@
+"""Trust and School: every case, grant and staff record belongs to one trust."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.db import UTCDateTime, utcnow
+from tracker.extensions import db
+
+if TYPE_CHECKING:
+    from tracker.staff.models import StaffMember
+
+
+class Trust(db.Model):
+    __tablename__ = "trusts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Short upper-case code used in case references, e.g. HMAT in HMAT-2026-0001.
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    schools: Mapped[list[School]] = relationship(
+        back_populates="trust", order_by="School.name", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Trust {self.code}>"
+
+
+class School(db.Model):
+    __tablename__ = "schools"
+    __table_args__ = (UniqueConstraint("trust_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Short code unique within the trust, used on the command line (e.g. NFP).
+    code: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    trust: Mapped[Trust] = relationship(back_populates="schools")
+    staff: Mapped[list[StaffMember]] = relationship(back_populates="school")
+
+    def __repr__(self) -> str:
+        return f"<School {self.code}>"

@@ -1,0 +1,1 @@
+"""The staff register: the people a case can be about."""
