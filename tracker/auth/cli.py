@@ -1,0 +1,119 @@
+"""`flask users ...`: manage accounts and role grants from the command line."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from tracker.auth.models import RoleGrant, User
+from tracker.auth.roles import Role
+from tracker.auth.services import create_user, disable_user, find_user_by_email, grant_role
+from tracker.errors import ValidationFailed
+from tracker.extensions import db
+from tracker.orgs.services import find_school, find_trust
+
+ROLE_CHOICES = click.Choice([role.value for role in Role])
+
+
+def _trust_or_fail(code: str | None):
+    trust = find_trust(code)
+    if trust is None:
+        if code:
+            raise click.ClickException(f"No trust has the code {code.upper()}.")
+        raise click.ClickException(
+            "Say which trust with --trust CODE (there is none, or more than one). "
+            "Run `flask --app app demo` to load the demo trust."
+        )
+    return trust
+
+
+def _user_or_fail(email: str) -> User:
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account has the e-mail address {email}.")
+    return user
+
+
+@click.group("users")
+def users_cli() -> None:
+    """Create, list and disable accounts, and grant roles."""
+
+
+@users_cli.command("create")
+@click.option("--email", required=True, help="The person's work e-mail address.")
+@click.option("--name", "display_name", required=True, help="The person's full name.")
+@click.option("--trust", "trust_code", help="Trust code; needed only with several trusts.")
+@click.password_option(
+    "--password",
+    help="12 to 128 characters. Asked for (hidden) when not given.",
+)
+@with_appcontext
+def create_command(email: str, display_name: str, trust_code: str | None, password: str) -> None:
+    """Create an account (it has no role until you grant one)."""
+    trust = _trust_or_fail(trust_code)
+    try:
+        user = create_user(trust, email=email, display_name=display_name, password=password)
+    except ValidationFailed as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"Created {user.email} ({user.display_name}) in {trust.name}.")
+    click.echo(f"Next: flask --app app users grant {user.email} ROLE [--school CODE]")
+
+
+@users_cli.command("grant")
+@click.argument("email")
+@click.argument("role", type=ROLE_CHOICES)
+@click.option("--school", "school_code", help="School code, for a role held at one school.")
+@with_appcontext
+def grant_command(email: str, role: str, school_code: str | None) -> None:
+    """Give the account EMAIL the ROLE, at a school or across the trust."""
+    user = _user_or_fail(email)
+    school = None
+    if school_code:
+        school = find_school(user.trust, school_code)
+        if school is None:
+            raise click.ClickException(f"{user.trust.name} has no school with code {school_code}.")
+    try:
+        grant = grant_role(user, Role(role), school=school)
+    except ValidationFailed as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(f"{user.email} is now {Role(role).label.lower()} ({grant.scope_label}).")
+
+
+@users_cli.command("disable")
+@click.argument("email")
+@with_appcontext
+def disable_command(email: str) -> None:
+    """Stop EMAIL signing in, and end every session it has open."""
+    user = _user_or_fail(email)
+    ended = disable_user(user)
+    db.session.commit()
+    click.echo(f"Disabled {user.email}; ended {ended} open session(s).")
+
+
+@users_cli.command("list")
+@click.option("--trust", "trust_code", help="Trust code; needed only with several trusts.")
+@with_appcontext
+def list_command(trust_code: str | None) -> None:
+    """List every account with its roles."""
+    trust = _trust_or_fail(trust_code)
+    users = db.session.scalars(
+        select(User)
+        .where(User.trust_id == trust.id)
+        .options(selectinload(User.grants).selectinload(RoleGrant.school))
+        .order_by(User.email)
+    ).all()
+    if not users:
+        click.echo(f"{trust.name} has no accounts yet. Add one with `users create`.")
+        return
+    for user in users:
+        roles = (
+            ", ".join(f"{Role(g.role).label} ({g.scope_label})" for g in user.grants) or "no role"
+        )
+        status = "disabled" if not user.is_active else "active"
+        click.echo(f"{user.email:<40} {status:<8} {user.display_name}: {roles}")

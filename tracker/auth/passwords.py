@@ -1,0 +1,55 @@
+"""Argon2id password hashing and the password rules (12 to 128 characters)."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Flask, current_app
+
+MIN_LENGTH = 12
+MAX_LENGTH = 128
+
+
+def init_app(app: Flask) -> None:
+    hasher = PasswordHasher(
+        time_cost=app.config["ARGON2_TIME_COST"],
+        memory_cost=app.config["ARGON2_MEMORY_COST_KIB"],
+        parallelism=app.config["ARGON2_PARALLELISM"],
+    )
+    app.extensions["password_hasher"] = hasher
+    # Verified against when the account does not exist, so that a wrong e-mail address
+    # takes as long to refuse as a wrong password.
+    app.extensions["password_dummy_hash"] = hasher.hash("no account has this password")
+
+
+def _hasher() -> PasswordHasher:
+    return current_app.extensions["password_hasher"]
+
+
+def password_problem(password: str) -> str | None:
+    """Say what is wrong with a new password, or None. Length only: no composition rules."""
+    if len(password) < MIN_LENGTH:
+        return f"Password must be {MIN_LENGTH} characters or more"
+    if len(password) > MAX_LENGTH:
+        return f"Password must be {MAX_LENGTH} characters or fewer"
+    return None
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when the password matches. With no hash (no such account) the check is still
+    made, against a dummy hash, so that it takes as long, and is always False."""
+    try:
+        matched = _hasher().verify(
+            password_hash or current_app.extensions["password_dummy_hash"], password
+        )
+    except (VerificationError, InvalidHashError):
+        return False
+    return matched and password_hash is not None
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher().check_needs_rehash(password_hash)

@@ -1,0 +1,125 @@
+"""Who may do what: every permission is a named predicate in this one module.
+
+Views ask these predicates, services enforce them, and the authorisation tests read them.
+Records outside a user's scope answer 404 (see `school_in_scope_or_404`), never 403, so
+that their existence does not leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import Select, false, select, true
+
+from tracker.auth.models import User
+from tracker.auth.roles import Role
+from tracker.extensions import db
+from tracker.orgs.models import School
+
+# Roles that read case content at the schools they are granted (or the whole trust).
+CASE_READING_ROLES = frozenset(
+    {Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER, Role.CEO, Role.DPO, Role.AUDITOR}
+)
+# Roles that may log a concern at their school (the CEO at any school).
+REPORTING_ROLES = frozenset({Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER, Role.CEO})
+
+
+@dataclass(frozen=True)
+class SchoolScope:
+    """The schools a set of a user's roles reaches: all of the trust, or some schools."""
+
+    trust_id: int
+    whole_trust: bool
+    school_ids: frozenset[int]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.whole_trust and not self.school_ids
+
+    def includes(self, school_id: int) -> bool:
+        return self.whole_trust or school_id in self.school_ids
+
+    def filter(self, school_id_column: Any) -> Any:
+        """A SQL condition limiting a query's school column to this scope."""
+        if self.whole_trust:
+            return true()
+        if not self.school_ids:
+            return false()
+        return school_id_column.in_(sorted(self.school_ids))
+
+
+def roles_of(user: User) -> set[Role]:
+    return {Role(grant.role) for grant in user.grants}
+
+
+def has_role(user: User, *roles: Role) -> bool:
+    return any(grant.role in roles for grant in user.grants)
+
+
+def school_scope(user: User, roles: Iterable[Role]) -> SchoolScope:
+    wanted = set(roles)
+    grants = [grant for grant in user.grants if Role(grant.role) in wanted]
+    return SchoolScope(
+        trust_id=user.trust_id,
+        whole_trust=any(grant.school_id is None for grant in grants),
+        school_ids=frozenset(g.school_id for g in grants if g.school_id is not None),
+    )
+
+
+def case_scope(user: User) -> SchoolScope:
+    """Schools whose cases the user may read."""
+    return school_scope(user, CASE_READING_ROLES)
+
+
+def schools_in_scope(scope: SchoolScope) -> Select[tuple[School]]:
+    return (
+        select(School)
+        .where(School.trust_id == scope.trust_id, scope.filter(School.id))
+        .order_by(School.name)
+    )
+
+
+def school_in_scope_or_404(scope: SchoolScope, school_id: int) -> School:
+    """The school, if the scope reaches it; otherwise 404, as if it did not exist."""
+    school = db.session.scalar(schools_in_scope(scope).where(School.id == school_id))
+    if school is None:
+        abort(404)
+    return school
+
+
+def can_read_cases(user: User) -> bool:
+    return not case_scope(user).is_empty
+
+
+def can_report_concern(user: User, school: School) -> bool:
+    return school.trust_id == user.trust_id and school_scope(user, REPORTING_ROLES).includes(
+        school.id
+    )
+
+
+def can_manage_organisation(user: User) -> bool:
+    """Trust administrators manage schools, users, grants and the policy register."""
+    return has_role(user, Role.TRUST_ADMIN)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def permission_required(predicate: Callable[[User], bool]) -> Callable[[F], F]:
+    """Refuse a whole page (403) to signed-in users for whom `predicate` is false."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not predicate(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator

@@ -1,0 +1,121 @@
+"""Server-side sessions: started at sign-in, checked on every request, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from tracker.auth.models import User, UserSession
+from tracker.db import utcnow
+from tracker.extensions import db
+
+# last_seen_at is written at most this often, so that a busy page does not write on
+# every request; idle timeouts are measured in minutes, so this costs no precision.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+class EndReason:
+    SIGNED_OUT = "signed_out"
+    IDLE = "idle"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """What checking a session token found: the user, or why the session is over."""
+
+    user: User | None
+    session: UserSession | None
+    ended_because: str | None = None
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _idle_limit() -> timedelta:
+    return timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+
+
+def _absolute_limit() -> timedelta:
+    return timedelta(hours=current_app.config["SESSION_MAX_HOURS"])
+
+
+def start_session(user: User, *, ip_address: str | None, user_agent: str | None) -> str:
+    """Open a session for a user who has just proved who they are.
+
+    Returns the raw token for the cookie; only its SHA-256 is stored, so a copy of the
+    database cannot be used to hijack a session. Flushes; the caller commits.
+    """
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(
+        UserSession(
+            token_hash=hash_token(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            ip_address=ip_address,
+            user_agent=(user_agent or "")[:255] or None,
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def resume_session(token: str, *, now: datetime | None = None) -> Resumed:
+    """Find the open session for a cookie token, ending it if it has run out.
+
+    Guard: the session must exist, be open, be within the idle and absolute limits, and
+    belong to an active user. Side effects: ends a session that has run out, and moves
+    last_seen_at on (at most once a minute). Flushes; the caller commits.
+    """
+    now = now or utcnow()
+    record = db.session.scalar(
+        select(UserSession).where(UserSession.token_hash == hash_token(token))
+    )
+    if record is None:
+        return Resumed(None, None, EndReason.REVOKED)
+    if record.ended_at is not None:
+        return Resumed(None, record, record.end_reason)
+    if now - record.created_at >= _absolute_limit():
+        end_session(record, EndReason.EXPIRED, now=now)
+        return Resumed(None, record, EndReason.EXPIRED)
+    if now - record.last_seen_at >= _idle_limit():
+        end_session(record, EndReason.IDLE, now=now)
+        return Resumed(None, record, EndReason.IDLE)
+    if not record.user.is_active:
+        end_session(record, EndReason.DISABLED, now=now)
+        return Resumed(None, record, EndReason.DISABLED)
+    if now - record.last_seen_at >= TOUCH_INTERVAL:
+        record.last_seen_at = now
+        db.session.flush()
+    return Resumed(record.user, record)
+
+
+def end_session(record: UserSession, reason: str, *, now: datetime | None = None) -> None:
+    """End one session. No-op if it has already ended. Flushes; the caller commits."""
+    if record.ended_at is not None:
+        return
+    record.ended_at = now or utcnow()
+    record.end_reason = reason
+    db.session.flush()
+
+
+def end_all_sessions(user: User, reason: str) -> int:
+    """End every open session of a user; returns how many. Flushes; the caller commits."""
+    result = db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), end_reason=reason)
+        .execution_options(synchronize_session="fetch")
+    )
+    db.session.flush()
+    return result.rowcount

@@ -1,0 +1,145 @@
+"""`flask demo`: load the demo trust (Horizon Multi Academy Trust) into an empty database."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from tracker.auth.roles import Role
+from tracker.auth.services import create_user, grant_role
+from tracker.extensions import db
+from tracker.orgs.models import Trust
+from tracker.orgs.services import add_school, create_trust
+from tracker.staff.services import add_staff_member
+
+CREDENTIALS_FILE = "demo-sign-ins.txt"
+EMAIL_DOMAIN = "horizon-trust.example"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    name: str
+    role: Role
+    school: str | None  # school code, or None for the whole trust
+    staff_job_title: str | None = None  # also on the staff register, as this
+
+
+DEMO_SCHOOLS = [("NFP", "Northfield Primary School"), ("RSA", "Riverside Academy")]
+
+DEMO_USERS = [
+    DemoUser("dsl.northfield", "Priya Shah", Role.DSL, "NFP"),
+    DemoUser("deputy.northfield", "Tom Okafor", Role.DEPUTY_DSL, "NFP"),
+    DemoUser("head.northfield", "Helen Marsh", Role.HEADTEACHER, "NFP", "Headteacher"),
+    DemoUser("dsl.riverside", "Grace Lee", Role.DSL, "RSA"),
+    DemoUser("head.riverside", "Daniel Reid", Role.HEADTEACHER, "RSA", "Headteacher"),
+    DemoUser("ceo", "Martin Cole", Role.CEO, None),
+    DemoUser("chair", "Ruth Ellison", Role.CHAIR, None),
+    DemoUser("dpo", "Sam Patel", Role.DPO, None),
+    DemoUser("auditor", "Alex Morgan", Role.AUDITOR, None),
+    DemoUser("admin", "Jo Bennett", Role.TRUST_ADMIN, None),
+]
+
+# (school code, name, job title, employee number)
+DEMO_STAFF = [
+    ("NFP", "Liam Hughes", "PE teacher", "HM1001"),
+    ("NFP", "Emma Clarke", "Teaching assistant", "HM1002"),
+    ("NFP", "Mark Davies", "Year 5 class teacher", "HM1003"),
+    ("RSA", "Sophie Turner", "Science teacher", "HM2001"),
+    ("RSA", "Owen Price", "Site manager", "HM2002"),
+    ("RSA", "Nadia Hussain", "Head of Year 9", "HM2003"),
+]
+
+# Readable, unambiguous characters: no 0/O, 1/l/I.
+_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def demo_password() -> str:
+    groups = ["".join(secrets.choice(_ALPHABET) for _ in range(5)) for _ in range(4)]
+    return "-".join(groups)
+
+
+def load_demo_trust() -> list[tuple[DemoUser, str]]:
+    """Create the demo trust, its schools, users, grants and staff; return the sign-ins.
+
+    Guard: the caller checks the database holds no trust. Flushes; the caller commits.
+    """
+    trust = create_trust(name="Horizon Multi Academy Trust", code="HMAT")
+    schools = {code: add_school(trust, name=name, code=code) for code, name in DEMO_SCHOOLS}
+    sign_ins: list[tuple[DemoUser, str]] = []
+    for number, demo in enumerate(DEMO_USERS, start=1):
+        password = demo_password()
+        user = create_user(
+            trust, email=f"{demo.email}@{EMAIL_DOMAIN}", display_name=demo.name, password=password
+        )
+        grant_role(user, demo.role, school=schools[demo.school] if demo.school else None)
+        if demo.staff_job_title and demo.school:
+            add_staff_member(
+                schools[demo.school],
+                full_name=demo.name,
+                job_title=demo.staff_job_title,
+                employee_number=f"HM9{number:03d}",
+                user=user,
+            )
+        sign_ins.append((demo, password))
+    for school_code, name, job_title, employee_number in DEMO_STAFF:
+        add_staff_member(
+            schools[school_code],
+            full_name=name,
+            job_title=job_title,
+            employee_number=employee_number,
+        )
+    return sign_ins
+
+
+def format_sign_ins(sign_ins: list[tuple[DemoUser, str]]) -> str:
+    width = max(len(demo.email) for demo, _ in sign_ins) + len(EMAIL_DOMAIN) + 1
+    lines = ["Demo sign-ins (Horizon Multi Academy Trust), at http://127.0.0.1:5000", ""]
+    for demo, password in sign_ins:
+        email = f"{demo.email}@{EMAIL_DOMAIN}"
+        where = demo.school or "trust"
+        lines.append(f"  {email:<{width}}  {password}  {demo.role.label} ({where})")
+    return "\n".join(lines) + "\n"
+
+
+def _credentials_path() -> Path:
+    return Path(current_app.instance_path) / CREDENTIALS_FILE
+
+
+@click.command("demo")
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="Load only into an empty database; otherwise show the saved demo sign-ins.",
+)
+@with_appcontext
+def demo_command(if_empty: bool) -> None:
+    """Load the demo trust and print its sign-ins (kept in the instance folder)."""
+    path = _credentials_path()
+    if db.session.scalar(select(Trust.id).limit(1)) is not None:
+        if not if_empty:
+            raise click.ClickException(
+                "The database already holds a trust; the demo loads only into an empty one."
+            )
+        if path.exists():
+            click.echo(path.read_text(), nl=False)
+        else:
+            click.echo("The database already holds a trust; no demo sign-ins were saved here.")
+        return
+    sign_ins = load_demo_trust()
+    db.session.commit()
+    text = format_sign_ins(sign_ins)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Readable by this user only: these are working passwords.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+    click.echo(text, nl=False)
+    click.echo(f"(Saved in {path} so that `make run` can show them again.)")
