@@ -1,0 +1,104 @@
+"""Domain exceptions and the one place that maps errors to HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from tracker.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A business rule refused an action; the message is safe to show to the user."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ValidationFailed(DomainError):
+    """Input broke a rule the form could not check by itself (e.g. uniqueness)."""
+
+
+class NotAllowed(DomainError):
+    """The user may not do this to this record."""
+
+
+class SignInFailed(DomainError):
+    """Wrong e-mail address or password, or a disabled account: the user is not told which."""
+
+
+# Plain-words titles and explanations for the errors a person can meet.
+ERROR_PAGES: dict[int, tuple[str, str]] = {
+    400: (
+        "There was a problem with your request",
+        "Go back, refresh the page and try again.",
+    ),
+    403: (
+        "You do not have access to this page",
+        "If you think you should, ask your trust administrator to check your role.",
+    ),
+    404: (
+        "Page not found",
+        "If you typed the web address, check it is correct. If you followed a link, the "
+        "page may have moved, or you may not have access to it.",
+    ),
+    405: ("This page cannot be used in that way", "Go back and use the buttons on the page."),
+    413: ("The file is too large", "Go back and choose a smaller file."),
+    500: (
+        "Sorry, there is a problem with the service",
+        "Nothing you did caused this. Try again later. If it keeps happening, tell your "
+        "trust administrator and give them the reference below.",
+    ),
+}
+
+
+def render_error(code: int, *, title: str | None = None, message: str | None = None):
+    default_title, default_message = ERROR_PAGES.get(code, ERROR_PAGES[500])
+    return (
+        render_template(
+            "errors/error.html",
+            code=code,
+            title=title or default_title,
+            message=message or default_message,
+            request_id=g.get("request_id"),
+        ),
+        code,
+    )
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error: CSRFError):
+        return render_error(
+            400,
+            title="Your form had expired",
+            message="For your security, forms stop working after you sign out or after a "
+            "long time. Go back, refresh the page and try again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        if error.code >= 500:
+            return internal_error(error)
+        return render_error(error.code)
+
+    @app.errorhandler(Exception)
+    def internal_error(error: Exception):
+        # Undo whatever the failed request half-did before rendering (the page itself
+        # may query the database).
+        db.session.rollback()
+        original = getattr(error, "original_exception", None) or error
+        if not isinstance(original, InternalServerError) or original.original_exception:
+            log.exception(
+                "unhandled error on %s %s", request.method, request.path, exc_info=original
+            )
+        return render_error(500)

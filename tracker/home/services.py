@@ -1,0 +1,146 @@
+"""What each role's home page shows: one panel per role grant, with its empty state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from tracker.auth.models import RoleGrant, User
+from tracker.auth.roles import Role
+from tracker.extensions import db
+from tracker.orgs.models import School
+from tracker.staff.models import StaffMember
+
+
+@dataclass(frozen=True)
+class Fact:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A block on the home page: a heading, what the role is for, and what waits."""
+
+    key: str
+    heading: str
+    role_label: str
+    scope_label: str
+    items: list[str] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    empty_message: str = ""
+
+
+def _school_panel(grant: RoleGrant) -> Panel:
+    school = grant.school.name if grant.school else "your trust"
+    role = Role(grant.role)
+    if role is Role.HEADTEACHER:
+        return Panel(
+            key=f"headteacher-{grant.school_id}",
+            heading=f"Waiting for you at {school}",
+            role_label=role.label,
+            scope_label=school,
+            empty_message=(
+                f"Nothing at {school} needs your decision. When your designated "
+                "safeguarding lead submits a case for decision, it will be listed here "
+                "with its deadline."
+            ),
+        )
+    return Panel(
+        key=f"{role.value}-{grant.school_id}",
+        heading=f"Concerns at {school}",
+        role_label=role.label,
+        scope_label=school,
+        empty_message=(
+            f"No concerns at {school} need your attention. When a member of staff is "
+            "reported for breaching the social media policy, log the concern here and it "
+            "will stay on this list, soonest deadline first, until it is closed."
+        ),
+    )
+
+
+def _trust_admin_panel(user: User) -> Panel:
+    trust_id = user.trust_id
+    schools = db.session.scalar(select(func.count(School.id)).where(School.trust_id == trust_id))
+    users = db.session.scalar(select(func.count(User.id)).where(User.trust_id == trust_id))
+    staff = db.session.scalar(
+        select(func.count(StaffMember.id)).where(StaffMember.trust_id == trust_id)
+    )
+    without_role = db.session.scalars(
+        select(User.display_name)
+        .where(User.trust_id == trust_id, User.disabled_at.is_(None), ~User.grants.any())
+        .order_by(User.display_name)
+    ).all()
+    return Panel(
+        key="trust_admin",
+        heading="Your trust",
+        role_label=Role.TRUST_ADMIN.label,
+        scope_label="Whole trust",
+        facts=[
+            Fact("Schools", str(schools or 0)),
+            Fact("People who can sign in", str(users or 0)),
+            Fact("Staff on the register", str(staff or 0)),
+        ],
+        items=[f"{name} can sign in but has no role yet" for name in without_role],
+        empty_message="Everyone who can sign in has a role.",
+    )
+
+
+_TRUST_PANELS: dict[Role, tuple[str, str]] = {
+    Role.CEO: (
+        "Decisions routed to the trust",
+        "No case needs your decision. A case comes to you when the headteacher is its "
+        "subject, reported it or investigated it, and when a decision is appealed.",
+    ),
+    Role.CHAIR: (
+        "Decisions routed to the chair",
+        "No case needs you. A case comes to the chair of trustees only when the chief "
+        "executive is its subject or has been involved in it.",
+    ),
+    Role.DPO: (
+        "Data protection work",
+        "No subject access requests, legal holds or disposals need you. Requests you "
+        "record will be listed here with their one-month deadline.",
+    ),
+    Role.AUDITOR: (
+        "Case histories",
+        "There are no cases to review yet. Every case you can see will be listed with its "
+        "complete history; what you open is itself recorded.",
+    ),
+}
+
+
+def home_panels(user: User) -> list[Panel]:
+    """One panel for each role grant the user holds, in a stable order."""
+    panels: list[Panel] = []
+    order = list(Role)
+    for grant in sorted(user.grants, key=lambda g: (order.index(Role(g.role)), g.scope_label)):
+        role = Role(grant.role)
+        if role is Role.TRUST_ADMIN:
+            panels.append(_trust_admin_panel(user))
+        elif role in _TRUST_PANELS and grant.school_id is None:
+            heading, empty = _TRUST_PANELS[role]
+            panels.append(
+                Panel(
+                    key=role.value,
+                    heading=heading,
+                    role_label=role.label,
+                    scope_label="Whole trust",
+                    empty_message=empty,
+                )
+            )
+        elif role is Role.AUDITOR:
+            heading, empty = _TRUST_PANELS[role]
+            panels.append(
+                Panel(
+                    key=f"auditor-{grant.school_id}",
+                    heading=f"{heading} at {grant.scope_label}",
+                    role_label=role.label,
+                    scope_label=grant.scope_label,
+                    empty_message=empty,
+                )
+            )
+        else:
+            panels.append(_school_panel(grant))
+    return panels

@@ -1,0 +1,40 @@
+"""The home page, and the page chrome (trust name, navigation) every template gets."""
+
+import logging
+
+from flask import render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from tracker.extensions import db
+from tracker.home import bp
+from tracker.home.services import home_panels
+from tracker.orgs.services import SERVICE_NAME, current_trust_name
+
+log = logging.getLogger(__name__)
+
+
+@bp.app_context_processor
+def page_chrome() -> dict[str, object]:
+    try:
+        trust_name = current_trust_name()
+    except SQLAlchemyError:
+        # The error page for a broken database must still render.
+        db.session.rollback()
+        log.warning("could not read the trust name for the page header")
+        trust_name = None
+    nav_items = []
+    if current_user.is_authenticated:
+        nav_items.append(
+            {
+                "href": url_for("home.index"),
+                "text": "Home",
+                "current": request.endpoint == "home.index",
+            }
+        )
+    return {"service_name": SERVICE_NAME, "trust_name": trust_name, "nav_items": nav_items}
+
+
+@bp.route("/")
+def index():
+    return render_template("home/index.html", panels=home_panels(current_user))
