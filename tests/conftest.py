@@ -1,0 +1,290 @@
+"""Shared fixtures: a real, migrated database per backend, the app, clients and factories.
+
+Every test that uses `app` runs once on SQLite and, when TEST_DATABASE_URL is set (CI
+sets it), once more on PostgreSQL. Each backend's database is migrated once per run with
+the real Alembic migrations; after each test every table is emptied.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+from config import TestConfig, postgres_test_url, running_in_ci
+from tracker import create_app
+from tracker.auth.models import User
+from tracker.auth.roles import Role
+from tracker.auth.services import create_user, grant_role
+from tracker.extensions import db as _db
+from tracker.orgs.models import School, Trust
+from tracker.orgs.services import add_school, create_trust
+from tracker.staff.models import StaffMember
+from tracker.staff.services import add_staff_member
+
+DEFAULT_PASSWORD = "correct horse battery staple"
+BACKENDS = ["sqlite", *(["postgresql"] if postgres_test_url() else [])]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if running_in_ci() and not postgres_test_url():
+        raise pytest.UsageError("CI must run the suite on PostgreSQL too: set TEST_DATABASE_URL.")
+    config.addinivalue_line(
+        "markers", "sqlite_only: tests SQLite's own settings; not run against PostgreSQL"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave SQLite-only tests out of the PostgreSQL run (rather than skipping them)."""
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("database_url") if callspec else None
+        if item.get_closest_marker("sqlite_only") and backend == "postgresql":
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+# --- databases -------------------------------------------------------------------------
+
+
+def _create_postgres_database(server_url: str, name: str) -> str:
+    """Create a fresh database on the test server; return its SQLAlchemy URL."""
+    url = make_url(server_url)
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return url.set(drivername="postgresql+psycopg", database=name).render_as_string(
+        hide_password=False
+    )
+
+
+def _drop_postgres_database(server_url: str, name: str) -> None:
+    url = make_url(server_url)
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def fresh_database_url(tmp_path_factory) -> Iterator[Callable[[str], str]]:
+    """Make a new, empty database on a backend, dropped at the end of the run."""
+    created: list[str] = []
+
+    def make(backend: str) -> str:
+        name = f"tracker_test_{secrets.token_hex(4)}"
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path_factory.mktemp('db') / (name + '.db')}"
+        server = postgres_test_url()
+        assert server, "PostgreSQL backend requested without TEST_DATABASE_URL"
+        url = _create_postgres_database(server, name)
+        created.append(name)
+        return url
+
+    yield make
+    for name in created:
+        _drop_postgres_database(postgres_test_url() or "", name)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, fresh_database_url, tmp_path_factory) -> str:
+    """One migrated database per backend, shared by the whole run."""
+    url = fresh_database_url(request.param)
+    app = create_app(TestConfig(url, INSTANCE_PATH=str(tmp_path_factory.mktemp("instance"))))
+    with app.app_context():
+        upgrade()
+        _db.engine.dispose()
+    return url
+
+
+def _empty_all_tables() -> None:
+    tables = [table.name for table in _db.metadata.sorted_tables]
+    if _db.engine.dialect.name == "postgresql":
+        quoted = ", ".join(f'"{name}"' for name in tables)
+        _db.session.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    else:
+        for name in reversed(tables):
+            _db.session.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 - our table names
+    _db.session.commit()
+
+
+# --- the application -------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path) -> Iterator[Callable[..., Flask]]:
+    """Build an app on the test database with config overrides (e.g. a shorter timeout)."""
+    apps: list[Flask] = []
+
+    def build(**overrides: object) -> Flask:
+        overrides.setdefault("INSTANCE_PATH", str(tmp_path / "instance"))
+        app = create_app(TestConfig(database_url, **overrides))
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            _db.session.remove()
+            _empty_all_tables()
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Iterator[Flask]:
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- forms and signing in --------------------------------------------------------------
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def post_form(client: FlaskClient, url: str, data: dict, *, form_url: str | None = None):
+    """Post a form the way a browser does: fetch the page for its CSRF token first."""
+    page = client.get(form_url or url)
+    return client.post(
+        url, data={"csrf_token": csrf_token_from(page.get_data(as_text=True)), **data}
+    )
+
+
+def sign_in(client: FlaskClient, email: str, password: str = DEFAULT_PASSWORD):
+    return post_form(client, "/sign-in", {"email": email, "password": password})
+
+
+@pytest.fixture
+def login(client) -> Callable[..., FlaskClient]:
+    """Sign a user in on the test client; returns the client."""
+
+    def do_login(user: User, password: str = DEFAULT_PASSWORD) -> FlaskClient:
+        response = sign_in(client, user.email, password)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return do_login
+
+
+# --- factories -------------------------------------------------------------------------
+
+
+@dataclass
+class Factory:
+    """Builds records through the real services, committing so other threads see them."""
+
+    counter: int = 0
+
+    def _next(self) -> int:
+        self.counter += 1
+        return self.counter
+
+    def trust(self, name: str = "Test Trust", code: str | None = None) -> Trust:
+        trust = create_trust(name=name, code=code or f"TT{self._next()}")
+        _db.session.commit()
+        return trust
+
+    def school(self, trust: Trust | None = None, name: str | None = None) -> School:
+        trust = trust or self.default_trust()
+        number = self._next()
+        school = add_school(trust, name=name or f"School {number}", code=f"S{number}")
+        _db.session.commit()
+        return school
+
+    def default_trust(self) -> Trust:
+        trust = _db.session.scalar(_db.select(Trust).order_by(Trust.id).limit(1))
+        return trust or self.trust()
+
+    def user(
+        self,
+        role: Role | None = None,
+        school: School | None = None,
+        *,
+        email: str | None = None,
+        name: str | None = None,
+        password: str = DEFAULT_PASSWORD,
+        trust: Trust | None = None,
+    ) -> User:
+        trust = trust or (school.trust if school else self.default_trust())
+        number = self._next()
+        user = create_user(
+            trust,
+            email=email or f"user{number}@example.org",
+            display_name=name or f"User {number}",
+            password=password,
+        )
+        if role is not None:
+            if school is None and role in {Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER}:
+                school = self.school(trust)
+            grant_role(user, role, school=school)
+        _db.session.commit()
+        return user
+
+    def staff(self, school: School | None = None, name: str | None = None) -> StaffMember:
+        school = school or self.school()
+        number = self._next()
+        member = add_staff_member(
+            school,
+            full_name=name or f"Staff Member {number}",
+            job_title="Teacher",
+            employee_number=f"E{number:05d}",
+        )
+        _db.session.commit()
+        return member
+
+
+@pytest.fixture
+def make(app) -> Factory:
+    return Factory()
+
+
+# --- a live server for the browser tests -----------------------------------------------
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

@@ -1,0 +1,127 @@
+"""The command line: `flask users ...` and `flask demo`."""
+
+import stat
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from tests.conftest import sign_in
+from tracker.auth.models import RoleGrant, User, UserSession
+from tracker.auth.roles import Role
+from tracker.staff.models import StaffMember
+
+
+def test_users_create_grant_and_list(runner, make, db):
+    school = make.school(name="Oak School")
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "New.Person@Example.org",
+            "--name",
+            "New Person",
+            "--password",
+            "twelve chars ok",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created new.person@example.org" in result.output
+
+    result = runner.invoke(
+        args=["users", "grant", "new.person@example.org", "dsl", "--school", school.code]
+    )
+    assert result.exit_code == 0, result.output
+    assert "designated safeguarding lead (Oak School)" in result.output
+
+    db.session.rollback()
+    user = db.session.scalar(select(User).where(User.email == "new.person@example.org"))
+    assert [(g.role, g.school_id) for g in user.grants] == [("dsl", school.id)]
+
+    listing = runner.invoke(args=["users", "list"])
+    assert "new.person@example.org" in listing.output
+    assert "Designated safeguarding lead (Oak School)" in listing.output
+
+
+def test_users_create_prompts_for_the_password_without_echoing(runner, make, db):
+    make.school()
+    result = runner.invoke(
+        args=["users", "create", "--email", "p@example.org", "--name", "P"],
+        input="a good long password\na good long password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "a good long password" not in result.output
+
+
+def test_users_create_explains_a_short_password(runner, make, db):
+    make.school()
+    result = runner.invoke(
+        args=["users", "create", "--email", "p@example.org", "--name", "P", "--password", "short"]
+    )
+    assert result.exit_code == 1
+    assert "Password must be 12 characters or more" in result.output
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(User.id))) == 0
+
+
+def test_users_grant_explains_bad_scope_and_unknown_school(runner, make):
+    make.user(email="a@example.org")
+    result = runner.invoke(args=["users", "grant", "a@example.org", "dsl"])
+    assert result.exit_code == 1 and "must be given a school" in result.output
+    result = runner.invoke(args=["users", "grant", "a@example.org", "dsl", "--school", "NOPE"])
+    assert result.exit_code == 1 and "has no school with code NOPE" in result.output
+    result = runner.invoke(args=["users", "grant", "nobody@example.org", "ceo"])
+    assert result.exit_code == 1 and "No account has the e-mail address" in result.output
+    result = runner.invoke(args=["users", "grant", "a@example.org", "emperor"])
+    assert result.exit_code == 2
+
+
+def test_users_disable_ends_sessions(runner, make, db, client):
+    user = make.user(Role.DSL, email="d@example.org")
+    sign_in(client, "d@example.org")
+    assert client.get("/").status_code == 200
+    result = runner.invoke(args=["users", "disable", "d@example.org"])
+    assert result.exit_code == 0, result.output
+    assert "ended 1 open session" in result.output
+    assert client.get("/").status_code == 302
+    db.session.rollback()
+    assert db.session.get(User, user.id).disabled_at is not None
+    assert db.session.scalar(select(UserSession.end_reason)) == "disabled"
+
+
+def test_users_list_on_an_empty_database_says_what_to_do(runner):
+    result = runner.invoke(args=["users", "list"])
+    assert result.exit_code == 1
+    assert "flask --app app demo" in result.output
+
+
+def test_demo_loads_a_trust_that_can_sign_in(runner, app, db, client):
+    result = runner.invoke(args=["demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "Horizon Multi Academy Trust" in result.output
+
+    db.session.rollback()
+    grants = db.session.scalars(select(RoleGrant.role)).all()
+    assert set(grants) == {role.value for role in Role}
+    assert db.session.scalar(select(func.count(StaffMember.id))) >= 5
+
+    # Every printed sign-in works.
+    lines = [line.split() for line in result.output.splitlines() if "@" in line]
+    assert len(lines) == len(grants)
+    for email, password, *_ in lines:
+        with client.session_transaction() as cookie_session:
+            cookie_session.clear()
+        assert sign_in(client, email, password).status_code == 302, email
+
+    saved = Path(app.instance_path) / "demo-sign-ins.txt"
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+
+    # Running it again changes nothing and shows the same sign-ins.
+    again = runner.invoke(args=["demo", "--if-empty"])
+    assert again.exit_code == 0
+    assert lines[0][1] in again.output
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(User.id))) == len(grants)
+
+    refused = runner.invoke(args=["demo"])
+    assert refused.exit_code == 1 and "already holds a trust" in refused.output
