@@ -45,6 +45,13 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    from tests.browser.conftest import find_chromium
+
+    browser = find_chromium() or "not installed: browser tests will be skipped"
+    return [f"databases: {', '.join(BACKENDS)}", f"browser: {browser}"]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Leave SQLite-only tests out of the PostgreSQL run (rather than skipping them)."""
     keep, drop = [], []

@@ -25,7 +25,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _find_chromium() -> str | None:
+def find_chromium() -> str | None:
     configured = chromium_path()
     if configured and Path(configured).exists():
         return configured
@@ -34,7 +34,7 @@ def _find_chromium() -> str | None:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
-    executable = _find_chromium()
+    executable = find_chromium()
     if executable is None:
         message = "Chromium is not installed (Debian package `chromium`)"
         if running_in_ci():
