@@ -113,16 +113,20 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from tracker.auth import bp as auth_bp
     from tracker.home import bp as home_bp
+    from tracker.policy import bp as policy_bp
     from tracker.privacy import bp as privacy_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
+    app.register_blueprint(policy_bp)
     app.register_blueprint(privacy_bp)
 
 
 def _register_cli(app: Flask) -> None:
     from tracker.auth.cli import users_cli
     from tracker.demo import demo_command
+    from tracker.policy.cli import policy_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(policy_cli)

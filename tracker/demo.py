@@ -17,6 +17,7 @@ from tracker.auth.services import create_user, grant_role
 from tracker.extensions import db
 from tracker.orgs.models import Trust
 from tracker.orgs.services import add_school, create_trust
+from tracker.policy.importer import SEED_FILE, import_policy, read_policy_file
 from tracker.staff.services import add_staff_member
 
 CREDENTIALS_FILE = "demo-sign-ins.txt"
@@ -96,6 +97,7 @@ def load_demo_trust() -> list[tuple[DemoUser, str]]:
             job_title=job_title,
             employee_number=employee_number,
         )
+    import_policy(trust, read_policy_file(SEED_FILE))
     return sign_ins
 
 

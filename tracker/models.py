@@ -2,9 +2,15 @@
 
 from tracker.auth.models import RoleGrant, SignInAttempt, User, UserSession
 from tracker.orgs.models import School, Trust
+from tracker.policy import guards  # noqa: F401  (the flush-time guard on published versions)
+from tracker.policy.models import Clause, Policy, PolicyAcknowledgement, PolicyVersion
 from tracker.staff.models import StaffMember
 
 __all__ = [
+    "Clause",
+    "Policy",
+    "PolicyAcknowledgement",
+    "PolicyVersion",
     "RoleGrant",
     "School",
     "SignInAttempt",

@@ -27,6 +27,12 @@ CASE_READING_ROLES = frozenset(
 )
 # Roles that may log a concern at their school (the CEO at any school).
 REPORTING_ROLES = frozenset({Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER, Role.CEO})
+# Roles that draft and publish policy versions.
+POLICY_MANAGING_ROLES = frozenset({Role.TRUST_ADMIN, Role.CEO})
+# Roles that record which staff have read a policy (at their schools, or trust-wide).
+ACKNOWLEDGEMENT_ROLES = frozenset(
+    {Role.TRUST_ADMIN, Role.CEO, Role.HEADTEACHER, Role.DSL, Role.DEPUTY_DSL}
+)
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,24 @@ def can_manage_organisation(user: User) -> bool:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def can_view_policies(user: User) -> bool:
+    """Anyone with a role may read the policy register (policies are not case content)."""
+    return bool(user.grants)
+
+
+def can_manage_policies(user: User) -> bool:
+    return has_role(user, *POLICY_MANAGING_ROLES)
+
+
+def acknowledgement_scope(user: User) -> SchoolScope:
+    """Schools whose staff the user may record policy acknowledgements for."""
+    return school_scope(user, ACKNOWLEDGEMENT_ROLES)
+
+
+def can_record_acknowledgements(user: User) -> bool:
+    return not acknowledgement_scope(user).is_empty
 
 
 def permission_required(predicate: Callable[[User], bool]) -> Callable[[F], F]:

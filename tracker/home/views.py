@@ -6,10 +6,13 @@ from flask import render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from tracker.auth.permissions import can_manage_policies, can_view_policies
+from tracker.clock import today
 from tracker.extensions import db
 from tracker.home import bp
 from tracker.home.services import home_panels
 from tracker.orgs.services import SERVICE_NAME, current_trust_name
+from tracker.policy.services import overdue_reviews
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +35,22 @@ def page_chrome() -> dict[str, object]:
                 "current": request.endpoint == "home.index",
             }
         )
+        if can_view_policies(current_user):
+            nav_items.append(
+                {
+                    "href": url_for("policy.register"),
+                    "text": "Policies",
+                    "active": (request.endpoint or "").startswith("policy."),
+                }
+            )
     return {"service_name": SERVICE_NAME, "trust_name": trust_name, "nav_items": nav_items}
 
 
 @bp.route("/")
 def index():
-    return render_template("home/index.html", panels=home_panels(current_user))
+    review_warnings = []
+    if can_manage_policies(current_user):
+        review_warnings = overdue_reviews(current_user.trust_id, today())
+    return render_template(
+        "home/index.html", panels=home_panels(current_user), review_warnings=review_warnings
+    )
