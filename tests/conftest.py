@@ -12,6 +12,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import psycopg
 import pytest
@@ -27,9 +28,15 @@ from tracker import create_app
 from tracker.auth.models import User
 from tracker.auth.roles import Role
 from tracker.auth.services import create_user, grant_role
+from tracker.cases.models import Case
+from tracker.cases.services import CaseDetails, CitedClause, create_case, policy_for
+from tracker.clock import today
 from tracker.extensions import db as _db
 from tracker.orgs.models import School, Trust
 from tracker.orgs.services import add_school, create_trust
+from tracker.policy.importer import SEED_FILE, import_policy, read_policy_file
+from tracker.policy.models import PolicyVersion
+from tracker.policy.services import current_version
 from tracker.staff.models import StaffMember
 from tracker.staff.services import add_staff_member
 
@@ -264,7 +271,9 @@ class Factory:
         _db.session.commit()
         return user
 
-    def staff(self, school: School | None = None, name: str | None = None) -> StaffMember:
+    def staff(
+        self, school: School | None = None, name: str | None = None, user: User | None = None
+    ) -> StaffMember:
         school = school or self.school()
         number = self._next()
         member = add_staff_member(
@@ -272,9 +281,59 @@ class Factory:
             full_name=name or f"Staff Member {number}",
             job_title="Teacher",
             employee_number=f"E{number:05d}",
+            user=user,
         )
         _db.session.commit()
         return member
+
+    def policy(self, trust: Trust | None = None) -> PolicyVersion:
+        """The trust's social media policy, loaded once (the seed file)."""
+        trust = trust or self.default_trust()
+        existing = policy_for(trust.id)
+        if existing is not None:
+            return current_version(existing)
+        version = import_policy(trust, read_policy_file(SEED_FILE))
+        _db.session.commit()
+        return version
+
+    def case(
+        self,
+        school: School | None = None,
+        *,
+        subject: StaffMember | None = None,
+        by: User | None = None,
+        clauses: tuple[str, ...] = ("3.4",),
+        occurred_on: date = date(2026, 3, 2),
+        reported_on: date = date(2026, 3, 4),
+        platform: str = "instagram",
+        summary: str = "Messaged pupils from a personal account.",
+    ) -> Case:
+        """A case logged through the real service (by the school's DSL unless given)."""
+        school = school or (subject.school if subject else self.school())
+        version = self.policy(school.trust)
+        subject = subject or self.staff(school)
+        by = by or self.user(Role.DSL, school)
+        case = create_case(
+            school=school,
+            subject=subject,
+            details=CaseDetails(
+                source="parent_complaint",
+                source_detail="",
+                occurred_on=occurred_on,
+                reported_on=reported_on,
+                platform=platform,
+                platform_detail="",
+                summary=summary,
+            ),
+            cited=[
+                CitedClause(version.clause(reference).id, f"Why {reference} applies")
+                for reference in clauses
+            ],
+            by=by,
+            today=today(),
+        )
+        _db.session.commit()
+        return case
 
 
 @pytest.fixture

@@ -111,15 +111,17 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from tracker.auth import bp as auth_bp
-    from tracker.home import bp as home_bp
-    from tracker.policy import bp as policy_bp
-    from tracker.privacy import bp as privacy_bp
+    from tracker.auth import views as auth_views
+    from tracker.cases import evidence_views, list_views  # noqa: F401  (routes on cases.bp)
+    from tracker.cases import views as case_views
+    from tracker.home import views as home_views
+    from tracker.policy import views as policy_views
+    from tracker.privacy import views as privacy_views
+    from tracker.staff import views as staff_views
 
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(home_bp)
-    app.register_blueprint(policy_bp)
-    app.register_blueprint(privacy_bp)
+    # Importing a views module adds its routes to its feature's blueprint.
+    for module in (auth_views, home_views, policy_views, case_views, staff_views, privacy_views):
+        app.register_blueprint(module.bp)
 
 
 def _register_cli(app: Flask) -> None:

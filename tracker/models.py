@@ -1,12 +1,26 @@
 """Every model, imported in one place so that the mappers and Alembic see the whole schema."""
 
 from tracker.auth.models import RoleGrant, SignInAttempt, User, UserSession
+from tracker.cases.models import (
+    Case,
+    CaseReferenceCounter,
+    ChronologyEntry,
+    ClauseBreach,
+    Evidence,
+    PersonInvolved,
+)
 from tracker.orgs.models import School, Trust
 from tracker.policy import guards  # noqa: F401  (the flush-time guard on published versions)
 from tracker.policy.models import Clause, Policy, PolicyAcknowledgement, PolicyVersion
 from tracker.staff.models import StaffMember
 
 __all__ = [
+    "Case",
+    "CaseReferenceCounter",
+    "ChronologyEntry",
+    "ClauseBreach",
+    "Evidence",
+    "PersonInvolved",
     "Clause",
     "Policy",
     "PolicyAcknowledgement",

@@ -14,12 +14,14 @@ from typing import Any, TypeVar
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, false, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, select, true
 
 from tracker.auth.models import User
 from tracker.auth.roles import Role
+from tracker.cases.models import Case
 from tracker.extensions import db
 from tracker.orgs.models import School
+from tracker.staff.models import StaffMember
 
 # Roles that read case content at the schools they are granted (or the whole trust).
 CASE_READING_ROLES = frozenset(
@@ -27,6 +29,10 @@ CASE_READING_ROLES = frozenset(
 )
 # Roles that may log a concern at their school (the CEO at any school).
 REPORTING_ROLES = frozenset({Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER, Role.CEO})
+# Roles that change case content (log, investigate, add evidence and chronology).
+CASE_WORKING_ROLES = frozenset({Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER, Role.CEO})
+# Roles that keep the staff register at their schools (or across the trust).
+STAFF_REGISTER_ROLES = frozenset({Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER, Role.TRUST_ADMIN})
 # Roles that draft and publish policy versions.
 POLICY_MANAGING_ROLES = frozenset({Role.TRUST_ADMIN, Role.CEO})
 # Roles that record which staff have read a policy (at their schools, or trust-wide).
@@ -96,6 +102,67 @@ def school_in_scope_or_404(scope: SchoolScope, school_id: int) -> School:
     if school is None:
         abort(404)
     return school
+
+
+def visible_cases_filter(user: User) -> ColumnElement[bool]:
+    """The SQL condition for the cases a user may read.
+
+    Their trust, the schools their case-reading roles reach, and never a case whose
+    subject is themselves, whatever roles they hold.
+    """
+    own_staff_records = select(StaffMember.id).where(StaffMember.user_id == user.id)
+    return and_(
+        Case.trust_id == user.trust_id,
+        case_scope(user).filter(Case.school_id),
+        Case.subject_id.not_in(own_staff_records),
+    )
+
+
+def visible_cases(user: User) -> Select[tuple[Case]]:
+    return select(Case).where(visible_cases_filter(user))
+
+
+def can_view_case(user: User, case: Case) -> bool:
+    return (
+        case.trust_id == user.trust_id
+        and case_scope(user).includes(case.school_id)
+        and not is_subject_of(user, case)
+    )
+
+
+def is_subject_of(user: User, case: Case) -> bool:
+    return case.subject.user_id is not None and case.subject.user_id == user.id
+
+
+def can_work_on_case(user: User, case: Case) -> bool:
+    """Change the case's content: its details, people, evidence and chronology."""
+    return (
+        can_view_case(user, case)
+        and case.is_open
+        and school_scope(user, CASE_WORKING_ROLES).includes(case.school_id)
+    )
+
+
+def case_in_scope_or_404(user: User, case_id: int, *options: Any) -> Case:
+    """The case if the user may read it; otherwise 404, as if it did not exist."""
+    case = db.session.scalar(visible_cases(user).where(Case.id == case_id).options(*options))
+    if case is None:
+        abort(404)
+    return case
+
+
+def reporting_scope(user: User) -> SchoolScope:
+    """Schools where the user may log a concern."""
+    return school_scope(user, REPORTING_ROLES)
+
+
+def staff_register_scope(user: User) -> SchoolScope:
+    """Schools whose staff register the user keeps."""
+    return school_scope(user, STAFF_REGISTER_ROLES)
+
+
+def can_keep_staff_register(user: User) -> bool:
+    return not staff_register_scope(user).is_empty
 
 
 def can_read_cases(user: User) -> bool:

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
-from tracker.auth.models import User, UserSession
+from tracker.auth.models import RoleGrant, User, UserSession
 from tracker.db import utcnow
 from tracker.extensions import db
 
@@ -78,8 +79,21 @@ def resume_session(token: str, *, now: datetime | None = None) -> Resumed:
     last_seen_at on (at most once a minute). Flushes; the caller commits.
     """
     now = now or utcnow()
-    record = db.session.scalar(
-        select(UserSession).where(UserSession.token_hash == hash_token(token))
+    # One query for everything every page needs about the user: the session, the user,
+    # their trust and their role grants with the schools.
+    record = (
+        db.session.execute(
+            select(UserSession)
+            .where(UserSession.token_hash == hash_token(token))
+            .options(
+                joinedload(UserSession.user).options(
+                    joinedload(User.trust),
+                    joinedload(User.grants).joinedload(RoleGrant.school),
+                )
+            )
+        )
+        .unique()
+        .scalar_one_or_none()
     )
     if record is None:
         return Resumed(None, None, EndReason.REVOKED)

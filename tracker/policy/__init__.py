@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("policy", __name__, url_prefix="/policies")
-
-from tracker.policy import views  # noqa: E402, F401  (registers the routes on bp)

@@ -1,0 +1,347 @@
+"""Case and what hangs off it: clause breaches, people involved, evidence, chronology."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from enum import StrEnum
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.auth.models import User
+from tracker.clock import uk_time
+from tracker.db import UTCDateTime, utcnow
+from tracker.extensions import db
+from tracker.orgs.models import School
+from tracker.policy.models import Clause
+from tracker.staff.models import StaffMember
+
+
+class LabelledEnum(StrEnum):
+    """A stored value with the words shown for it (override LABELS in subclasses)."""
+
+    @property
+    def label(self) -> str:
+        return self._labels().get(self.value, self.value.replace("_", " ").capitalize())
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {}
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(member.value, member.label) for member in cls]
+
+
+class CaseStatus(LabelledEnum):
+    REPORTED = "reported"
+    TRIAGE = "triage"
+    INVESTIGATION = "investigation"
+    AWAITING_DECISION = "awaiting_decision"
+    DECIDED = "decided"
+    APPEAL = "appeal"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {"awaiting_decision": "Awaiting decision"}
+
+
+OPEN_STATUSES = frozenset(
+    {
+        CaseStatus.REPORTED,
+        CaseStatus.TRIAGE,
+        CaseStatus.INVESTIGATION,
+        CaseStatus.AWAITING_DECISION,
+        CaseStatus.DECIDED,
+        CaseStatus.APPEAL,
+    }
+)
+
+
+class Track(LabelledEnum):
+    LOW_LEVEL = "low_level"
+    ALLEGATION = "allegation"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {"low_level": "Low-level concern", "allegation": "Allegation"}
+
+
+class Source(LabelledEnum):
+    """How the concern came to light."""
+
+    PARENT_COMPLAINT = "parent_complaint"
+    PUPIL_DISCLOSURE = "pupil_disclosure"
+    STAFF_REPORT = "staff_report"
+    SELF_REPORT = "self_report"
+    ANONYMOUS = "anonymous"
+    OTHER = "other"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {
+            "parent_complaint": "Complaint from a parent or carer",
+            "pupil_disclosure": "Disclosure by a pupil",
+            "staff_report": "Reported by a member of staff",
+            "self_report": "The member of staff reported it themselves",
+            "anonymous": "Anonymous report",
+            "other": "Another way",
+        }
+
+
+class Platform(LabelledEnum):
+    """Where it happened: the policy's list of social media, plus messaging and other."""
+
+    TWITTER_X = "twitter_x"
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+    TIKTOK = "tiktok"
+    YOUTUBE = "youtube"
+    FLICKR = "flickr"
+    XBOX_LIVE = "xbox_live"
+    BLOGGER = "blogger"
+    TUMBLR = "tumblr"
+    WHATSAPP = "whatsapp"
+    SNAPCHAT = "snapchat"
+    MESSAGING = "messaging"
+    ONLINE_GAMING = "online_gaming"
+    NEWSPAPER_COMMENTS = "newspaper_comments"
+    OTHER = "other"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {
+            "twitter_x": "Twitter/X",
+            "tiktok": "TikTok",
+            "youtube": "YouTube",
+            "xbox_live": "Xbox Live",
+            "whatsapp": "WhatsApp",
+            "messaging": "Another messaging app",
+            "online_gaming": "Online gaming",
+            "newspaper_comments": "Newspaper comment stream",
+            "other": "Somewhere else",
+        }
+
+
+class PersonKind(LabelledEnum):
+    PUPIL = "pupil"
+    PARENT_CARER = "parent_carer"
+    WITNESS = "witness"
+    OTHER_STAFF = "other_staff"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {"parent_carer": "Parent or carer", "other_staff": "Other member of staff"}
+
+
+class PostVisibility(LabelledEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {
+            "public": "Public: anyone could see it",
+            "private": "Private: friends, followers or a closed group",
+            "unknown": "Not known",
+        }
+
+
+class EntryKind(LabelledEnum):
+    NOTE = "note"
+    MEETING = "meeting"
+    PHONE_CALL = "phone_call"
+    LETTER = "letter"
+    OTHER = "other"
+
+
+class CaseReferenceCounter(db.Model):
+    """The last reference number used for a trust in a year (HMAT-2026-0042 -> 42)."""
+
+    __tablename__ = "case_reference_counters"
+
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_school_id_status", "school_id", "status"),
+        Index("ix_cases_trust_id_created_at", "trust_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"), index=True)
+    # The user who logged the concern: they may never decide it.
+    reported_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(32))
+    # Who raised it and how, in the logger's words (never a pupil's name).
+    source_detail: Mapped[str] = mapped_column(String(500), default="")
+    occurred_on: Mapped[date] = mapped_column(Date)
+    reported_on: Mapped[date] = mapped_column(Date)
+    platform: Mapped[str] = mapped_column(String(32))
+    platform_detail: Mapped[str] = mapped_column(String(200), default="")
+    summary: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(24), default=CaseStatus.REPORTED.value)
+    # Set at triage (the workflow issue): low-level concern or allegation.
+    track: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic locking: every UPDATE checks and bumps it (SQLAlchemy version_id_col).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    school: Mapped[School] = relationship()
+    subject: Mapped[StaffMember] = relationship()
+    reported_by: Mapped[User] = relationship()
+    breaches: Mapped[list[ClauseBreach]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="ClauseBreach.id"
+    )
+    people: Mapped[list[PersonInvolved]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="PersonInvolved.id"
+    )
+    evidence: Mapped[list[Evidence]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="Evidence.id"
+    )
+    chronology: Mapped[list[ChronologyEntry]] = relationship(
+        back_populates="case",
+        cascade="all, delete-orphan",
+        order_by=lambda: [
+            ChronologyEntry.occurred_on,
+            ChronologyEntry.occurred_time,
+            ChronologyEntry.id,
+        ],
+    )
+
+    @property
+    def status_enum(self) -> CaseStatus:
+        return CaseStatus(self.status)
+
+    @property
+    def track_enum(self) -> Track | None:
+        return Track(self.track) if self.track else None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def platform_label(self) -> str:
+        if self.platform == Platform.OTHER and self.platform_detail:
+            return self.platform_detail
+        return Platform(self.platform).label
+
+    @property
+    def cites_high_significance(self) -> bool:
+        return any(breach.clause.significance == "high" for breach in self.breaches)
+
+
+class ClauseBreach(db.Model):
+    """A case cites a rule of the policy version in force when the conduct happened."""
+
+    __tablename__ = "clause_breaches"
+    __table_args__ = (UniqueConstraint("case_id", "clause_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    clause_id: Mapped[int] = mapped_column(ForeignKey("clauses.id"), index=True)
+    rationale: Mapped[str] = mapped_column(Text)
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="breaches")
+    clause: Mapped[Clause] = relationship()
+
+
+class PersonInvolved(db.Model):
+    """Someone else in the case, kept to the minimum: initials or a pseudonym, never a
+    pupil's full name, so that a subject access export can redact them."""
+
+    __tablename__ = "people_involved"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    identifier: Mapped[str] = mapped_column(String(40))
+    year_group: Mapped[str | None] = mapped_column(String(12))
+    role_in_case: Mapped[str] = mapped_column(String(300))
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="people")
+
+    @property
+    def kind_enum(self) -> PersonKind:
+        return PersonKind(self.kind)
+
+
+class Evidence(db.Model):
+    """An uploaded file, kept outside the web root under a random name.
+
+    Never overwritten. Removal deletes the stored bytes but keeps this record: its hash,
+    who removed it and why.
+    """
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    original_filename: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    source_url: Mapped[str] = mapped_column(String(2000), default="")
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    captured_by: Mapped[str] = mapped_column(String(200), default="")
+    post_visibility: Mapped[str] = mapped_column(String(16), default=PostVisibility.UNKNOWN.value)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    removal_reason: Mapped[str | None] = mapped_column(String(500))
+
+    case: Mapped[Case] = relationship(back_populates="evidence")
+    uploaded_by: Mapped[User] = relationship(foreign_keys=[uploaded_by_id])
+    removed_by: Mapped[User | None] = relationship(foreign_keys=[removed_by_id])
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
+
+
+class ChronologyEntry(db.Model):
+    """A dated note or action, ordered by when it happened; backdating is allowed and shown."""
+
+    __tablename__ = "chronology_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    occurred_time: Mapped[time | None] = mapped_column(Time)
+    summary: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="chronology")
+    author: Mapped[User] = relationship()
+
+    @property
+    def kind_enum(self) -> EntryKind:
+        return EntryKind(self.kind)
+
+    @property
+    def is_backdated(self) -> bool:
+        """Written on a later day than the one it describes (UK dates)."""
+        return uk_time(self.recorded_at).date() > self.occurred_on

@@ -1,0 +1,333 @@
+"""Logging and editing cases: references, clause breaches, people involved, chronology.
+
+Every function here is one business action: it checks its guard, changes objects and
+flushes. Views commit. The workflow issue adds status changes (tracker/workflow/).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, time
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tracker.auth.models import User
+from tracker.auth.permissions import can_report_concern, can_work_on_case
+from tracker.cases.models import (
+    Case,
+    CaseReferenceCounter,
+    ChronologyEntry,
+    ClauseBreach,
+    EntryKind,
+    PersonInvolved,
+    PersonKind,
+    Platform,
+    Source,
+)
+from tracker.errors import NotAllowed, ValidationFailed
+from tracker.extensions import db
+from tracker.orgs.models import School, Trust
+from tracker.policy.models import Clause, Policy
+from tracker.policy.services import version_in_force
+from tracker.staff.models import StaffMember
+
+YEAR_GROUPS = ["Nursery", "Reception", *[f"Year {n}" for n in range(1, 14)]]
+
+# Initials (J.S., JS, J S) or a pseudonym (Pupil A, Child 2): never a pupil's full name.
+_PUPIL_IDENTIFIER = re.compile(r"^(?:(?:[A-Z]\.? ?){1,4}|(?:Pupil|Child|Student) [A-Z0-9]{1,3})$")
+
+
+class EditConflict(Exception):
+    """Someone else saved the case after this editor opened it."""
+
+    def __init__(self, case: Case) -> None:
+        super().__init__("edit conflict")
+        self.case = case
+
+
+# --- references ------------------------------------------------------------------------
+
+
+def allocate_reference(trust: Trust, year: int) -> str:
+    """The next reference for a trust and year, e.g. HMAT-2026-0007.
+
+    One atomic upsert on a counter row: concurrent creators queue on that row (a row
+    lock on PostgreSQL, the write lock on SQLite), so numbers are never duplicated, and
+    because it is part of the case's own transaction a rolled-back case gives its
+    number back: no gaps.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(CaseReferenceCounter)
+        .values(trust_id=trust.id, year=year, last_number=1)
+        .on_conflict_do_update(
+            index_elements=["trust_id", "year"],
+            set_={"last_number": CaseReferenceCounter.last_number + 1},
+        )
+        .returning(CaseReferenceCounter.last_number)
+    )
+    number = db.session.execute(statement).scalar_one()
+    return f"{trust.code}-{year}-{number:04d}"
+
+
+# --- the case record -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseDetails:
+    """What the report form (and the edit form) says about the concern."""
+
+    source: str
+    source_detail: str
+    occurred_on: date
+    reported_on: date
+    platform: str
+    platform_detail: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class CitedClause:
+    clause_id: int
+    rationale: str
+
+
+def _check_details(details: CaseDetails, today: date) -> CaseDetails:
+    try:
+        Source(details.source)
+    except ValueError:
+        raise ValidationFailed("Choose how the concern came to light", field="source") from None
+    try:
+        platform = Platform(details.platform)
+    except ValueError:
+        raise ValidationFailed("Choose where it happened", field="platform") from None
+    platform_detail = details.platform_detail.strip()
+    if platform is Platform.OTHER and not platform_detail:
+        raise ValidationFailed("Say where it happened", field="platform_detail")
+    if details.occurred_on > today:
+        raise ValidationFailed(
+            "The date of the conduct cannot be in the future", field="occurred_on"
+        )
+    if details.reported_on > today:
+        raise ValidationFailed(
+            "The date it was reported cannot be in the future", field="reported_on"
+        )
+    if details.reported_on < details.occurred_on:
+        raise ValidationFailed(
+            "The date it was reported cannot be before the conduct happened", field="reported_on"
+        )
+    summary = details.summary.replace("\r\n", "\n").strip()
+    if not summary:
+        raise ValidationFailed("Describe what happened", field="summary")
+    return CaseDetails(
+        source=details.source,
+        source_detail=details.source_detail.strip(),
+        occurred_on=details.occurred_on,
+        reported_on=details.reported_on,
+        platform=platform.value,
+        platform_detail=platform_detail if platform is Platform.OTHER else "",
+        summary=summary,
+    )
+
+
+def policy_for(trust_id: int) -> Policy | None:
+    """The policy cases are logged against (the trust's social media policy)."""
+    return db.session.scalar(
+        select(Policy).where(Policy.trust_id == trust_id).order_by(Policy.id).limit(1)
+    )
+
+
+def _checked_breaches(
+    trust_id: int, occurred_on: date, cited: list[CitedClause]
+) -> list[tuple[Clause, str]]:
+    policy = policy_for(trust_id)
+    version = version_in_force(policy, occurred_on) if policy else None
+    if version is None:
+        raise ValidationFailed(
+            "No version of the policy was in force on the date of the conduct", field="clauses"
+        )
+    rules = {clause.id: clause for clause in version.clauses if clause.is_rule}
+    if not cited:
+        raise ValidationFailed(
+            "Choose at least one clause the conduct may have broken", field="clauses"
+        )
+    checked = []
+    for item in cited:
+        clause = rules.get(item.clause_id)
+        if clause is None:
+            raise ValidationFailed(
+                f"Choose clauses from version {version.version_label} of the policy, the "
+                "version in force on the date of the conduct",
+                field="clauses",
+            )
+        rationale = item.rationale.strip()
+        if not rationale:
+            raise ValidationFailed(
+                f"Say why the conduct may have broken clause {clause.reference}",
+                field=f"rationale_{clause.id}",
+            )
+        checked.append((clause, rationale))
+    return checked
+
+
+def create_case(
+    *,
+    school: School,
+    subject: StaffMember,
+    details: CaseDetails,
+    cited: list[CitedClause],
+    by: User,
+    today: date,
+) -> Case:
+    """Log a concern about a member of staff.
+
+    Guard: the user may report at the school; the subject works there; the details are
+    complete and the dates possible; each cited clause is a rule of the version in force
+    on the date of the conduct, with a rationale; the logger is not the subject.
+    Side effects: a reference is allocated; the case starts as `reported`.
+    Flushes; the caller commits.
+    """
+    if not can_report_concern(by, school):
+        raise NotAllowed("You cannot log concerns at this school")
+    if subject.school_id != school.id:
+        raise ValidationFailed(f"Choose a member of staff at {school.name}", field="subject")
+    if subject.user_id is not None and subject.user_id == by.id:
+        raise NotAllowed("You cannot log a concern about yourself; ask another safeguarding lead")
+    details = _check_details(details, today)
+    breaches = _checked_breaches(school.trust_id, details.occurred_on, cited)
+
+    case = Case(
+        trust_id=school.trust_id,
+        school_id=school.id,
+        reference=allocate_reference(school.trust, today.year),
+        subject_id=subject.id,
+        reported_by_id=by.id,
+        **details.__dict__,
+    )
+    db.session.add(case)
+    db.session.flush()
+    for clause, rationale in breaches:
+        case.breaches.append(
+            ClauseBreach(
+                case_id=case.id, clause_id=clause.id, rationale=rationale, added_by_id=by.id
+            )
+        )
+    db.session.flush()
+    return case
+
+
+def update_case_details(
+    case: Case, details: CaseDetails, *, expected_version: int, by: User, today: date
+) -> list[str]:
+    """Change what the case says, if nobody else has saved it since the editor opened it.
+
+    Guard: the user may work on the case; `expected_version` is the version the editor
+    saw (else EditConflict, carrying the case as it is now); the details are valid.
+    Returns the names of the fields changed. Flushes; the caller commits.
+    """
+    if not can_work_on_case(by, case):
+        raise NotAllowed("This case cannot be changed")
+    if case.version != expected_version:
+        raise EditConflict(case)
+    details = _check_details(details, today)
+    changed = [name for name, value in details.__dict__.items() if getattr(case, name) != value]
+    for name in changed:
+        setattr(case, name, getattr(details, name))
+    db.session.flush()
+    return changed
+
+
+# --- people involved -------------------------------------------------------------------
+
+
+def add_person(
+    case: Case, *, kind: str, identifier: str, year_group: str | None, role_in_case: str, by: User
+) -> PersonInvolved:
+    """Record someone else in the case, with the least data that identifies them.
+
+    Guard: the user may work on the case; pupils are named by initials or a pseudonym
+    and have a year group; everyone has a role in the case. Flushes; the caller commits.
+    """
+    if not can_work_on_case(by, case):
+        raise NotAllowed("This case cannot be changed")
+    try:
+        person_kind = PersonKind(kind)
+    except ValueError:
+        raise ValidationFailed("Choose who they are", field="kind") from None
+    identifier = " ".join(identifier.split())
+    if not identifier:
+        raise ValidationFailed("Enter their initials or a pseudonym", field="identifier")
+    if person_kind is PersonKind.PUPIL:
+        if not _PUPIL_IDENTIFIER.match(identifier):
+            raise ValidationFailed(
+                "For a pupil, enter initials (like J.S.) or a pseudonym (like Pupil A), "
+                "never their name",
+                field="identifier",
+            )
+        if year_group not in YEAR_GROUPS:
+            raise ValidationFailed("Choose the pupil's year group", field="year_group")
+    else:
+        year_group = None
+    role_in_case = role_in_case.strip()
+    if not role_in_case:
+        raise ValidationFailed("Say what their part in the case is", field="role_in_case")
+    person = PersonInvolved(
+        case_id=case.id,
+        kind=person_kind.value,
+        identifier=identifier,
+        year_group=year_group,
+        role_in_case=role_in_case,
+        added_by_id=by.id,
+    )
+    case.people.append(person)
+    db.session.flush()
+    return person
+
+
+# --- chronology ------------------------------------------------------------------------
+
+
+def add_chronology_entry(
+    case: Case,
+    *,
+    kind: str,
+    occurred_on: date,
+    occurred_time: time | None,
+    summary: str,
+    by: User,
+    today: date,
+) -> ChronologyEntry:
+    """Add a dated note or action; it may describe an earlier day (it is then marked).
+
+    Guard: the user may work on the case; the date is not in the future nor before the
+    conduct; there is a summary. Flushes; the caller commits.
+    """
+    if not can_work_on_case(by, case):
+        raise NotAllowed("This case cannot be changed")
+    try:
+        entry_kind = EntryKind(kind)
+    except ValueError:
+        raise ValidationFailed("Choose what kind of entry this is", field="kind") from None
+    if occurred_on > today:
+        raise ValidationFailed("The date cannot be in the future", field="occurred_on")
+    if occurred_on < case.occurred_on:
+        raise ValidationFailed(
+            "The date cannot be before the conduct the case is about", field="occurred_on"
+        )
+    summary = summary.replace("\r\n", "\n").strip()
+    if not summary:
+        raise ValidationFailed("Describe what happened or was done", field="summary")
+    entry = ChronologyEntry(
+        case_id=case.id,
+        kind=entry_kind.value,
+        occurred_on=occurred_on,
+        occurred_time=occurred_time,
+        summary=summary,
+        author_id=by.id,
+    )
+    case.chronology.append(entry)
+    db.session.flush()
+    return entry

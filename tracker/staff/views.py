@@ -1,0 +1,3 @@
+"""Staff register pages."""
+
+from tracker.staff import bp  # noqa: F401
