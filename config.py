@@ -14,6 +14,8 @@ KNOWN_DEFAULT_SECRETS = frozenset(
 )
 MIN_SECRET_LENGTH = 24
 
+MB = 1024 * 1024
+
 
 def _flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
@@ -92,8 +94,25 @@ class Config:
         )
         self.DPO_CONTACT = env.get("DPO_CONTACT", "the trust's data protection officer")
 
+        # Evidence files (tracker/cases/evidence.py): the largest upload accepted, and where
+        # the files are kept, outside static/. Empty means "<instance path>/evidence".
+        self.EVIDENCE_MAX_MB = _int("EVIDENCE_MAX_MB", 10)
+        if self.EVIDENCE_MAX_MB < 1:
+            raise RuntimeError("EVIDENCE_MAX_MB must be at least 1.")
+        self.EVIDENCE_PATH = env.get("EVIDENCE_PATH", "").strip()
+
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO").upper()
         self.TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
+
+    @property
+    def MAX_CONTENT_LENGTH(self) -> int:
+        """Flask answers 413 to any request larger than this.
+
+        A megabyte above the evidence limit, so that a file just over the limit reaches
+        the upload form and gets a message there rather than the bare error page. Derived
+        rather than stored so that a changed EVIDENCE_MAX_MB (tests) moves it too.
+        """
+        return (self.EVIDENCE_MAX_MB + 1) * MB
 
     def as_dict(self) -> dict[str, object]:
         return {key: getattr(self, key) for key in dir(self) if key.isupper()}

@@ -227,6 +227,10 @@ class Case(db.Model):
         return CaseStatus(self.status)
 
     @property
+    def source_enum(self) -> Source:
+        return Source(self.source)
+
+    @property
     def track_enum(self) -> Track | None:
         return Track(self.track) if self.track else None
 

@@ -3,20 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import func, select
 
 from tracker.auth.models import RoleGrant, User
+from tracker.auth.permissions import visible_cases_filter
 from tracker.auth.roles import Role
+from tracker.cases.models import OPEN_STATUSES, Case, CaseStatus
 from tracker.extensions import db
 from tracker.orgs.models import School
 from tracker.staff.models import StaffMember
+
+# Open cases listed per school on the home page, oldest report first; the case list
+# has the rest.
+OPEN_CASES_SHOWN = 10
 
 
 @dataclass(frozen=True)
 class Fact:
     label: str
     value: str
+
+
+@dataclass(frozen=True)
+class CaseLink:
+    reference: str
+    case_id: int
+    subject: str
+    status: str
+    reported_on: date
 
 
 @dataclass(frozen=True)
@@ -29,10 +45,31 @@ class Panel:
     scope_label: str
     items: list[str] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
+    cases: list[CaseLink] = field(default_factory=list)
     empty_message: str = ""
 
 
-def _school_panel(grant: RoleGrant) -> Panel:
+def _open_cases_at(user: User, school_id: int) -> list[CaseLink]:
+    rows = db.session.execute(
+        select(Case.id, Case.reference, Case.status, Case.reported_on, StaffMember.full_name)
+        .join(StaffMember, StaffMember.id == Case.subject_id)
+        .where(
+            visible_cases_filter(user),
+            Case.school_id == school_id,
+            Case.status.in_([status.value for status in OPEN_STATUSES]),
+        )
+        .order_by(Case.reported_on, Case.id)
+        .limit(OPEN_CASES_SHOWN)
+    )
+    return [
+        CaseLink(
+            row.reference, row.id, row.full_name, CaseStatus(row.status).label, row.reported_on
+        )
+        for row in rows
+    ]
+
+
+def _school_panel(grant: RoleGrant, user: User) -> Panel:
     school = grant.school.name if grant.school else "your trust"
     role = Role(grant.role)
     if role is Role.HEADTEACHER:
@@ -41,6 +78,7 @@ def _school_panel(grant: RoleGrant) -> Panel:
             heading=f"Waiting for you at {school}",
             role_label=role.label,
             scope_label=school,
+            cases=_open_cases_at(user, grant.school_id),
             empty_message=(
                 f"Nothing at {school} needs your decision. When your designated "
                 "safeguarding lead submits a case for decision, it will be listed here "
@@ -52,6 +90,7 @@ def _school_panel(grant: RoleGrant) -> Panel:
         heading=f"Concerns at {school}",
         role_label=role.label,
         scope_label=school,
+        cases=_open_cases_at(user, grant.school_id),
         empty_message=(
             f"No concerns at {school} need your attention. When a member of staff is "
             "reported for breaching the social media policy, log the concern here and it "
@@ -142,5 +181,5 @@ def home_panels(user: User) -> list[Panel]:
                 )
             )
         else:
-            panels.append(_school_panel(grant))
+            panels.append(_school_panel(grant, user))
     return panels

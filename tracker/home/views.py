@@ -6,7 +6,13 @@ from flask import render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from tracker.auth.permissions import can_manage_policies, can_view_policies
+from tracker.auth.permissions import (
+    can_keep_staff_register,
+    can_manage_policies,
+    can_read_cases,
+    can_view_policies,
+    reporting_scope,
+)
 from tracker.clock import today
 from tracker.extensions import db
 from tracker.home import bp
@@ -35,6 +41,22 @@ def page_chrome() -> dict[str, object]:
                 "current": request.endpoint == "home.index",
             }
         )
+        if can_read_cases(current_user):
+            nav_items.append(
+                {
+                    "href": url_for("cases.index"),
+                    "text": "Cases",
+                    "active": (request.endpoint or "").startswith("cases."),
+                }
+            )
+        if can_keep_staff_register(current_user):
+            nav_items.append(
+                {
+                    "href": url_for("staff.index"),
+                    "text": "Staff",
+                    "active": (request.endpoint or "").startswith("staff."),
+                }
+            )
         if can_view_policies(current_user):
             nav_items.append(
                 {
@@ -52,5 +74,8 @@ def index():
     if can_manage_policies(current_user):
         review_warnings = overdue_reviews(current_user.trust_id, today())
     return render_template(
-        "home/index.html", panels=home_panels(current_user), review_warnings=review_warnings
+        "home/index.html",
+        panels=home_panels(current_user),
+        review_warnings=review_warnings,
+        can_report=not reporting_scope(current_user).is_empty,
     )

@@ -3,7 +3,6 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovDateInput,
     GovFileInput,
     GovRadioInput,
     GovSelect,
@@ -11,35 +10,12 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import DateField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from tracker.forms import GovDateField
 from tracker.policy.models import AcknowledgementMethod, ClauseKind, Significance
-
-DATE_FORMAT = "%d %m %Y"  # the three boxes of the GOV.UK date input, joined by spaces
-
-
-class GovDateField(DateField):
-    """A date typed as day, month and year, with a message a person can act on."""
-
-    def __init__(self, label: str, *, required: bool = True, **kwargs):
-        # Not WTForms' Optional for the optional case: it looks only at the day box and
-        # would silently drop a date typed without one.
-        validators = [InputRequired(message=f"Enter the {label.lower()}")] if required else []
-        super().__init__(
-            label, format=DATE_FORMAT, widget=GovDateInput(), validators=validators, **kwargs
-        )
-
-    def process_formdata(self, valuelist):
-        if valuelist and not any(part.strip() for part in valuelist):
-            self.data = None
-            return
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError(f"{self.label.text} must be a real date, like 27 3 2024") from None
 
 
 class NewDraftForm(FlaskForm):

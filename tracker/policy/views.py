@@ -5,18 +5,23 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from tracker.auth.permissions import (
     acknowledgement_scope,
     can_manage_policies,
+    can_read_cases,
     can_record_acknowledgements,
     can_view_policies,
     permission_required,
+    visible_cases,
 )
+from tracker.cases.models import Case, ClauseBreach
 from tracker.clock import today
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.forms import show_error
 from tracker.policy import bp
 from tracker.policy.acknowledgements import (
     acknowledgements_for,
@@ -80,15 +85,6 @@ def _clause_or_404(clause_id: int) -> Clause:
         abort(404)
     _version_or_404(clause.version_id)
     return clause
-
-
-def _show_error(form, error: DomainError) -> None:
-    """Put a service's refusal on the form field it concerns (or on the whole form)."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 @bp.route("/")
@@ -169,7 +165,19 @@ def version(version_id: int):
 @permission_required(can_view_policies)
 def clause(clause_id: int):
     clause = _clause_or_404(clause_id)
-    return render_template("policy/clause.html", clause=clause, version=clause.version)
+    citing = None
+    if can_read_cases(current_user):
+        # Only the cases this user may see, so neither the list nor the count leaks.
+        citing = db.session.scalars(
+            visible_cases(current_user)
+            .join(ClauseBreach, ClauseBreach.case_id == Case.id)
+            .where(ClauseBreach.clause_id == clause.id)
+            .options(joinedload(Case.subject), joinedload(Case.school))
+            .order_by(Case.reported_on.desc(), Case.id.desc())
+        ).all()
+    return render_template(
+        "policy/clause.html", clause=clause, version=clause.version, citing=citing
+    )
 
 
 # --- managing versions -----------------------------------------------------------------
@@ -185,7 +193,7 @@ def new_draft(policy_id: int):
             draft = create_draft(policy, version_label=form.version_label.data, by=current_user)
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             flash(
@@ -225,7 +233,7 @@ def edit_details(version_id: int):
             )
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             flash("Version details saved.", "success")
@@ -253,7 +261,7 @@ def new_clause(version_id: int):
             clause = add_clause(version, _clause_input(form))
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             flash(f"Clause {clause.reference} added.", "success")
@@ -274,7 +282,7 @@ def edit_clause(clause_id: int):
             update_clause(clause, _clause_input(form))
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             flash(f"Clause {clause.reference} saved.", "success")
@@ -296,7 +304,7 @@ def remove_clause_page(clause_id: int):
             remove_clause(clause)
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             flash(f"Clause {reference} removed from the draft.", "success")
@@ -318,7 +326,7 @@ def publish(version_id: int):
             )
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             message = f"Version {version.version_label} is published."
@@ -391,7 +399,7 @@ def acknowledgements(version_id: int):
                 )
             except DomainError as error:
                 db.session.rollback()
-                _show_error(form, error)
+                show_error(form, error)
             else:
                 db.session.commit()
                 flash(

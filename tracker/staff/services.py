@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from tracker.auth.models import User
+from tracker.clock import today
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.orgs.models import School
 from tracker.staff.models import StaffMember
 
+# A normal retirement date before this is a typing mistake, not a member of staff.
+EARLIEST_RETIREMENT_DATE = date(1951, 1, 1)
+# How far ahead a normal retirement date may be (a new entrant retires within a career).
+RETIREMENT_YEARS_AHEAD = 60
 
-def add_staff_member(
-    school: School,
-    *,
-    full_name: str,
-    job_title: str,
-    employee_number: str,
-    user: User | None = None,
-) -> StaffMember:
-    """Put a member of staff on the register.
+NUMBER_TAKEN = "Another member of staff already has this employee number"
 
-    Guard: a name, a job title and an employee number unused in the trust; a linked user
-    must be in the same trust. Flushes; the caller commits.
-    """
+
+def _cleaned(full_name: str, job_title: str, employee_number: str) -> tuple[str, str, str]:
+    """The three text fields without surrounding spaces; refuses any left empty."""
     full_name, job_title, employee_number = (
         full_name.strip(),
         job_title.strip(),
@@ -35,18 +37,81 @@ def add_staff_member(
         raise ValidationFailed("Enter their job title", field="job_title")
     if not employee_number:
         raise ValidationFailed("Enter their employee number", field="employee_number")
-    clash = db.session.scalar(
-        select(StaffMember).where(
-            StaffMember.trust_id == school.trust_id,
-            StaffMember.employee_number == employee_number,
-        )
+    return full_name, job_title, employee_number
+
+
+def _check_number_unused(trust_id: int, employee_number: str, *, other_than: int | None) -> None:
+    query = select(StaffMember.id).where(
+        StaffMember.trust_id == trust_id, StaffMember.employee_number == employee_number
     )
-    if clash is not None:
+    if other_than is not None:
+        query = query.where(StaffMember.id != other_than)
+    if db.session.scalar(query.limit(1)) is not None:
+        raise ValidationFailed(NUMBER_TAKEN, field="employee_number")
+
+
+def _check_retirement_date(value: date | None) -> None:
+    if value is None:
+        return
+    if value < EARLIEST_RETIREMENT_DATE:
         raise ValidationFailed(
-            "Another member of staff already has this employee number", field="employee_number"
+            "The normal retirement date must be after 1950", field="normal_retirement_date"
         )
+    now = today()
+    try:
+        latest = now.replace(year=now.year + RETIREMENT_YEARS_AHEAD)
+    except ValueError:  # 29 February, sixty years on, is not always a date
+        latest = now.replace(year=now.year + RETIREMENT_YEARS_AHEAD, day=28)
+    if value > latest:
+        raise ValidationFailed(
+            f"The normal retirement date must be within {RETIREMENT_YEARS_AHEAD} years from today",
+            field="normal_retirement_date",
+        )
+
+
+@contextmanager
+def _number_kept_unique(trust_id: int, employee_number: str) -> Iterator[None]:
+    """Make the changes in the block and flush them; refuse a number taken meanwhile.
+
+    The check before it cannot see a number another request is saving at the same
+    moment (on PostgreSQL); the unique constraint can. The block runs in a savepoint so
+    that a refusal undoes only its changes and leaves the caller's transaction usable.
+    """
+    try:
+        with db.session.begin_nested():
+            yield
+    except IntegrityError:
+        taken = db.session.scalar(
+            select(StaffMember.id).where(
+                StaffMember.trust_id == trust_id,
+                StaffMember.employee_number == employee_number,
+            )
+        )
+        if taken is not None:
+            raise ValidationFailed(NUMBER_TAKEN, field="employee_number") from None
+        raise
+
+
+def add_staff_member(
+    school: School,
+    *,
+    full_name: str,
+    job_title: str,
+    employee_number: str,
+    user: User | None = None,
+    normal_retirement_date: date | None = None,
+) -> StaffMember:
+    """Put a member of staff on the register.
+
+    Guard: a name, a job title and an employee number unused in the trust; a linked user
+    must be in the same trust; a retirement date, if given, after 1950 and within 60
+    years. Flushes; the caller commits.
+    """
+    full_name, job_title, employee_number = _cleaned(full_name, job_title, employee_number)
+    _check_number_unused(school.trust_id, employee_number, other_than=None)
     if user is not None and user.trust_id != school.trust_id:
         raise ValidationFailed("That account is in a different trust", field="user")
+    _check_retirement_date(normal_retirement_date)
     member = StaffMember(
         trust_id=school.trust_id,
         school_id=school.id,
@@ -54,7 +119,47 @@ def add_staff_member(
         job_title=job_title,
         employee_number=employee_number,
         user_id=user.id if user else None,
+        normal_retirement_date=normal_retirement_date,
     )
-    db.session.add(member)
-    db.session.flush()
+    with _number_kept_unique(school.trust_id, employee_number):
+        db.session.add(member)
     return member
+
+
+def update_staff_member(
+    member: StaffMember,
+    *,
+    school: School,
+    full_name: str,
+    job_title: str,
+    employee_number: str,
+    normal_retirement_date: date | None,
+) -> list[str]:
+    """Change a member of staff's register entry; returns the names of the changed fields.
+
+    Guard: the same as adding them, and the school must be in their trust (a member of
+    staff never moves between trusts). Changes nothing when any check fails. Flushes; the
+    caller commits.
+    """
+    full_name, job_title, employee_number = _cleaned(full_name, job_title, employee_number)
+    if school.trust_id != member.trust_id:
+        raise ValidationFailed("Choose one of the trust's schools", field="school")
+    _check_number_unused(member.trust_id, employee_number, other_than=member.id)
+    _check_retirement_date(normal_retirement_date)
+    wanted = {
+        "full_name": full_name,
+        "job_title": job_title,
+        "employee_number": employee_number,
+        "normal_retirement_date": normal_retirement_date,
+    }
+    changed = []
+    with _number_kept_unique(member.trust_id, employee_number):
+        if member.school_id != school.id:
+            # The relationship, not the column, so that member.school is right at once.
+            member.school = school
+            changed.append("school")
+        for name, value in wanted.items():
+            if getattr(member, name) != value:
+                setattr(member, name, value)
+                changed.append(name)
+    return changed

@@ -1,0 +1,507 @@
+"""The case list: who sees what, every filter, search, sorting, paging and its query budget."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.conftest import sign_in
+from tests.policy_helpers import publish_next
+from tests.querycount import count_statements
+from tracker.auth.models import User
+from tracker.auth.roles import Role
+from tracker.auth.services import grant_role
+from tracker.cases.models import Case, CaseStatus, Track
+from tracker.extensions import db as _db
+from tracker.orgs.models import School
+from tracker.staff.models import StaffMember
+
+_LISTED = re.compile(r'<a class="govuk-link app-reference" href="/cases/\d+">([^<]+)</a>')
+
+
+def listed(page: str) -> list[str]:
+    """The case references on a list page, in the order shown."""
+    return _LISTED.findall(page)
+
+
+def link(page: str, rel: str) -> str | None:
+    match = re.search(rf'href="([^"]+)" rel="{rel}"', page)
+    return html.unescape(match.group(1)) if match else None
+
+
+@dataclass
+class World:
+    """A trust with two schools, a safeguarding lead at each and the seeded policy."""
+
+    school_a: School
+    school_b: School
+    dsl_a: User
+    dsl_b: User
+    make: object
+
+    def log(self, school: School, *, subject: StaffMember | None = None, **details) -> Case:
+        reporter = self.dsl_a if school.id == self.school_a.id else self.dsl_b
+        return self.make.case(school, subject=subject, by=reporter, **details)
+
+
+@pytest.fixture
+def world(make) -> World:
+    trust = make.trust(name="Horizon Trust", code="HMAT")
+    make.policy(trust)
+    school_a = make.school(trust, name="Ashford Primary")
+    school_b = make.school(trust, name="Beacon Academy")
+    return World(
+        school_a=school_a,
+        school_b=school_b,
+        dsl_a=make.user(Role.DSL, school_a),
+        dsl_b=make.user(Role.DSL, school_b),
+        make=make,
+    )
+
+
+@pytest.fixture
+def client_for(app):
+    """A fresh, signed-in test client for each user (several people in one test)."""
+
+    def signed_in(user: User) -> FlaskClient:
+        client = app.test_client()
+        assert sign_in(client, user.email).status_code == 302
+        return client
+
+    return signed_in
+
+
+def set_state(case: Case, *, status: CaseStatus | None = None, track: Track | None = None) -> None:
+    # The workflow that moves cases on is not built yet; set the columns directly.
+    if status is not None:
+        case.status = status.value
+    if track is not None:
+        case.track = track.value
+    _db.session.commit()
+
+
+# --- who sees what ---------------------------------------------------------------------
+
+
+def test_a_safeguarding_lead_sees_only_their_schools_cases(world, client_for):
+    mine = world.log(world.school_a)
+    theirs = world.log(world.school_b)
+    page = client_for(world.dsl_a).get("/cases/").get_data(as_text=True)
+    assert listed(page) == [mine.reference]
+    assert theirs.reference not in page
+    # One school: no school filter to choose from.
+    assert 'name="school"' not in page
+
+
+def test_the_chief_executive_sees_every_school(world, make, client_for):
+    a, b = world.log(world.school_a), world.log(world.school_b)
+    page = client_for(make.user(Role.CEO)).get("/cases/").get_data(as_text=True)
+    assert sorted(listed(page)) == sorted([a.reference, b.reference])
+    assert 'name="school"' in page
+    assert ">Ashford Primary</option>" in page
+    assert ">Beacon Academy</option>" in page
+
+
+def test_the_subject_of_a_case_never_sees_it_whatever_their_role(world, make, client_for):
+    deputy = make.user(Role.DEPUTY_DSL, world.school_a)
+    about_deputy = world.log(world.school_a, subject=make.staff(world.school_a, user=deputy))
+    other = world.log(world.school_a)
+    page = client_for(deputy).get("/cases/").get_data(as_text=True)
+    assert listed(page) == [other.reference]
+    assert about_deputy.reference not in page
+    # Searching for it directly finds nothing either.
+    search = client_for(deputy).get("/cases/", query_string={"q": about_deputy.reference})
+    assert listed(search.get_data(as_text=True)) == []
+
+
+def test_another_trusts_cases_are_never_listed(world, make, client_for):
+    world.log(world.school_a)
+    other_ceo = make.user(Role.CEO, trust=make.trust(name="Other Trust", code="OTH"))
+    page = client_for(other_ceo).get("/cases/").get_data(as_text=True)
+    assert listed(page) == []
+    assert "When a concern is logged it will appear here" in page
+
+
+@pytest.mark.parametrize("role", [Role.TRUST_ADMIN, Role.CHAIR])
+def test_roles_that_do_not_read_cases_are_refused(world, make, client_for, role):
+    world.log(world.school_a)
+    assert client_for(make.user(role)).get("/cases/").status_code == 403
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(world, client):
+    response = client.get("/cases/?status=closed")
+    assert response.status_code == 302
+    assert "/sign-in" in response.headers["Location"]
+
+
+# --- what each row shows ---------------------------------------------------------------
+
+
+def test_a_row_shows_the_case_at_a_glance(world, make, client_for):
+    subject = make.staff(world.school_a, name="Alice Brown")
+    case = world.log(
+        world.school_a,
+        subject=subject,
+        clauses=("3.4", "3.2(e)", "2.3"),
+        platform="whatsapp",
+        reported_on=date(2026, 3, 4),
+    )
+    page = client_for(world.dsl_a).get("/cases/").get_data(as_text=True)
+    row = page[page.index(case.reference) :]
+    row = row[: row.index("</tr>")]
+    assert f'href="/cases/{case.id}"' in page
+    for text in ("Alice Brown", "Ashford Primary", "Reported", "Not triaged", "WhatsApp"):
+        assert text in row
+    assert "2.3, 3.2(e), 3.4" in row
+    assert "4 March 2026" in row
+    assert "1 case</h2>" in page
+
+    set_state(case, status=CaseStatus.INVESTIGATION, track=Track.ALLEGATION)
+    page = client_for(world.dsl_a).get("/cases/").get_data(as_text=True)
+    assert ">Investigation</strong>" in page
+    assert "Allegation" in page
+
+
+# --- filters ---------------------------------------------------------------------------
+
+
+def test_filter_by_school(world, make, client_for):
+    a, b = world.log(world.school_a), world.log(world.school_b)
+    client = client_for(make.user(Role.CEO))
+    page = client.get("/cases/", query_string={"school": world.school_b.id}).get_data(as_text=True)
+    assert listed(page) == [b.reference]
+    assert a.reference not in page
+    assert "1 case match" in page
+
+
+def test_a_school_outside_the_users_scope_cannot_be_chosen(world, make, client_for):
+    # A lead at two schools: the school filter offers those two, never a third.
+    lead = make.user(Role.DSL, world.school_a)
+    grant_role(lead, Role.DSL, school=make.school(name="Cedar School"))
+    _db.session.commit()
+    world.log(world.school_b)
+    response = client_for(lead).get("/cases/", query_string={"school": world.school_b.id})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Choose a school from the list" in page
+    assert listed(page) == []
+    assert ">Ashford Primary</option>" in page
+    assert ">Cedar School</option>" in page
+    assert ">Beacon Academy</option>" not in page
+
+
+def test_filter_by_status(world, client_for):
+    open_case, closed = world.log(world.school_a), world.log(world.school_a)
+    set_state(closed, status=CaseStatus.CLOSED)
+    client = client_for(world.dsl_a)
+    page = client.get("/cases/?status=closed").get_data(as_text=True)
+    assert listed(page) == [closed.reference]
+    page = client.get("/cases/?status=reported").get_data(as_text=True)
+    assert listed(page) == [open_case.reference]
+
+
+def test_filter_by_track_including_not_triaged(world, client_for):
+    untriaged, low, allegation = (world.log(world.school_a) for _ in range(3))
+    set_state(low, track=Track.LOW_LEVEL)
+    set_state(allegation, track=Track.ALLEGATION)
+    client = client_for(world.dsl_a)
+    assert listed(client.get("/cases/?track=low_level").get_data(as_text=True)) == [low.reference]
+    assert listed(client.get("/cases/?track=allegation").get_data(as_text=True)) == [
+        allegation.reference
+    ]
+    assert listed(client.get("/cases/?track=none").get_data(as_text=True)) == [untriaged.reference]
+
+
+def test_filter_by_clause_reference_across_policy_versions(world, make, client_for):
+    # Conduct before version 2 took effect cites version 1's clause 3.4; conduct after
+    # cites version 2's. Both are "3.4".
+    under_v1 = world.log(
+        world.school_a,
+        clauses=("3.4",),
+        occurred_on=date(2025, 1, 10),
+        reported_on=date(2025, 1, 12),
+    )
+    publish_next(make.policy(), effective_from=date(2025, 9, 1))
+    under_v2 = world.log(world.school_a, clauses=("3.4", "3.3"))
+    other = world.log(world.school_a, clauses=("3.2(e)",))
+    assert under_v1.breaches[0].clause_id != under_v2.breaches[0].clause_id
+
+    client = client_for(world.dsl_a)
+    page = client.get("/cases/?clause=3.4").get_data(as_text=True)
+    assert sorted(listed(page)) == sorted([under_v1.reference, under_v2.reference])
+    assert other.reference not in page
+    assert listed(client.get("/cases/?clause=3.2(e)").get_data(as_text=True)) == [other.reference]
+    # The choices are the citable rules, in the policy's order, each once.
+    choices = re.findall(r'<option value="([0-9][0-9.()a-z]*)"', page)
+    assert choices[:4] == ["2.3", "2.4", "3.1", "3.2(a)"]
+    assert choices.count("3.4") == 1
+    assert "2.1" not in choices  # information, never cited
+
+
+def test_filter_by_platform(world, client_for):
+    insta = world.log(world.school_a, platform="instagram")
+    tiktok = world.log(world.school_a, platform="tiktok")
+    page = client_for(world.dsl_a).get("/cases/?platform=tiktok").get_data(as_text=True)
+    assert listed(page) == [tiktok.reference]
+    assert insta.reference not in page
+
+
+def test_filter_by_the_date_reported(world, client_for):
+    early = world.log(world.school_a, occurred_on=date(2026, 1, 2), reported_on=date(2026, 1, 5))
+    middle = world.log(world.school_a, occurred_on=date(2026, 2, 2), reported_on=date(2026, 2, 9))
+    late = world.log(world.school_a, occurred_on=date(2026, 3, 2), reported_on=date(2026, 3, 20))
+    client = client_for(world.dsl_a)
+
+    def between(start: tuple[str, str, str] | None, end: tuple[str, str, str] | None):
+        query = [("reported_from", part) for part in start or ()]
+        query += [("reported_to", part) for part in end or ()]
+        return listed(client.get("/cases/", query_string=query).get_data(as_text=True))
+
+    assert between(("9", "2", "2026"), None) == [late.reference, middle.reference]
+    assert between(None, ("9", "2", "2026")) == [middle.reference, early.reference]
+    assert between(("6", "1", "2026"), ("19", "3", "2026")) == [middle.reference]
+    # Both ends are inclusive.
+    assert between(("5", "1", "2026"), ("5", "1", "2026")) == [early.reference]
+
+
+def test_an_impossible_date_is_explained_and_what_was_typed_is_kept(world, client_for):
+    world.log(world.school_a)
+    query = [("reported_from", "31"), ("reported_from", "2"), ("reported_from", "2026")]
+    response = client_for(world.dsl_a).get("/cases/", query_string=query + [("q", "Smith")])
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "There is a problem" in page
+    assert "Reported from must be a real date, like 27 3 2024" in page
+    assert 'href="#reported_from-day"' in page
+    assert 'value="31"' in page
+    assert 'value="Smith"' in page
+    assert "<title>Error: Cases" in page
+    assert listed(page) == []
+
+
+def test_a_from_date_after_the_to_date_is_explained_and_kept(world, client_for):
+    world.log(world.school_a)
+    query = [("reported_from", p) for p in ("20", "3", "2026")]
+    query += [("reported_to", p) for p in ("1", "3", "2026")]
+    page = client_for(world.dsl_a).get("/cases/", query_string=query).get_data(as_text=True)
+    assert "Reported to must be the same as or after reported from" in page
+    assert 'value="20"' in page
+    assert 'value="1"' in page
+    assert listed(page) == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "reported_from=12",  # one box only, from a hand-edited address
+        "reported_from=1&reported_from=2&reported_from=3&reported_from=4",
+        "reported_from=aa&reported_from=bb&reported_from=cc",
+        "reported_to=1&reported_to=1&reported_to=99999",
+        "status=nonsense",
+        "track=maybe",
+        "clause=99.9",
+        "platform=myspace",
+        "school=abc",
+        "sort=sideways",
+        "page=-4&per_page=100000",
+        "page=abc&per_page=xyz",
+        "page=99999999999999999999",
+        "q=" + "x" * 500,
+    ],
+)
+def test_bad_input_never_gives_a_server_error(world, make, client_for, query):
+    world.log(world.school_a)
+    response = client_for(make.user(Role.CEO)).get(f"/cases/?{query}")
+    assert response.status_code == 200
+
+
+def test_a_value_not_on_the_list_is_explained(world, client_for):
+    client = client_for(world.dsl_a)
+    page = client.get("/cases/?status=nonsense").get_data(as_text=True)
+    assert "Choose a status from the list" in page
+    page = client.get("/cases/", query_string={"q": "x" * 101}).get_data(as_text=True)
+    assert "Enter 100 characters or fewer to search for" in page
+
+
+# --- search ----------------------------------------------------------------------------
+
+
+def test_search_by_reference_exact_or_prefix_in_any_case(world, client_for):
+    cases = [world.log(world.school_a) for _ in range(3)]
+    client = client_for(world.dsl_a)
+    first = cases[0].reference  # e.g. HMAT-2026-0001
+
+    def search(term: str) -> list[str]:
+        return listed(client.get("/cases/", query_string={"q": term}).get_data(as_text=True))
+
+    assert search(first) == [first]
+    assert search(first.lower()) == [first]
+    assert search(f"  {first}  ") == [first]
+    assert sorted(search(first[:-1])) == sorted(case.reference for case in cases)
+    # Not a prefix: the middle of a reference does not match.
+    assert search(first[5:]) == []
+
+
+def test_search_by_the_subjects_name(world, make, client_for):
+    alice = world.log(world.school_a, subject=make.staff(world.school_a, name="Alice Brown"))
+    bob = world.log(world.school_a, subject=make.staff(world.school_a, name="Bob Browning"))
+    carol = world.log(world.school_a, subject=make.staff(world.school_a, name="Carol Smith"))
+    client = client_for(world.dsl_a)
+
+    def search(term: str) -> set[str]:
+        page = client.get("/cases/", query_string={"q": term}).get_data(as_text=True)
+        return set(listed(page))
+
+    assert search("brown") == {alice.reference, bob.reference}
+    assert search("ALICE") == {alice.reference}
+    assert search("ol Sm") == {carol.reference}
+    # LIKE wildcards are searched for literally.
+    assert search("%") == set()
+    assert search("_") == set()
+
+
+# --- sorting ---------------------------------------------------------------------------
+
+
+def test_sorting(world, client_for):
+    # Logged in this order, so references run first, second, third.
+    first = world.log(world.school_a, occurred_on=date(2026, 2, 1), reported_on=date(2026, 2, 10))
+    second = world.log(world.school_a, occurred_on=date(2026, 1, 1), reported_on=date(2026, 1, 3))
+    third = world.log(world.school_a, occurred_on=date(2026, 3, 1), reported_on=date(2026, 3, 1))
+    set_state(first, status=CaseStatus.CLOSED)
+    set_state(third, status=CaseStatus.INVESTIGATION)
+    client = client_for(world.dsl_a)
+
+    def order(sort: str | None) -> list[str]:
+        query = {"sort": sort} if sort else {}
+        return listed(client.get("/cases/", query_string=query).get_data(as_text=True))
+
+    refs = [first.reference, second.reference, third.reference]
+    newest = [third.reference, first.reference, second.reference]
+    assert order(None) == newest
+    assert order("newest") == newest
+    assert order("oldest") == list(reversed(newest))
+    assert order("reference") == refs
+    # Workflow order: reported, ..., investigation, ..., closed.
+    assert order("status") == [second.reference, third.reference, first.reference]
+
+
+# --- pages -----------------------------------------------------------------------------
+
+
+def test_pages_keep_the_filters_and_the_sort(world, client_for):
+    wanted = [
+        world.log(world.school_a, platform="tiktok", reported_on=date(2026, 3, day))
+        for day in range(4, 9)
+    ]
+    world.log(world.school_a, platform="instagram")
+    client = client_for(world.dsl_a)
+
+    first = client.get(
+        "/cases/", query_string={"platform": "tiktok", "sort": "oldest", "per_page": 2}
+    ).get_data(as_text=True)
+    assert listed(first) == [c.reference for c in wanted[:2]]
+    assert "5 cases match these filters" in first
+    assert "Showing 1 to 2 of 5." in first
+    assert link(first, "prev") is None
+    next_url = link(first, "next")
+    assert "platform=tiktok" in next_url
+    assert "sort=oldest" in next_url
+    assert "per_page=2" in next_url
+    assert "page=2" in next_url
+    # Applying the filters again keeps the page size.
+    assert '<input type="hidden" name="per_page" value="2">' in first
+
+    second = client.get(next_url).get_data(as_text=True)
+    assert listed(second) == [c.reference for c in wanted[2:4]]
+    assert "Showing 3 to 4 of 5." in second
+    third = client.get(link(second, "next")).get_data(as_text=True)
+    assert listed(third) == [wanted[4].reference]
+    assert link(third, "next") is None
+
+    back = client.get(link(third, "prev")).get_data(as_text=True)
+    assert listed(back) == listed(second)
+
+
+def test_date_filters_survive_paging(world, client_for):
+    for day in range(1, 4):
+        world.log(world.school_a, occurred_on=date(2026, 2, 1), reported_on=date(2026, 2, day))
+    world.log(world.school_a, occurred_on=date(2026, 1, 1), reported_on=date(2026, 1, 1))
+    client = client_for(world.dsl_a)
+    query = [("reported_from", p) for p in ("1", "2", "2026")] + [("per_page", "2")]
+    first = client.get("/cases/", query_string=query).get_data(as_text=True)
+    second = client.get(link(first, "next")).get_data(as_text=True)
+    assert len(listed(second)) == 1
+    assert "3 cases match these filters" in second
+
+
+def test_a_page_past_the_end_says_so(world, client_for):
+    world.log(world.school_a)
+    page = client_for(world.dsl_a).get("/cases/?page=7").get_data(as_text=True)
+    assert "There are no cases on page 7" in page
+    assert 'href="/cases/">Go to the first page' in page
+
+
+# --- empty states ----------------------------------------------------------------------
+
+
+def test_no_cases_at_all(world, client_for):
+    page = client_for(world.dsl_a).get("/cases/").get_data(as_text=True)
+    assert "There are no cases yet." in page
+    assert "When a concern is logged it will appear here." in page
+    assert "No cases match" not in page
+
+
+def test_no_cases_matching_the_filters(world, client_for):
+    world.log(world.school_a, platform="instagram")
+    page = client_for(world.dsl_a).get("/cases/?platform=tiktok").get_data(as_text=True)
+    assert "No cases match these filters" in page
+    assert "clear the filters</a>" in page
+    assert "When a concern is logged" not in page
+
+
+# --- the query budget ------------------------------------------------------------------
+
+QUERY_BUDGET = 3  # including the one that loads the signed-in session and user
+
+
+def test_a_list_page_costs_three_queries_whatever_its_size(world, make, app, client_for):
+    reporter = world.dsl_a
+    subjects = [make.staff(world.school_a) for _ in range(4)]
+    for number in range(55):
+        make.case(
+            world.school_a,
+            subject=subjects[number % 4],
+            by=reporter,
+            clauses=("3.4", "3.2(e)", "2.3"),
+            platform="tiktok" if number % 2 else "instagram",
+        )
+    world.log(world.school_b)  # another school, so the school filter has choices
+    ceo = make.user(Role.CEO)
+    # Signing in has just set last_seen_at, so these requests do not also write it.
+    client = client_for(ceo)
+    engine = _db.engine
+
+    counts = {}
+    for per_page in (5, 50):
+        # As at the end of a real request: the test client shares this test's app
+        # context, so the view's transaction would otherwise still be open.
+        _db.session.rollback()
+        with count_statements(engine) as log:
+            page = client.get(
+                "/cases/", query_string={"per_page": per_page, "clause": "3.4", "sort": "status"}
+            ).get_data(as_text=True)
+        assert len(listed(page)) == per_page
+        assert "56 cases match these filters" in page
+        assert "2.3, 3.2(e), 3.4" in page
+        assert len(log.queries) <= QUERY_BUDGET, log.report()
+        # SQLite also sends BEGIN IMMEDIATE for each of the request's two transactions
+        # (the session check, then the view); PostgreSQL sends no such statement.
+        assert len(log) - len(log.queries) <= 2, log.report()
+        counts[per_page] = len(log)
+    assert counts[5] == counts[50]

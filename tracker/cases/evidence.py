@@ -1,0 +1,437 @@
+"""Evidence on a case: checking uploads by their content, storing them, removing them.
+
+Files live under EVIDENCE_PATH (outside static/, so never served by the web server) under
+random names, and are never overwritten. The database row is the record; the file is
+only its bytes. File changes follow the database transaction (see `_settle_files`): a
+file written for an upload that is rolled back is deleted, and a removed item's bytes
+are deleted only once the removal, with who did it and why, is committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from config import MB
+from tracker.auth.models import User
+from tracker.auth.permissions import can_work_on_case
+from tracker.cases.models import Case, Evidence, PostVisibility
+from tracker.clock import UK
+from tracker.db import utcnow
+from tracker.errors import NotAllowed, ValidationFailed
+from tracker.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EvidenceType:
+    content_type: str
+    label: str
+    extensions: tuple[str, ...]  # the first is the one a download is given
+
+
+# The only types accepted, recognised by their first bytes (never by name or by what the
+# browser says). No SVG or HTML: they can carry scripts.
+EVIDENCE_TYPES: dict[str, EvidenceType] = {
+    t.content_type: t
+    for t in [
+        EvidenceType("image/png", "PNG image", (".png",)),
+        EvidenceType("image/jpeg", "JPEG image", (".jpg", ".jpeg")),
+        EvidenceType("image/gif", "GIF image", (".gif",)),
+        EvidenceType("image/webp", "WebP image", (".webp",)),
+        EvidenceType("application/pdf", "PDF document", (".pdf",)),
+    ]
+}
+ALLOWED_TYPES_IN_WORDS = "a PNG, JPEG, GIF or WebP image, or a PDF"
+
+_CHUNK = 64 * 1024
+_HEAD = 16  # enough bytes to tell every accepted type apart
+_STORED_NAME = re.compile(r"^[0-9a-f]{64}$")
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """The content type of a file from its first bytes, if it is one we accept."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP" and head[12:15] == b"VP8":
+        return "image/webp"
+    # Readers tolerate junk before the header; we do not, so a file that starts as
+    # something else (an HTML page, say) is never taken for a PDF.
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    return None
+
+
+def type_label(content_type: str) -> str:
+    known = EVIDENCE_TYPES.get(content_type)
+    return known.label if known else content_type
+
+
+def file_size_in_words(size: int) -> str:
+    """1 byte, 900 bytes, 12 KB, 3.4 MB: in the units the upload limit is given in."""
+    if size < 1024:
+        return "1 byte" if size == 1 else f"{size} bytes"
+    if size < MB:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / MB:.1f} MB".replace(".0 MB", " MB")
+
+
+def display_filename(raw: str) -> str:
+    """The name the uploader's computer gave the file, made safe to show and to keep.
+
+    Only its last path part; no control or invisible formatting characters (a
+    right-to-left override can make "gnp.exe" read as "exe.png"); whitespace collapsed.
+    """
+    name = re.split(r"[\\/]", raw or "")[-1]
+    name = unicodedata.normalize("NFC", name)
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in {"Cc", "Cf", "Cs"})
+    name = " ".join(name.split()).strip()
+    if len(name) > 255:
+        stem, dot, extension = name.rpartition(".")
+        name = f"{stem[: 250 - len(extension)]}.{extension}" if dot and stem else name[:255]
+    return name or "unnamed file"
+
+
+def download_filename(evidence: Evidence) -> str:
+    """A plain name for the downloaded file, ending as its real type does."""
+    kind = EVIDENCE_TYPES.get(evidence.content_type)
+    stem, dot, extension = evidence.original_filename.rpartition(".")
+    if not dot:
+        stem, extension = evidence.original_filename, ""
+    # Letters (any alphabet: Werkzeug adds an ASCII fallback), digits and a little
+    # punctuation; nothing that means something in a header or a path.
+    stem = re.sub(r"[^\w\- ()]+", "_", stem).strip(" ._")[:100] or "evidence"
+    if kind is None:
+        return stem
+    extension = f".{extension.lower()}"
+    return stem + (extension if extension in kind.extensions else kind.extensions[0])
+
+
+# --- storage ---------------------------------------------------------------------------
+
+
+def evidence_directory() -> Path:
+    """Where evidence files are kept: EVIDENCE_PATH (a relative path is taken from the
+    instance folder), or `evidence` in the instance folder."""
+    return Path(current_app.instance_path) / (current_app.config.get("EVIDENCE_PATH") or "evidence")
+
+
+def max_upload_bytes() -> int:
+    return int(current_app.config["EVIDENCE_MAX_MB"]) * MB
+
+
+def stored_path(evidence: Evidence) -> Path:
+    # The name is ours (random hex), but check it anyway before it becomes a path.
+    if not _STORED_NAME.match(evidence.stored_name):
+        raise StoredFileProblem(f"evidence {evidence.id} has a malformed stored name")
+    return evidence_directory() / evidence.stored_name
+
+
+class StoredFileProblem(RuntimeError):
+    """An evidence file is missing or no longer matches its hash: not the user's doing."""
+
+
+@dataclass(frozen=True)
+class _StoredFile:
+    name: str
+    size: int
+    sha256: str
+    content_type: str
+
+
+def _read_head(content: BinaryIO) -> bytes:
+    head = b""
+    while len(head) < _HEAD:
+        chunk = content.read(_HEAD - len(head))
+        if not chunk:
+            break
+        head += chunk
+    return head
+
+
+def _claim_name(directory: Path) -> str:
+    """A new random name in the folder, reserved by creating it empty (never reused)."""
+    for _attempt in range(3):
+        name = secrets.token_hex(32)
+        try:
+            os.close(os.open(directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            continue
+        return name
+    raise StoredFileProblem("could not find an unused name for an evidence file")
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a rename in the folder survive a power cut (POSIX only)."""
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _store(content: BinaryIO, directory: Path, max_bytes: int) -> _StoredFile:
+    """Check the upload and copy it into the evidence folder under a new random name.
+
+    Written in full to a temporary name, then renamed onto a name reserved for it, so an
+    existing file is never replaced and no half-written file ever has a real name; an
+    upload that is refused leaves nothing behind.
+    """
+    limit_words = f"{max_bytes // MB} MB"
+    head = _read_head(content)
+    if not head:
+        raise ValidationFailed("The file is empty. Choose another file", field="file")
+    content_type = sniff_content_type(head)
+    if content_type is None:
+        raise ValidationFailed(
+            f"The file must be {ALLOWED_TYPES_IN_WORDS}. This file is not one of those "
+            "(its contents were checked, not its name)",
+            field="file",
+        )
+
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = directory / f".upload-{secrets.token_hex(16)}.part"
+    digest = hashlib.sha256()
+    size = 0
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            chunk = head
+            while chunk:
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ValidationFailed(
+                        f"The file must be {limit_words} or smaller. Choose a smaller file, "
+                        "or save the screenshot at a lower resolution",
+                        field="file",
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+                chunk = content.read(_CHUNK)
+            out.flush()
+            os.fsync(out.fileno())
+        name = _claim_name(directory)
+        os.replace(temporary, directory / name)  # replaces only the empty file we made
+        _sync_directory(directory)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return _StoredFile(name, size, digest.hexdigest(), content_type)
+
+
+def verified_file(evidence: Evidence) -> Path:
+    """The stored file of an item that has not been removed, checked against its hash.
+
+    Raises StoredFileProblem if the file is missing or its bytes have changed since the
+    upload: an error page with a request id, never a silently different file.
+    """
+    path = stored_path(evidence)
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as stored:
+            while chunk := stored.read(_CHUNK):
+                digest.update(chunk)
+    except FileNotFoundError:
+        raise StoredFileProblem(f"the file of evidence {evidence.id} is missing") from None
+    if digest.hexdigest() != evidence.sha256:
+        raise StoredFileProblem(f"the file of evidence {evidence.id} does not match its hash")
+    return path
+
+
+# --- files follow the transaction ------------------------------------------------------
+
+_WRITTEN = "evidence_files_written"  # written for this transaction: delete unless committed
+_TO_DELETE = "evidence_files_to_delete"  # removed in this transaction: delete once committed
+
+
+def _delete_files(paths: list[Path]) -> None:
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            # The transaction is already over: say so loudly, but do not fail the request.
+            log.exception("could not delete evidence file %s", path.name)
+
+
+@event.listens_for(db.session, "after_commit")
+def _delete_removed_files(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the outer transaction may still roll back
+    session.info.pop(_WRITTEN, None)
+    _delete_files(session.info.pop(_TO_DELETE, []))
+
+
+@event.listens_for(db.session, "after_transaction_end")
+def _settle_files(session: Session, transaction: SessionTransaction) -> None:
+    """After a rollback (or a close without commit) the new files have no row: delete them."""
+    if transaction.parent is not None:
+        return
+    session.info.pop(_TO_DELETE, None)
+    _delete_files(session.info.pop(_WRITTEN, []))
+
+
+# --- services --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a piece of evidence came from, as the uploader describes it."""
+
+    description: str = ""
+    source_url: str = ""
+    captured_on: date | None = None
+    captured_time: time | None = None
+    captured_by: str = ""
+    post_visibility: str = PostVisibility.UNKNOWN.value
+
+
+def _checked_source_url(url: str) -> str:
+    url = url.strip()
+    if not url:
+        return ""
+    message = "Enter the web address in full, starting with https:// or http://, or leave it blank"
+    if len(url) > 2000:
+        raise ValidationFailed(
+            "The web address must be 2,000 characters or fewer", field="source_url"
+        )
+    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in url):
+        raise ValidationFailed(message, field="source_url")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        raise ValidationFailed(message, field="source_url") from None
+    if parts.scheme.lower() not in {"http", "https"} or not host:
+        raise ValidationFailed(message, field="source_url")
+    return url
+
+
+def _captured_at(provenance: Provenance, now: datetime) -> datetime | None:
+    """The capture time in UTC. Typed in UK time; a date alone is kept as its midnight."""
+    if provenance.captured_on is None:
+        if provenance.captured_time is not None:
+            raise ValidationFailed(
+                "Enter the date it was captured, or leave the time blank", field="captured_on"
+            )
+        return None
+    local = datetime.combine(provenance.captured_on, provenance.captured_time or time(0), UK)
+    captured_at = local.astimezone(UTC)
+    if captured_at > now:
+        raise ValidationFailed(
+            "The capture date and time cannot be in the future", field="captured_on"
+        )
+    return captured_at
+
+
+def _checked_provenance(provenance: Provenance, now: datetime) -> dict[str, object]:
+    try:
+        visibility = PostVisibility(provenance.post_visibility)
+    except ValueError:
+        raise ValidationFailed(
+            "Choose whether the post was public or private", field="post_visibility"
+        ) from None
+    description = " ".join(provenance.description.split())
+    if len(description) > 500:
+        raise ValidationFailed(
+            "The description must be 500 characters or fewer", field="description"
+        )
+    captured_by = " ".join(provenance.captured_by.split())
+    if len(captured_by) > 200:
+        raise ValidationFailed(
+            "Who captured it must be 200 characters or fewer", field="captured_by"
+        )
+    return {
+        "description": description,
+        "source_url": _checked_source_url(provenance.source_url),
+        "captured_at": _captured_at(provenance, now),
+        "captured_by": captured_by,
+        "post_visibility": visibility.value,
+    }
+
+
+def add_evidence(
+    case: Case,
+    *,
+    content: BinaryIO,
+    filename: str,
+    provenance: Provenance,
+    by: User,
+    now: datetime | None = None,
+) -> Evidence:
+    """Upload a file to a case as evidence, with where it came from.
+
+    Guard: the user may work on the case; the provenance is valid (an http(s) source
+    address, a capture time not in the future); the file is not empty, not over
+    EVIDENCE_MAX_MB and, by its content, one of EVIDENCE_TYPES.
+    Side effects: the file is written under a new random name in the evidence folder and
+    recorded with its SHA-256, size and type; if the transaction does not commit, the
+    file is deleted again. Flushes; the caller commits.
+    """
+    if not can_work_on_case(by, case):
+        raise NotAllowed("Evidence cannot be added to this case")
+    now = now or utcnow()
+    # Everything typed is checked before the file is written, so a refusal writes nothing.
+    fields = _checked_provenance(provenance, now)
+    stored = _store(content, evidence_directory(), max_upload_bytes())
+    path = evidence_directory() / stored.name
+    db.session.info.setdefault(_WRITTEN, []).append(path)
+    evidence = Evidence(
+        case_id=case.id,
+        original_filename=display_filename(filename),
+        stored_name=stored.name,
+        content_type=stored.content_type,
+        size_bytes=stored.size,
+        sha256=stored.sha256,
+        uploaded_by_id=by.id,
+        uploaded_at=now,
+        **fields,
+    )
+    case.evidence.append(evidence)
+    db.session.flush()
+    return evidence
+
+
+def remove_evidence(
+    evidence: Evidence, *, reason: str, by: User, now: datetime | None = None
+) -> None:
+    """Remove a piece of evidence: its file goes, its record stays.
+
+    Guard: the user may work on the case; the item is not already removed; a reason is
+    given. Side effects: the record keeps its hash, size and name and gains who removed
+    it, when and why; the stored bytes are deleted once the transaction commits (so a
+    failed commit never leaves a file gone with no record of why). Flushes; the caller
+    commits.
+    """
+    if not can_work_on_case(by, evidence.case):
+        raise NotAllowed("Evidence cannot be removed from this case")
+    if evidence.is_removed:
+        raise ValidationFailed("This evidence has already been removed")
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationFailed("Say why the evidence is being removed", field="reason")
+    if len(reason) > 500:
+        raise ValidationFailed("The reason must be 500 characters or fewer", field="reason")
+    evidence.removed_at = now or utcnow()
+    evidence.removed_by_id = by.id
+    evidence.removal_reason = reason
+    db.session.flush()
+    db.session.info.setdefault(_TO_DELETE, []).append(stored_path(evidence))

@@ -1,0 +1,111 @@
+"""The case list's filter form: a GET form, so no CSRF token, and never a 500 on bad input."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextInput
+from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length
+
+from tracker.cases.listing import NOT_TRIAGED, CaseFilters, FilterOptions, Sort
+from tracker.cases.models import CaseStatus, Platform, Track
+from tracker.forms import GovDateField
+
+
+class FilterSelectField(SelectField):
+    """A select whose first option means "any"; a value not offered gets a plain message."""
+
+    def __init__(
+        self, label: str, *, any_label: str, options: list[SelectChoice] | None = None, **kwargs
+    ):
+        super().__init__(
+            label,
+            widget=GovSelect(),
+            coerce=str,
+            default="",
+            choices=None if options is None else [SelectChoice("", any_label), *options],
+            invalid_choice_message=f"Choose a {label.lower()} from the list",
+            **kwargs,
+        )
+        self.any_label = any_label
+
+    def offer(self, choices: list[SelectChoice]) -> None:
+        self.choices = [SelectChoice("", self.any_label), *choices]
+
+
+class CaseFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    q = StringField(
+        "Search",
+        widget=GovTextInput(),
+        description="A case reference, or part of the name of the member of staff",
+        validators=[Length(max=100, message="Enter 100 characters or fewer to search for")],
+    )
+    school = FilterSelectField("School", any_label="All schools")
+    status = FilterSelectField(
+        "Status",
+        any_label="Any status",
+        options=[SelectChoice(status.value, status.label) for status in CaseStatus],
+    )
+    track = FilterSelectField(
+        "Track",
+        any_label="Any track",
+        options=[SelectChoice(NOT_TRIAGED, "Not triaged")]
+        + [SelectChoice(track.value, track.label) for track in Track],
+    )
+    clause = FilterSelectField("Clause cited", any_label="Any clause")
+    platform = FilterSelectField(
+        "Platform",
+        any_label="Any platform",
+        options=[SelectChoice(platform.value, platform.label) for platform in Platform],
+    )
+    # GovDateField keeps what was typed and turns missing or extra boxes from a
+    # hand-edited address into an error message rather than a crash.
+    reported_from = GovDateField(
+        "Reported from", required=False, description="For example, 1 9 2025"
+    )
+    reported_to = GovDateField("Reported to", required=False, description="For example, 31 8 2026")
+    sort = SelectField(
+        "Sort by",
+        widget=GovSelect(),
+        coerce=str,
+        default=Sort.NEWEST.value,
+        choices=[SelectChoice(sort.value, sort.label) for sort in Sort],
+        invalid_choice_message="Choose how to sort the cases from the list",
+    )
+
+    def offer(self, options: FilterOptions) -> None:
+        """Fill the choices that depend on the user; drop the school filter for one school."""
+        if len(options.schools) > 1:
+            self.school.offer([SelectChoice(str(id_), name) for id_, name in options.schools])
+        else:
+            del self.school
+        self.clause.offer([SelectChoice(ref, ref) for ref in options.clause_references])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        start, end = self.reported_from.data, self.reported_to.data
+        if start and end and start > end:
+            self.reported_to.errors.append("Reported to must be the same as or after reported from")
+            return False
+        return valid
+
+    def filters(self, *, page: int, per_page: int) -> CaseFilters:
+        """The checked filters (call after `validate`)."""
+        school = getattr(self, "school", None)
+        return CaseFilters(
+            school_id=int(school.data) if school is not None and school.data else None,
+            status=self.status.data or None,
+            track=self.track.data or None,
+            clause=self.clause.data or None,
+            platform=self.platform.data or None,
+            reported_from=self.reported_from.data,
+            reported_to=self.reported_to.data,
+            search=(self.q.data or "").strip(),
+            sort=Sort(self.sort.data or Sort.NEWEST.value),
+            page=page,
+            per_page=per_page,
+        )
