@@ -101,6 +101,40 @@ class Config:
             raise RuntimeError("EVIDENCE_MAX_MB must be at least 1.")
         self.EVIDENCE_PATH = env.get("EVIDENCE_PATH", "").strip()
 
+        # E-mail notifications (tracker/notifications/mail.py). "smtp" sends through a
+        # relay; "file" writes each message as an .eml file, for staging and checking the
+        # wording; "console" only logs recipient and subject, so development sends nothing.
+        self.MAIL_BACKEND = env.get("MAIL_BACKEND", "console").strip().lower() or "console"
+        if self.MAIL_BACKEND not in {"smtp", "file", "console"}:
+            raise RuntimeError(
+                f"MAIL_BACKEND must be smtp, file or console, not {self.MAIL_BACKEND!r}."
+            )
+        self.MAIL_FROM = env.get("MAIL_FROM", "").strip() or "safeguarding-tracker@localhost"
+        self.SMTP_HOST = env.get("SMTP_HOST", "").strip() or "localhost"
+        self.SMTP_PORT = _int("SMTP_PORT", 25)
+        # Leave the username empty for a relay that does not ask to sign in. The password
+        # is only ever handed to smtplib, never logged or put in an error message.
+        self.SMTP_USERNAME = env.get("SMTP_USERNAME", "")
+        self.SMTP_PASSWORD = env.get("SMTP_PASSWORD", "")
+        self.SMTP_STARTTLS = _flag("SMTP_STARTTLS", False)
+        # Seconds to wait on the relay, so a dead one fails a reminder run rather than
+        # hanging it.
+        self.SMTP_TIMEOUT = _int("SMTP_TIMEOUT", 10)
+        if self.SMTP_TIMEOUT < 1:
+            raise RuntimeError("SMTP_TIMEOUT must be at least 1.")
+        # Where the "file" backend writes; empty means "<instance path>/mail".
+        self.MAIL_FILE_PATH = env.get("MAIL_FILE_PATH", "").strip()
+        # The public address of the tracker, for links in e-mails: scheduled commands have
+        # no request to take it from.
+        self.BASE_URL = (env.get("BASE_URL", "").strip() or "http://127.0.0.1:5000").rstrip("/")
+        if not self.BASE_URL.startswith(("https://", "http://")):
+            raise RuntimeError(
+                f"BASE_URL must start with https:// (or http://), not {self.BASE_URL!r}."
+            )
+
+        # Working days after a decision within which an appeal may be lodged.
+        self.APPEAL_WINDOW_WORKING_DAYS = _int("APPEAL_WINDOW_WORKING_DAYS", 5)
+
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO").upper()
         self.TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
 

@@ -40,6 +40,9 @@ from tracker.policy.services import current_version
 from tracker.staff.models import StaffMember
 from tracker.staff.services import add_staff_member
 
+# Shared fixtures that live in their own modules: a real SMTP server on loopback.
+pytest_plugins = ["tests.smtp"]
+
 DEFAULT_PASSWORD = "correct horse battery staple"
 BACKENDS = ["sqlite", *(["postgresql"] if postgres_test_url() else [])]
 

@@ -118,6 +118,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.policy import views as policy_views
     from tracker.privacy import views as privacy_views
     from tracker.staff import views as staff_views
+    from tracker.workflow import views as workflow_views  # noqa: F401  (routes on cases.bp)
 
     # Importing a views module adds its routes to its feature's blueprint.
     for module in (auth_views, home_views, policy_views, case_views, staff_views, privacy_views):
@@ -127,8 +128,10 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from tracker.auth.cli import users_cli
     from tracker.demo import demo_command
+    from tracker.notifications.cli import reminders_cli
     from tracker.policy.cli import policy_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(policy_cli)
+    app.cli.add_command(reminders_cli)

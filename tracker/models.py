@@ -13,8 +13,20 @@ from tracker.orgs.models import School, Trust
 from tracker.policy import guards  # noqa: F401  (the flush-time guard on published versions)
 from tracker.policy.models import Clause, Policy, PolicyAcknowledgement, PolicyVersion
 from tracker.staff.models import StaffMember
+from tracker.workflow.models import (
+    Appeal,
+    CaseTransition,
+    Decision,
+    SentNotification,
+    Suspension,
+)
 
 __all__ = [
+    "Appeal",
+    "CaseTransition",
+    "Decision",
+    "SentNotification",
+    "Suspension",
     "Case",
     "CaseReferenceCounter",
     "ChronologyEntry",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -15,6 +16,9 @@ from tracker.extensions import db
 from tracker.orgs.models import School
 from tracker.policy.models import Clause
 from tracker.staff.models import StaffMember
+
+if TYPE_CHECKING:
+    from tracker.workflow.models import Appeal, CaseTransition, Decision, Suspension
 
 
 class LabelledEnum(StrEnum):
@@ -191,8 +195,30 @@ class Case(db.Model):
     platform_detail: Mapped[str] = mapped_column(String(200), default="")
     summary: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(24), default=CaseStatus.REPORTED.value)
-    # Set at triage (the workflow issue): low-level concern or allegation.
+    # Set at triage: low-level concern or allegation (tracker/workflow/).
     track: Mapped[str | None] = mapped_column(String(16))
+    triage_rationale: Mapped[str] = mapped_column(Text, default="")
+    # The four KCSIE harm-threshold questions, answered at triage ("yes", "no", "unsure").
+    harm_child: Mapped[str | None] = mapped_column(String(8))
+    harm_offence: Mapped[str | None] = mapped_column(String(8))
+    harm_risk: Mapped[str | None] = mapped_column(String(8))
+    harm_unsuitable: Mapped[str | None] = mapped_column(String(8))
+    triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The LADO clock: an allegation is referred to the local authority designated
+    # officer within LADO_WORKING_DAYS working days of triage.
+    lado_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lado_referred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lado_method: Mapped[str | None] = mapped_column(String(16))
+    lado_reference: Mapped[str] = mapped_column(String(100), default="")
+    lado_advice: Mapped[str] = mapped_column(Text, default="")
+    lado_advice_on: Mapped[date | None] = mapped_column(Date)
+    investigator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    investigation_summary: Mapped[str] = mapped_column(Text, default="")
+    # Who must decide, fixed when the case is submitted (tracker/workflow/routing.py).
+    decision_maker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    # Why a case was withdrawn or closed early, kept apart from any KCSIE outcome.
+    closure_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Optimistic locking: every UPDATE checks and bumps it (SQLAlchemy version_id_col).
@@ -202,7 +228,9 @@ class Case(db.Model):
 
     school: Mapped[School] = relationship()
     subject: Mapped[StaffMember] = relationship()
-    reported_by: Mapped[User] = relationship()
+    reported_by: Mapped[User] = relationship(foreign_keys=[reported_by_id])
+    investigator: Mapped[User | None] = relationship(foreign_keys=[investigator_id])
+    decision_maker: Mapped[User | None] = relationship(foreign_keys=[decision_maker_id])
     breaches: Mapped[list[ClauseBreach]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="ClauseBreach.id"
     )
@@ -211,6 +239,16 @@ class Case(db.Model):
     )
     evidence: Mapped[list[Evidence]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="Evidence.id"
+    )
+    transitions: Mapped[list[CaseTransition]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseTransition.id"
+    )
+    decisions: Mapped[list[Decision]] = relationship(
+        cascade="all, delete-orphan", order_by="Decision.id"
+    )
+    appeals: Mapped[list[Appeal]] = relationship(cascade="all, delete-orphan", order_by="Appeal.id")
+    suspensions: Mapped[list[Suspension]] = relationship(
+        cascade="all, delete-orphan", order_by="Suspension.starts_on"
     )
     chronology: Mapped[list[ChronologyEntry]] = relationship(
         back_populates="case",
@@ -243,6 +281,26 @@ class Case(db.Model):
         if self.platform == Platform.OTHER and self.platform_detail:
             return self.platform_detail
         return Platform(self.platform).label
+
+    @property
+    def decision(self) -> Decision | None:
+        """The decision in force (the latest; a reopened case may be decided again)."""
+        return self.decisions[-1] if self.decisions else None
+
+    @property
+    def appeal(self) -> Appeal | None:
+        return self.appeals[-1] if self.appeals else None
+
+    @property
+    def is_allegation(self) -> bool:
+        return self.track == Track.ALLEGATION
+
+    @property
+    def lado_gate_open(self) -> bool:
+        """An allegation's investigation waits for the LADO referral and advice."""
+        return not self.is_allegation or (
+            self.lado_referred_at is not None and bool(self.lado_advice.strip())
+        )
 
     @property
     def cites_high_significance(self) -> bool:

@@ -41,6 +41,10 @@ class School(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     # Short code unique within the trust, used on the command line (e.g. NFP).
     code: Mapped[str] = mapped_column(String(12))
+    # The local authority whose designated officer (LADO) takes this school's referrals,
+    # and how many working days after triage it expects an allegation to be referred.
+    local_authority: Mapped[str] = mapped_column(String(120), default="")
+    lado_working_days: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     trust: Mapped[Trust] = relationship(back_populates="schools")

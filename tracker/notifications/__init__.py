@@ -1,0 +1,1 @@
+"""E-mail notifications: content-free messages that link to what needs attention."""

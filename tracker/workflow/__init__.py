@@ -1,0 +1,1 @@
+"""The case workflow: states, transitions, routing and clocks."""

@@ -1,0 +1,494 @@
+"""Workflow services: the only writers of a case's status.
+
+Each service is one business action. It checks the transition table (source state, who,
+guard), checks its own data, changes the case, records the transition (who, when, from,
+to, why) through `_move`, and flushes. Views commit. A refusal is a DomainError whose
+message the page shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import current_app
+
+from tracker.auth.models import User
+from tracker.cases.models import Case, CaseStatus, Track
+from tracker.db import utcnow
+from tracker.errors import NotAllowed, ValidationFailed
+from tracker.extensions import db
+from tracker.workflow.clocks import appeal_deadline, lado_due_at, warning_expires_on
+from tracker.workflow.models import (
+    NEVER_IN_REFERENCES,
+    Action,
+    AllegationOutcome,
+    Appeal,
+    AppealOutcome,
+    CaseTransition,
+    Decision,
+    LadoMethod,
+    LowLevelOutcome,
+    Sanction,
+    Suspension,
+)
+from tracker.workflow.routing import (
+    appeal_hearer_for,
+    conflicted_in_decision,
+    decision_maker_for,
+)
+from tracker.workflow.transitions import TRANSITIONS, is_case_worker, refusal
+
+HARM_ANSWERS = ("yes", "no", "unsure")
+HARM_QUESTIONS = {
+    "harm_child": "Has the member of staff behaved in a way that has harmed a child, or may "
+    "have harmed a child?",
+    "harm_offence": "Have they possibly committed a criminal offence against or related to a "
+    "child?",
+    "harm_risk": "Have they behaved towards a child or children in a way that indicates they "
+    "may pose a risk of harm to children?",
+    "harm_unsuitable": "Have they behaved or may have behaved in a way that indicates they "
+    "may not be suitable to work with children?",
+}
+
+
+def _required(text: str, message: str, field: str) -> str:
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise ValidationFailed(message, field=field)
+    return text
+
+
+def _move(case: Case, action: Action, *, by: User, reason: str = "", now: datetime) -> None:
+    """Check the table and record the move. The one place a case's status changes."""
+    problem = refusal(case, action, by)
+    if problem:
+        raise NotAllowed(problem)
+    transition = TRANSITIONS[action]
+    case.transitions.append(
+        CaseTransition(
+            case_id=case.id,
+            action=action.value,
+            from_status=case.status,
+            to_status=transition.target.value,
+            reason=reason,
+            actor_id=by.id,
+            at=now,
+        )
+    )
+    case.status = transition.target.value
+
+
+def _check(case: Case, action: Action, by: User) -> None:
+    """Refuse early, before the form's own data is checked."""
+    problem = refusal(case, action, by)
+    if problem:
+        raise NotAllowed(problem)
+
+
+# --- triage and the LADO -----------------------------------------------------------------
+
+
+def triage(
+    case: Case,
+    *,
+    track: str,
+    answers: dict[str, str],
+    rationale: str,
+    by: User,
+    now: datetime | None = None,
+) -> None:
+    """Choose the track. An allegation starts the LADO clock.
+
+    Guard: a case worker, the case `reported`; every harm-threshold question answered; a
+    rationale (including a decision not to refer). Any "yes" means an allegation.
+    """
+    now = now or utcnow()
+    _check(case, Action.TRIAGE, by)
+    try:
+        chosen = Track(track)
+    except ValueError:
+        raise ValidationFailed("Choose the track", field="track") from None
+    for name in HARM_QUESTIONS:
+        if answers.get(name) not in HARM_ANSWERS:
+            raise ValidationFailed("Answer each question about the harm threshold", field=name)
+    if chosen is Track.LOW_LEVEL and "yes" in answers.values():
+        raise ValidationFailed(
+            "You answered yes to a harm-threshold question: this is an allegation, not a "
+            "low-level concern",
+            field="track",
+        )
+    case.triage_rationale = _required(
+        rationale, "Explain the triage decision, including any decision not to refer", "rationale"
+    )
+    for name in HARM_QUESTIONS:
+        setattr(case, name, answers[name])
+    case.track = chosen.value
+    case.triaged_at = now
+    if chosen is Track.ALLEGATION:
+        case.lado_due_at = lado_due_at(now, case.school.lado_working_days)
+    _move(case, Action.TRIAGE, by=by, reason=case.triage_rationale, now=now)
+    db.session.flush()
+
+
+def record_lado_referral(
+    case: Case, *, referred_at: datetime, method: str, reference: str, by: User
+) -> None:
+    """Record when and how the allegation was referred to the LADO.
+
+    Guard: a case worker; an allegation in triage; the time not in the future.
+    """
+    if not is_case_worker(by, case) or case.status != CaseStatus.TRIAGE:
+        raise NotAllowed("The LADO referral is recorded by the school during triage")
+    if not case.is_allegation:
+        raise NotAllowed("Only an allegation is referred to the LADO")
+    try:
+        LadoMethod(method)
+    except ValueError:
+        raise ValidationFailed("Choose how the referral was made", field="method") from None
+    if referred_at > utcnow():
+        raise ValidationFailed("The referral cannot be in the future", field="referred_on")
+    if case.triaged_at and referred_at < case.triaged_at.replace(hour=0, minute=0, second=0):
+        raise ValidationFailed("The referral cannot be before the triage", field="referred_on")
+    case.lado_referred_at = referred_at
+    case.lado_method = method
+    case.lado_reference = (reference or "").strip()[:100]
+    db.session.flush()
+
+
+def record_lado_advice(case: Case, *, advice: str, advised_on: date, today: date, by: User) -> None:
+    """Record the LADO's advice. Guard: after the referral; not in the future."""
+    if not is_case_worker(by, case) or case.status != CaseStatus.TRIAGE:
+        raise NotAllowed("The LADO's advice is recorded by the school during triage")
+    if case.lado_referred_at is None:
+        raise NotAllowed("Record the referral to the LADO first")
+    if advised_on > today:
+        raise ValidationFailed("The date of the advice cannot be in the future", field="advised_on")
+    case.lado_advice = _required(advice, "Record the LADO's advice", "advice")
+    case.lado_advice_on = advised_on
+    db.session.flush()
+
+
+# --- investigation -------------------------------------------------------------------------
+
+
+def start_investigation(
+    case: Case, *, investigator: User, by: User, now: datetime | None = None
+) -> None:
+    """Move to investigation with an investigator.
+
+    Guard: a case worker; the LADO referral and advice recorded for an allegation; the
+    investigator works on cases at the school and is not the subject.
+    """
+    now = now or utcnow()
+    _check(case, Action.START_INVESTIGATION, by)
+    if not is_case_worker(investigator, case):
+        raise ValidationFailed(
+            "Choose a safeguarding lead or the headteacher of the school as investigator",
+            field="investigator",
+        )
+    case.investigator_id = investigator.id
+    _move(case, Action.START_INVESTIGATION, by=by, now=now)
+    db.session.flush()
+
+
+def record_suspension(
+    case: Case,
+    *,
+    starts_on: date,
+    ends_on: date | None,
+    reason: str,
+    reviewed_on: date | None,
+    by: User,
+) -> Suspension:
+    """Record a suspension of the subject. Guard: a case worker on an open case."""
+    if not is_case_worker(by, case) or not case.is_open:
+        raise NotAllowed("Suspensions are recorded by the school while the case is open")
+    if ends_on and ends_on < starts_on:
+        raise ValidationFailed("The end date cannot be before the start date", field="ends_on")
+    suspension = Suspension(
+        case_id=case.id,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        reason=_required(reason, "Give the reason for the suspension", "reason"),
+        reviewed_on=reviewed_on,
+        recorded_by_id=by.id,
+    )
+    case.suspensions.append(suspension)
+    db.session.flush()
+    return suspension
+
+
+def submit_for_decision(case: Case, *, summary: str, by: User, now: datetime | None = None) -> User:
+    """Submit the investigation for decision, routed to the right person; returns them.
+
+    Guard: a case worker; at least one clause cited; an investigation summary; someone
+    who can decide (headteacher, else CEO, else chair, whoever is not conflicted).
+    """
+    now = now or utcnow()
+    case.investigation_summary = (summary or "").replace("\r\n", "\n").strip()
+    _check(case, Action.SUBMIT_FOR_DECISION, by)
+    decision_maker = decision_maker_for(case)
+    if decision_maker is None:
+        raise NotAllowed(
+            "Nobody can decide this case: the headteacher, the CEO and the chair of trustees "
+            "are all involved in it or not set up. Ask your trust administrator."
+        )
+    case.decision_maker_id = decision_maker.id
+    _move(case, Action.SUBMIT_FOR_DECISION, by=by, now=now)
+    db.session.flush()
+    return decision_maker
+
+
+def return_for_investigation(
+    case: Case, *, reason: str, by: User, now: datetime | None = None
+) -> None:
+    """Send the case back for more work. Guard: the decision maker; a reason."""
+    now = now or utcnow()
+    _check(case, Action.RETURN_FOR_INVESTIGATION, by)
+    reason = _required(reason, "Say what more is needed", "reason")
+    _move(case, Action.RETURN_FOR_INVESTIGATION, by=by, reason=reason, now=now)
+    db.session.flush()
+
+
+def escalate_to_allegation(
+    case: Case, *, reason: str, by: User, now: datetime | None = None
+) -> None:
+    """A low-level concern becomes an allegation: back to triage, the LADO clock starts.
+
+    Guard: a low-level concern in triage, investigation or awaiting decision; a case
+    worker or the decision maker; a reason.
+    """
+    now = now or utcnow()
+    _check(case, Action.ESCALATE, by)
+    reason = _required(reason, "Say why this is now an allegation", "reason")
+    _move(case, Action.ESCALATE, by=by, reason=reason, now=now)  # checks it is low-level
+    case.track = Track.ALLEGATION.value
+    case.lado_due_at = lado_due_at(now, case.school.lado_working_days)
+    case.decision_maker_id = None
+    db.session.flush()
+
+
+# --- decision, appeal, closing ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionInput:
+    outcome: str
+    sanction: str
+    rationale: str
+    may_mention_in_references: bool
+    refer_dbs: bool = False
+    refer_dbs_reason: str = ""
+    refer_tra: bool = False
+    refer_tra_reason: str = ""
+    refer_police: bool = False
+    refer_police_reason: str = ""
+
+
+def outcomes_for(case: Case) -> type[AllegationOutcome] | type[LowLevelOutcome]:
+    return AllegationOutcome if case.is_allegation else LowLevelOutcome
+
+
+def decide(
+    case: Case, data: DecisionInput, *, by: User, today: date, now: datetime | None = None
+) -> Decision:
+    """Record the decision.
+
+    Guard: the decision maker, still not conflicted; an outcome of the case's track
+    (KCSIE's five for an allegation); a sanction only after a substantiated allegation or
+    a low-level referral to the disciplinary procedure; a written rationale; a reason for
+    each referral made. A matter may never appear in references after an unsubstantiated,
+    unfounded, false or malicious outcome, nor after a low-level concern (forced to no).
+    """
+    now = now or utcnow()
+    _check(case, Action.DECIDE, by)
+    if conflicted_in_decision(by, case):
+        raise NotAllowed("You are involved in this case, so you cannot decide it")
+    enum = outcomes_for(case)
+    try:
+        outcome = enum(data.outcome)
+    except ValueError:
+        raise ValidationFailed("Choose the outcome", field="outcome") from None
+    try:
+        sanction = Sanction(data.sanction)
+    except ValueError:
+        raise ValidationFailed("Choose the sanction", field="sanction") from None
+    may_sanction = outcome in {
+        AllegationOutcome.SUBSTANTIATED,
+        LowLevelOutcome.REFERRED_TO_DISCIPLINARY,
+        LowLevelOutcome.ADVICE_AND_GUIDANCE,
+    }
+    if sanction is not Sanction.NONE and not may_sanction:
+        raise ValidationFailed(
+            f"No sanction can follow the outcome \u201c{outcome.label.lower()}\u201d",
+            field="sanction",
+        )
+    if outcome is LowLevelOutcome.ADVICE_AND_GUIDANCE and sanction not in {
+        Sanction.NONE,
+        Sanction.MANAGEMENT_ADVICE,
+    }:
+        raise ValidationFailed(
+            "Advice and guidance can come with management advice only", field="sanction"
+        )
+    rationale = _required(data.rationale, "Write the reasons for the decision", "rationale")
+    referrals = {}
+    for body, label in (
+        ("dbs", "the DBS"),
+        ("tra", "the Teaching Regulation Agency"),
+        ("police", "the police"),
+    ):
+        refer = getattr(data, f"refer_{body}")
+        reason = getattr(data, f"refer_{body}_reason").strip()
+        if refer and not reason:
+            raise ValidationFailed(
+                f"Give the reason for referring to {label}", field=f"refer_{body}_reason"
+            )
+        referrals[f"refer_{body}"] = refer
+        referrals[f"refer_{body}_reason"] = reason
+    mention = data.may_mention_in_references and outcome not in NEVER_IN_REFERENCES
+    if not case.is_allegation:
+        mention = False
+    decision = Decision(
+        case_id=case.id,
+        outcome=outcome.value,
+        sanction=sanction.value,
+        warning_expires_on=warning_expires_on(sanction.value, today),
+        rationale=rationale,
+        may_mention_in_references=mention,
+        decided_by_id=by.id,
+        decided_on=today,
+        decided_at=now,
+        **referrals,
+    )
+    case.decisions.append(decision)
+    _move(case, Action.DECIDE, by=by, reason=rationale, now=now)
+    db.session.flush()
+    return decision
+
+
+def appeal_window_ends(case: Case) -> date | None:
+    decision = case.decision
+    if decision is None:
+        return None
+    return appeal_deadline(decision.decided_on, current_app.config["APPEAL_WINDOW_WORKING_DAYS"])
+
+
+def lodge_appeal(
+    case: Case, *, lodged_on: date, grounds: str, by: User, today: date, now: datetime | None = None
+) -> Appeal:
+    """Record an appeal against the decision; it is routed to someone not involved.
+
+    Guard: decided; lodged within the appeal window and not in the future; grounds; a
+    CEO or chair who has had no part in the case.
+    """
+    now = now or utcnow()
+    _check(case, Action.LODGE_APPEAL, by)
+    if lodged_on > today:
+        raise ValidationFailed("The appeal cannot be dated in the future", field="lodged_on")
+    ends = appeal_window_ends(case)
+    if ends is not None and lodged_on > ends:
+        raise ValidationFailed(
+            f"The appeal window closed on {ends.day} {ends:%B %Y}; an appeal lodged later "
+            "cannot be recorded",
+            field="lodged_on",
+        )
+    if case.decision and lodged_on < case.decision.decided_on:
+        raise ValidationFailed("The appeal cannot be before the decision", field="lodged_on")
+    hearer = appeal_hearer_for(case)
+    if hearer is None:
+        raise NotAllowed(
+            "Nobody can hear this appeal: the CEO and the chair of trustees have both been "
+            "involved in the case. Ask your trust administrator."
+        )
+    appeal = Appeal(
+        case_id=case.id,
+        decision_id=case.decision.id,
+        lodged_on=lodged_on,
+        grounds=_required(grounds, "Give the grounds of the appeal", "grounds"),
+        recorded_by_id=by.id,
+        heard_by_id=hearer.id,
+    )
+    case.appeals.append(appeal)
+    _move(case, Action.LODGE_APPEAL, by=by, reason=appeal.grounds, now=now)
+    db.session.flush()
+    return appeal
+
+
+def decide_appeal(
+    case: Case,
+    *,
+    outcome: str,
+    rationale: str,
+    varied_sanction: str | None,
+    by: User,
+    today: date,
+    now: datetime | None = None,
+) -> Appeal:
+    """Record the appeal outcome and close the case.
+
+    Guard: the appeal hearer; upheld, varied (with the new sanction) or overturned; a
+    rationale. Varying a sanction recomputes the warning's expiry.
+    """
+    now = now or utcnow()
+    _check(case, Action.DECIDE_APPEAL, by)
+    try:
+        result = AppealOutcome(outcome)
+    except ValueError:
+        raise ValidationFailed("Choose the outcome of the appeal", field="outcome") from None
+    appeal = case.appeal
+    appeal.rationale = _required(rationale, "Write the reasons for the appeal outcome", "rationale")
+    if result is AppealOutcome.VARIED:
+        try:
+            new_sanction = Sanction(varied_sanction or "")
+        except ValueError:
+            raise ValidationFailed(
+                "Choose the sanction as varied", field="varied_sanction"
+            ) from None
+        appeal.varied_sanction = new_sanction.value
+        appeal.decision.sanction = new_sanction.value
+        appeal.decision.warning_expires_on = warning_expires_on(
+            new_sanction.value, appeal.decision.decided_on
+        )
+    elif result is AppealOutcome.OVERTURNED:
+        appeal.decision.sanction = Sanction.NONE.value
+        appeal.decision.warning_expires_on = None
+    appeal.outcome = result.value
+    appeal.decided_at = now
+    case.closed_on = today
+    _move(case, Action.DECIDE_APPEAL, by=by, reason=appeal.rationale, now=now)
+    db.session.flush()
+    return appeal
+
+
+def close_case(case: Case, *, by: User, today: date, now: datetime | None = None) -> None:
+    """Close a decided case; it becomes read-only. Guard: decided; a case worker or the
+    decision maker."""
+    now = now or utcnow()
+    _check(case, Action.CLOSE, by)
+    case.closed_on = today
+    _move(case, Action.CLOSE, by=by, now=now)
+    db.session.flush()
+
+
+def withdraw_case(
+    case: Case, *, reason: str, by: User, today: date, now: datetime | None = None
+) -> None:
+    """Withdraw an open case with a reason, kept apart from any KCSIE outcome."""
+    now = now or utcnow()
+    _check(case, Action.WITHDRAW, by)
+    case.closure_reason = _required(reason, "Say why the case is being withdrawn", "reason")
+    case.closed_on = today
+    _move(case, Action.WITHDRAW, by=by, reason=case.closure_reason, now=now)
+    db.session.flush()
+
+
+def reopen_case(case: Case, *, reason: str, by: User, now: datetime | None = None) -> None:
+    """Reopen a closed or withdrawn case for more investigation, with a reason."""
+    now = now or utcnow()
+    _check(case, Action.REOPEN, by)
+    reason = _required(reason, "Say why the case is being reopened", "reason")
+    case.closed_on = None
+    case.decision_maker_id = None
+    _move(case, Action.REOPEN, by=by, reason=reason, now=now)
+    db.session.flush()
