@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from tests.conftest import sign_in
 from tracker.auth.models import RoleGrant, User, UserSession
 from tracker.auth.roles import Role
+from tracker.cases.models import Case
 from tracker.staff.models import StaffMember
 
 
@@ -104,6 +105,10 @@ def test_demo_loads_a_trust_that_can_sign_in(runner, app, db, client):
     grants = db.session.scalars(select(RoleGrant.role)).all()
     assert set(grants) == {role.value for role in Role}
     assert db.session.scalar(select(func.count(StaffMember.id))) >= 5
+    # A low-level concern under investigation at Riverside, moved on by the real services.
+    demo_case = db.session.scalars(select(Case)).one()
+    assert (demo_case.status, demo_case.track) == ("investigation", "low_level")
+    assert [t.action for t in demo_case.transitions] == ["triage", "start_investigation"]
 
     # Every printed sign-in works.
     lines = [line.split() for line in result.output.splitlines() if "@" in line]
@@ -125,3 +130,28 @@ def test_demo_loads_a_trust_that_can_sign_in(runner, app, db, client):
 
     refused = runner.invoke(args=["demo"])
     assert refused.exit_code == 1 and "already holds a trust" in refused.output
+
+
+def test_schools_lado_arrangements(runner, make, db):
+    school = make.school(name="Oak School")
+    result = runner.invoke(
+        args=[
+            "schools",
+            "set-lado",
+            school.code,
+            "--local-authority",
+            "Shire Council",
+            "--working-days",
+            "2",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Shire Council" in result.output
+    db.session.rollback()
+    db.session.refresh(school)
+    assert (school.local_authority, school.lado_working_days) == ("Shire Council", 2)
+    assert "within 2 working day(s)" in runner.invoke(args=["schools", "list"]).output
+    bad = runner.invoke(
+        args=["schools", "set-lado", school.code, "--local-authority", "X", "--working-days", "0"]
+    )
+    assert bad.exit_code == 1 and "between 1 and 10" in bad.output

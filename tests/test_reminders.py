@@ -78,7 +78,7 @@ def test_lado_reminder_goes_to_the_school_team_once(world, mail_app, smtp_server
         answers=HARM,
         rationale="r",
         by=world["dsl"],
-        now=datetime.now(UTC) - timedelta(hours=1),
+        now=datetime.now(UTC) - timedelta(days=7),  # the LADO referral is overdue,
     )
     _db.session.commit()
     result = run(mail_app)
@@ -145,9 +145,9 @@ def test_a_failed_delivery_is_tried_again(world, mail_app, smtp_server):
     working_port = mail_app.config["SMTP_PORT"]
     mail_app.config["SMTP_PORT"] = free_port()  # nothing listens there
     case = world["case"]
-    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    a_week_ago = datetime.now(UTC) - timedelta(days=7)  # the LADO referral is overdue
     wf.triage(
-        case, track="allegation", answers=HARM, rationale="r", by=world["dsl"], now=an_hour_ago
+        case, track="allegation", answers=HARM, rationale="r", by=world["dsl"], now=a_week_ago
     )
     _db.session.commit()
     result = run(mail_app)
@@ -157,3 +157,22 @@ def test_a_failed_delivery_is_tried_again(world, mail_app, smtp_server):
     mail_app.config["SMTP_PORT"] = working_port
     assert "Sent 2 notification(s)" in run(mail_app).output
     assert _db.session.scalar(select(func.count(SentNotification.id))) == 2
+
+
+def test_submitting_through_the_page_e_mails_the_headteacher_at_once(world, smtp_server, login):
+    case, dsl = world["case"], world["dsl"]
+    wf.triage(
+        case,
+        track="low_level",
+        answers=dict.fromkeys(wf.HARM_QUESTIONS, "no"),
+        rationale="r",
+        by=dsl,
+    )
+    wf.start_investigation(case, investigator=dsl, by=dsl)
+    _db.session.commit()
+    from tests.conftest import post_form
+
+    response = post_form(login(dsl), f"/cases/{case.id}/submit", {"investigation_summary": "Done."})
+    assert response.status_code == 302
+    assert recipients(smtp_server) == ["head@example.org"]
+    assert_says_nothing_about(case, smtp_server)

@@ -462,3 +462,43 @@ def test_the_subject_can_take_no_action(make, people, db):
     assert available_actions(case, people["deputy"]) == []
     grant_role(people["deputy"], Role.DSL, school=make.school())
     assert available_actions(case, people["deputy"]) == []
+
+
+def test_the_chair_sees_only_cases_routed_to_them(make, people, login, db):
+    school = people["school"]
+    ordinary = make.case(school, by=people["dsl"])
+    ceo_record = make.staff(school, user=people["ceo"])
+    about_the_ceo = make.case(school, subject=ceo_record, by=people["head"])
+    _to_investigation(about_the_ceo, people)
+    wf.submit_for_decision(about_the_ceo, summary="s", by=people["dsl"])
+    db.session.commit()
+    assert about_the_ceo.decision_maker_id == people["chair"].id
+    client = login(people["chair"])
+    assert client.get(f"/cases/{ordinary.id}").status_code == 404
+    assert client.get(f"/cases/{about_the_ceo.id}").status_code == 200
+    assert client.get(f"/cases/{about_the_ceo.id}/decide").status_code == 200
+    # The CEO, its subject, never sees it.
+    with client.session_transaction() as cookie:
+        cookie.clear()
+    assert login(people["ceo"]).get(f"/cases/{about_the_ceo.id}").status_code == 404
+
+
+def test_a_lado_referral_early_on_the_uk_triage_day_is_accepted(case, people):
+    # Triaged at 00:30 UK summer time (23:30 UTC the day before); referred at 00:45 UK.
+    triaged = datetime(2026, 6, 9, 23, 30, tzinfo=UTC)
+    wf.triage(case, track="allegation", answers=HARM, rationale="r", by=people["dsl"], now=triaged)
+    wf.record_lado_referral(
+        case,
+        referred_at=triaged + timedelta(minutes=15),
+        method="phone",
+        reference="",
+        by=people["dsl"],
+    )
+    with pytest.raises(ValidationFailed, match="before the triage"):
+        wf.record_lado_referral(
+            case,
+            referred_at=triaged - timedelta(hours=1),
+            method="phone",
+            reference="",
+            by=people["dsl"],
+        )

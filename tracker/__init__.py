@@ -129,9 +129,11 @@ def _register_cli(app: Flask) -> None:
     from tracker.auth.cli import users_cli
     from tracker.demo import demo_command
     from tracker.notifications.cli import reminders_cli
+    from tracker.orgs.cli import schools_cli
     from tracker.policy.cli import policy_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(policy_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(schools_cli)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -12,13 +13,18 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from tracker.auth.models import User
 from tracker.auth.roles import Role
 from tracker.auth.services import create_user, grant_role
+from tracker.cases.services import CaseDetails, CitedClause, create_case
+from tracker.clock import today
 from tracker.extensions import db
 from tracker.orgs.models import Trust
-from tracker.orgs.services import add_school, create_trust
+from tracker.orgs.services import add_school, create_trust, set_lado_arrangements
 from tracker.policy.importer import SEED_FILE, import_policy, read_policy_file
+from tracker.staff.models import StaffMember
 from tracker.staff.services import add_staff_member
+from tracker.workflow.services import HARM_QUESTIONS, start_investigation, triage
 
 CREDENTIALS_FILE = "demo-sign-ins.txt"
 EMAIL_DOMAIN = "horizon-trust.example"
@@ -74,6 +80,8 @@ def load_demo_trust() -> list[tuple[DemoUser, str]]:
     """
     trust = create_trust(name="Horizon Multi Academy Trust", code="HMAT")
     schools = {code: add_school(trust, name=name, code=code) for code, name in DEMO_SCHOOLS}
+    for school in schools.values():
+        set_lado_arrangements(school, local_authority="Horizon County Council", lado_working_days=1)
     sign_ins: list[tuple[DemoUser, str]] = []
     for number, demo in enumerate(DEMO_USERS, start=1):
         password = demo_password()
@@ -97,8 +105,51 @@ def load_demo_trust() -> list[tuple[DemoUser, str]]:
             job_title=job_title,
             employee_number=employee_number,
         )
-    import_policy(trust, read_policy_file(SEED_FILE))
+    version = import_policy(trust, read_policy_file(SEED_FILE))
+    _demo_cases(trust, version)
     return sign_ins
+
+
+def _demo_cases(trust: Trust, version) -> None:
+    """Two cases at different stages, logged and moved on through the real services.
+
+    Riverside's low-level concern is under investigation; nothing at Northfield is logged
+    yet, so a safeguarding lead can report the first concern there themselves.
+    """
+    users = {u.email.split("@")[0]: u for u in db.session.scalars(select(User))}
+    staff = {m.full_name: m for m in db.session.scalars(select(StaffMember))}
+    riverside = next(s for s in trust.schools if s.code == "RSA")
+    now = today()
+    details = CaseDetails(
+        source="staff_report",
+        source_detail="A colleague saw the comments",
+        occurred_on=now - timedelta(days=20),
+        reported_on=now - timedelta(days=18),
+        platform="facebook",
+        platform_detail="",
+        summary="Posted comments on a public Facebook page criticising a school trip and "
+        "the colleagues who ran it.",
+    )
+    concern = create_case(
+        school=riverside,
+        subject=staff["Owen Price"],
+        details=details,
+        cited=[
+            CitedClause(version.clause("3.5").id, "Negative comments about a school event."),
+            CitedClause(version.clause("3.2(c)").id, "Derogatory about colleagues."),
+        ],
+        by=users["dsl.riverside"],
+        today=now,
+    )
+    no_harm = dict.fromkeys(HARM_QUESTIONS, "no")
+    triage(
+        concern,
+        track="low_level",
+        answers=no_harm,
+        rationale="Conduct and reputation only: no child harmed or at risk.",
+        by=users["dsl.riverside"],
+    )
+    start_investigation(concern, investigator=users["dsl.riverside"], by=users["dsl.riverside"])
 
 
 def format_sign_ins(sign_ins: list[tuple[DemoUser, str]]) -> str:

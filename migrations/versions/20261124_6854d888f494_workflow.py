@@ -7,9 +7,8 @@ Create Date: 2026-11-24 00:10:37.079056
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "6854d888f494"

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, and_, false, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 
 from tracker.auth.models import User
 from tracker.auth.roles import Role
@@ -22,6 +22,7 @@ from tracker.cases.models import Case
 from tracker.extensions import db
 from tracker.orgs.models import School
 from tracker.staff.models import StaffMember
+from tracker.workflow.models import Appeal
 
 # Roles that read case content at the schools they are granted (or the whole trust).
 CASE_READING_ROLES = frozenset(
@@ -107,13 +108,18 @@ def school_in_scope_or_404(scope: SchoolScope, school_id: int) -> School:
 def visible_cases_filter(user: User) -> ColumnElement[bool]:
     """The SQL condition for the cases a user may read.
 
-    Their trust, the schools their case-reading roles reach, and never a case whose
-    subject is themselves, whatever roles they hold.
+    Their trust, and the schools their case-reading roles reach or a case routed to
+    them (a decision or an appeal: how the chair of trustees sees a case), and never a
+    case whose subject is themselves, whatever roles they hold.
     """
     own_staff_records = select(StaffMember.id).where(StaffMember.user_id == user.id)
     return and_(
         Case.trust_id == user.trust_id,
-        case_scope(user).filter(Case.school_id),
+        or_(
+            case_scope(user).filter(Case.school_id),
+            Case.decision_maker_id == user.id,
+            Case.appeals.any(Appeal.heard_by_id == user.id),
+        ),
         Case.subject_id.not_in(own_staff_records),
     )
 
@@ -122,10 +128,17 @@ def visible_cases(user: User) -> Select[tuple[Case]]:
     return select(Case).where(visible_cases_filter(user))
 
 
+def is_routed_to(user: User, case: Case) -> bool:
+    """The case's decision or an appeal on it was routed to this user."""
+    return case.decision_maker_id == user.id or any(
+        appeal.heard_by_id == user.id for appeal in case.appeals
+    )
+
+
 def can_view_case(user: User, case: Case) -> bool:
     return (
         case.trust_id == user.trust_id
-        and case_scope(user).includes(case.school_id)
+        and (case_scope(user).includes(case.school_id) or is_routed_to(user, case))
         and not is_subject_of(user, case)
     )
 

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.auth.models import RoleGrant, User
-from tracker.auth.permissions import visible_cases_filter
+from tracker.auth.permissions import school_scope, visible_cases_filter
 from tracker.auth.roles import Role
-from tracker.cases.models import OPEN_STATUSES, Case, CaseStatus
+from tracker.cases.models import OPEN_STATUSES, Case, CaseStatus, Track
+from tracker.clock import UK, uk_time
+from tracker.db import utcnow
 from tracker.extensions import db
 from tracker.orgs.models import School
 from tracker.staff.models import StaffMember
+from tracker.workflow.clocks import END_OF_WORKING_DAY, kcsie_targets
+from tracker.workflow.models import Appeal
+
+SCHOOL_SAFEGUARDING_ROLES = frozenset({Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER})
 
 # Open cases listed per school on the home page, oldest report first; the case list
 # has the rest.
@@ -183,3 +190,96 @@ def home_panels(user: User) -> list[Panel]:
         else:
             panels.append(_school_panel(grant, user))
     return panels
+
+
+# --- my work: what waits for this user, soonest deadline first -------------------------
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    case_id: int
+    reference: str
+    subject: str
+    task: str
+    due: datetime | None
+    overdue: bool
+
+    @property
+    def sort_key(self) -> tuple:
+        return (self.due is None, self.due or datetime.max.replace(tzinfo=UTC), self.reference)
+
+
+def _first_kcsie_due(case: Case) -> datetime:
+    """The next KCSIE target not yet passed (the last one once all have), at end of day."""
+    targets = kcsie_targets(case.reported_on)
+    today_uk = uk_time(utcnow()).date()
+    target = next((t for t in targets if t.due >= today_uk), targets[-1])
+    return datetime.combine(target.due, END_OF_WORKING_DAY, UK).astimezone(UTC)
+
+
+def my_work(user: User, now: datetime | None = None) -> list[WorkItem]:
+    """The cases waiting for this user to act, soonest deadline first.
+
+    Decisions routed to them, cases they investigate (or that came back to them),
+    appeals they hear, and, at the schools where they work on cases, concerns waiting
+    for triage and allegations whose LADO referral is due.
+    """
+    now = now or utcnow()
+    # Triage and LADO referrals are the school's to do, not the CEO's across the trust.
+    worker_scope = school_scope(user, SCHOOL_SAFEGUARDING_ROLES)
+    cases = db.session.scalars(
+        select(Case)
+        .where(
+            visible_cases_filter(user),
+            or_(
+                and_(
+                    Case.status == CaseStatus.AWAITING_DECISION, Case.decision_maker_id == user.id
+                ),
+                and_(Case.status == CaseStatus.INVESTIGATION, Case.investigator_id == user.id),
+                and_(
+                    Case.status == CaseStatus.APPEAL,
+                    Case.appeals.any(Appeal.heard_by_id == user.id),
+                ),
+                and_(
+                    worker_scope.filter(Case.school_id),
+                    or_(
+                        Case.status == CaseStatus.REPORTED,
+                        and_(
+                            Case.status == CaseStatus.TRIAGE,
+                            Case.track == Track.ALLEGATION,
+                            Case.lado_referred_at.is_(None),
+                        ),
+                    ),
+                ),
+            ),
+        )
+        .options(joinedload(Case.subject), selectinload(Case.transitions))
+    ).all()
+    items = []
+    for case in cases:
+        due: datetime | None = _first_kcsie_due(case)
+        if case.status == CaseStatus.AWAITING_DECISION:
+            task = "Decide this case"
+        elif case.status == CaseStatus.INVESTIGATION:
+            returned = (
+                case.transitions and case.transitions[-1].action == "return_for_investigation"
+            )
+            task = "Returned to you for more investigation" if returned else "Investigate"
+        elif case.status == CaseStatus.APPEAL:
+            task = "Hear the appeal"
+        elif case.status == CaseStatus.REPORTED:
+            task = "Triage this concern"
+        else:
+            task = "Refer to the LADO"
+            due = case.lado_due_at
+        items.append(
+            WorkItem(
+                case_id=case.id,
+                reference=case.reference,
+                subject=case.subject.full_name,
+                task=task,
+                due=due,
+                overdue=due is not None and due < now,
+            )
+        )
+    return sorted(items, key=lambda item: item.sort_key)

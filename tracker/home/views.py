@@ -16,7 +16,7 @@ from tracker.auth.permissions import (
 from tracker.clock import today
 from tracker.extensions import db
 from tracker.home import bp
-from tracker.home.services import home_panels
+from tracker.home.services import home_panels, my_work
 from tracker.orgs.services import SERVICE_NAME, current_trust_name
 from tracker.policy.services import overdue_reviews
 
@@ -75,6 +75,7 @@ def index():
         review_warnings = overdue_reviews(current_user.trust_id, today())
     return render_template(
         "home/index.html",
+        work=my_work(current_user),
         panels=home_panels(current_user),
         review_warnings=review_warnings,
         can_report=not reporting_scope(current_user).is_empty,

@@ -69,3 +69,18 @@ def current_trust_name() -> str | None:
 
 def count_schools(trust: Trust) -> int:
     return db.session.scalar(select(func.count(School.id)).where(School.trust_id == trust.id)) or 0
+
+
+def set_lado_arrangements(school: School, *, local_authority: str, lado_working_days: int) -> None:
+    """Record the school's local authority and its LADO referral deadline in working days.
+
+    Guard: 1 to 10 working days (KCSIE expects referral within one working day; some
+    authorities allow more). Flushes; the caller commits.
+    """
+    if not 1 <= lado_working_days <= 10:
+        raise ValidationFailed(
+            "The LADO deadline must be between 1 and 10 working days", field="lado_working_days"
+        )
+    school.local_authority = local_authority.strip()[:120]
+    school.lado_working_days = lado_working_days
+    db.session.flush()

@@ -9,12 +9,13 @@ message the page shows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from flask import current_app
 
 from tracker.auth.models import User
 from tracker.cases.models import Case, CaseStatus, Track
+from tracker.clock import UK, uk_time
 from tracker.db import utcnow
 from tracker.errors import NotAllowed, ValidationFailed
 from tracker.extensions import db
@@ -148,7 +149,10 @@ def record_lado_referral(
         raise ValidationFailed("Choose how the referral was made", field="method") from None
     if referred_at > utcnow():
         raise ValidationFailed("The referral cannot be in the future", field="referred_on")
-    if case.triaged_at and referred_at < case.triaged_at.replace(hour=0, minute=0, second=0):
+    triage_day_began = (
+        datetime.combine(uk_time(case.triaged_at).date(), time.min, UK) if case.triaged_at else None
+    )
+    if triage_day_began and referred_at < triage_day_began:
         raise ValidationFailed("The referral cannot be before the triage", field="referred_on")
     case.lado_referred_at = referred_at
     case.lado_method = method
@@ -226,8 +230,13 @@ def submit_for_decision(case: Case, *, summary: str, by: User, now: datetime | N
     who can decide (headteacher, else CEO, else chair, whoever is not conflicted).
     """
     now = now or utcnow()
+    previous = case.investigation_summary
     case.investigation_summary = (summary or "").replace("\r\n", "\n").strip()
-    _check(case, Action.SUBMIT_FOR_DECISION, by)
+    try:
+        _check(case, Action.SUBMIT_FOR_DECISION, by)  # the guard reads the new summary
+    except NotAllowed:
+        case.investigation_summary = previous  # a refusal changes nothing
+        raise
     decision_maker = decision_maker_for(case)
     if decision_maker is None:
         raise NotAllowed(

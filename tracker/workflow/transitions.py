@@ -189,7 +189,10 @@ def refusal(case: Case, action: Action, user: User) -> str | None:
     """Why `user` may not take `action` on `case` now, in words; None if they may."""
     transition = TRANSITIONS[action]
     if case.status not in transition.sources:
-        return f"A case that is {case.status_enum.label.lower()} cannot go on to this step"
+        return (
+            f"This case is at the \u201c{case.status_enum.label.lower()}\u201d stage, so it "
+            "cannot go on to this step"
+        )
     if not transition.who(user, case):
         return f"Only {transition.who_in_words} can do this"
     if transition.guard is not None:
