@@ -505,3 +505,29 @@ def test_a_list_page_costs_three_queries_whatever_its_size(world, make, app, cli
         assert len(log) - len(log.queries) <= 2, log.report()
         counts[per_page] = len(log)
     assert counts[5] == counts[50]
+
+
+def test_an_overdue_lado_referral_is_red_in_the_list(make, login, db):
+    from datetime import UTC, datetime, timedelta
+
+    from tracker.workflow import services as wf
+
+    school = make.school()
+    dsl = make.user(Role.DSL, school)
+    late = make.case(school, by=dsl)
+    on_time = make.case(school, by=dsl)
+    answers = {**dict.fromkeys(wf.HARM_QUESTIONS, "no"), "harm_child": "yes"}
+    wf.triage(
+        late,
+        track="allegation",
+        answers=answers,
+        rationale="r",
+        by=dsl,
+        now=datetime.now(UTC) - timedelta(days=7),
+    )
+    wf.triage(on_time, track="allegation", answers=answers, rationale="r", by=dsl)
+    db.session.commit()
+    html = login(dsl).get("/cases/").get_data(as_text=True)
+    assert html.count("LADO referral overdue") == 1
+    row = html[html.index(late.reference) :]
+    assert row.index("LADO referral overdue") < row.index("</tr>")

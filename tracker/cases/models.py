@@ -303,6 +303,16 @@ class Case(db.Model):
         )
 
     @property
+    def lado_overdue(self) -> bool:
+        """An allegation whose LADO referral deadline has passed without a referral."""
+        return (
+            self.status == CaseStatus.TRIAGE
+            and self.lado_due_at is not None
+            and self.lado_referred_at is None
+            and self.lado_due_at < utcnow()
+        )
+
+    @property
     def cites_high_significance(self) -> bool:
         return any(breach.clause.significance == "high" for breach in self.breaches)
 
