@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from config import TestConfig, postgres_test_url, running_in_ci
+from tests.audit_helpers import append_only_guard_lifted, reset_chain_head
 from tracker import create_app
 from tracker.auth.models import User
 from tracker.auth.roles import Role
@@ -131,12 +132,14 @@ def database_url(request, fresh_database_url, tmp_path_factory) -> str:
 
 def _empty_all_tables() -> None:
     tables = [table.name for table in _db.metadata.sorted_tables]
-    if _db.engine.dialect.name == "postgresql":
-        quoted = ", ".join(f'"{name}"' for name in tables)
-        _db.session.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-    else:
-        for name in reversed(tables):
-            _db.session.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 - our table names
+    with append_only_guard_lifted(_db.session):
+        if _db.engine.dialect.name == "postgresql":
+            quoted = ", ".join(f'"{name}"' for name in tables)
+            _db.session.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        else:
+            for name in reversed(tables):
+                _db.session.execute(text(f'DELETE FROM "{name}"'))  # noqa: S608 - our table names
+    reset_chain_head(_db.session)
     _db.session.commit()
 
 

@@ -11,6 +11,7 @@ def production_env(monkeypatch, tmp_path):
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    monkeypatch.setenv("AUDIT_KEY", "a7" * 32)
     return monkeypatch
 
 
@@ -37,6 +38,27 @@ def test_debug_mode_may_run_without_a_secret_key(production_env):
     production_env.setenv("FLASK_DEBUG", "1")
     app = create_app(Config())
     assert len(app.config["SECRET_KEY"]) == 64
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("value", [None, "", "dev", "short-key"])
+def test_refuses_to_start_without_a_real_audit_key(production_env, value, debug):
+    production_env.setenv("SECRET_KEY", "9f" * 32)
+    if debug:
+        production_env.setenv("FLASK_DEBUG", "1")
+    if value is None:
+        production_env.delenv("AUDIT_KEY", raising=False)
+    else:
+        production_env.setenv("AUDIT_KEY", value)
+    with pytest.raises(ConfigurationError, match="Set the\\s+AUDIT_KEY environment variable"):
+        create_app(Config())
+
+
+def test_audit_key_must_not_be_the_secret_key(production_env):
+    production_env.setenv("SECRET_KEY", "9f" * 32)
+    production_env.setenv("AUDIT_KEY", "9f" * 32)
+    with pytest.raises(ConfigurationError, match="AUDIT_KEY must differ from SECRET_KEY"):
+        create_app(Config())
 
 
 def test_default_database_is_sqlite_in_the_instance_folder(production_env, tmp_path):

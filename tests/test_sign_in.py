@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.audit_helpers import events
 from tests.conftest import DEFAULT_PASSWORD, csrf_token_from, post_form, sign_in
 from tracker.auth import passwords
-from tracker.auth.models import SignInAttempt, User, UserSession
+from tracker.auth.models import User, UserSession
 from tracker.auth.roles import Role
 from tracker.auth.services import disable_user
 from tracker.auth.sessions import EndReason, end_session, hash_token
@@ -38,8 +39,9 @@ def test_sign_in_opens_a_server_side_session_and_shows_home(client, db, make):
     assert page.status_code == 200
     assert "What needs your attention" in page.get_data(as_text=True)
 
-    attempt = db.session.scalars(select(SignInAttempt)).one()
-    assert (attempt.succeeded, attempt.reason, attempt.user_id) == (True, "ok", user.id)
+    [event] = events(db.session, action="auth.login.succeeded")
+    assert (event.actor_id, event.object_id, event.outcome) == (user.id, user.id, "allowed")
+    assert event.details == {}
 
 
 @pytest.mark.parametrize(
@@ -63,16 +65,18 @@ def test_failed_sign_in_is_generic_keeps_the_email_and_is_recorded(
         assert "sid" not in cookie_session
 
     db.session.rollback()
-    attempt = db.session.scalars(select(SignInAttempt)).one()
-    assert (attempt.succeeded, attempt.reason, attempt.email) == (False, reason, email)
-    assert password not in (attempt.email or "")
+    [event] = events(db.session, action="auth.login.failed")
+    assert (event.outcome, event.details, event.actor_id) == ("denied", {"reason": reason}, None)
+    # Nothing typed is kept: not the e-mail address, not the password.
+    stored = repr(event.details) + repr(event.object_type)
+    assert email not in stored and password not in stored
 
 
 def test_a_password_typed_into_the_email_box_is_not_recorded(client, db, make):
     sign_in(client, "my-secret-password", DEFAULT_PASSWORD)
     db.session.rollback()
-    attempt = db.session.scalars(select(SignInAttempt)).one()
-    assert attempt.email is None and attempt.reason == "unknown_account"
+    [event] = events(db.session, action="auth.login.failed")
+    assert event.details == {"reason": "unknown_account"} and event.object_id is None
 
 
 def test_empty_form_says_what_to_enter(client):
@@ -90,7 +94,8 @@ def test_a_disabled_account_cannot_sign_in(client, db, make):
     response = sign_in(client, "dsl@example.org")
     assert "Enter a correct e-mail address and password" in response.get_data(as_text=True)
     db.session.rollback()
-    assert db.session.scalars(select(SignInAttempt.reason)).one() == "disabled"
+    [event] = events(db.session, action="auth.login.failed")
+    assert (event.details, event.object_id) == ({"reason": "disabled"}, user.id)
 
 
 def test_sign_out_ends_the_session_record(login, db, make):

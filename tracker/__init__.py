@@ -47,13 +47,18 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def _check_secrets(app: Flask) -> None:
-    """Refuse to run a real deployment with a missing or guessable SECRET_KEY."""
+    """Refuse to run with a missing or guessable SECRET_KEY or AUDIT_KEY.
+
+    AUDIT_KEY is needed in development too: events written under a throwaway key could
+    never be verified again.
+    """
     if app.debug or app.testing:
         if not app.config.get("SECRET_KEY"):
             # Development only: sessions will not survive a restart, which is fine there.
             import secrets
 
             app.config["SECRET_KEY"] = secrets.token_hex(32)
+        _check_audit_key(app)
         return
     key = app.config.get("SECRET_KEY") or ""
     if key.strip().lower() in KNOWN_DEFAULT_SECRETS or len(key) < MIN_SECRET_LENGTH:
@@ -62,6 +67,21 @@ def _check_secrets(app: Flask) -> None:
             f"variable to a random value of at least {MIN_SECRET_LENGTH} characters, for "
             "example the output of: python3 -c 'import secrets; print(secrets.token_hex(32))'"
         )
+    _check_audit_key(app)
+
+
+def _check_audit_key(app: Flask) -> None:
+    key = app.config.get("AUDIT_KEY") or ""
+    if key.strip().lower() in KNOWN_DEFAULT_SECRETS or len(key) < MIN_SECRET_LENGTH:
+        raise ConfigurationError(
+            "AUDIT_KEY is missing or is a default value. It signs the audit trail, and the "
+            "same key is needed to verify it for as long as the records are kept. Set the "
+            f"AUDIT_KEY environment variable to a random value of at least {MIN_SECRET_LENGTH} "
+            "characters, keep a copy somewhere safe outside the database, and never reuse "
+            "SECRET_KEY for it."
+        )
+    if key == app.config.get("SECRET_KEY"):
+        raise ConfigurationError("AUDIT_KEY must differ from SECRET_KEY.")
 
 
 def _configure_database_url(app: Flask) -> None:

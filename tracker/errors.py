@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, NotFound
 
 from tracker.extensions import db
 
@@ -32,6 +32,28 @@ class NotAllowed(DomainError):
 
 class SignInFailed(DomainError):
     """Wrong e-mail address or password, or a disabled account: the user is not told which."""
+
+
+class AccessDenied(HTTPException):
+    """A signed-in user asked for something they may not have; the refusal is audited.
+
+    Raised through `tracker.auth.permissions.refuse`, as a 404 for records outside the
+    user's scope (their existence must not leak) or a 403 for a page or step their role
+    does not allow.
+    """
+
+    def __init__(self, object_type: str | None = None, object_id: int | None = None) -> None:
+        super().__init__()
+        self.object_type = object_type
+        self.object_id = object_id
+
+
+class OutOfScope(AccessDenied, NotFound):
+    pass
+
+
+class RoleRefused(AccessDenied, Forbidden):
+    pass
 
 
 # Plain-words titles and explanations for the errors a person can meet.
@@ -89,6 +111,8 @@ def register_error_handlers(app: Flask) -> None:
             return error
         if error.code >= 500:
             return internal_error(error)
+        if isinstance(error, AccessDenied):
+            _record_refusal(error)
         return render_error(error.code)
 
     @app.errorhandler(Exception)
@@ -102,3 +126,28 @@ def register_error_handlers(app: Flask) -> None:
                 "unhandled error on %s %s", request.method, request.path, exc_info=original
             )
         return render_error(500)
+
+
+def _record_refusal(error: AccessDenied) -> None:
+    """Write the access.denied event in a transaction of its own.
+
+    Whatever the request had done so far is rolled back first: a refused request changes
+    nothing but the trail.
+    """
+    from flask_login import current_user
+
+    from tracker.audit import services as audit
+    from tracker.audit.actions import AuditAction, Outcome
+
+    db.session.rollback()
+    if not current_user.is_authenticated:
+        return
+    audit.record(
+        AuditAction.ACCESS_DENIED,
+        actor=current_user,
+        object_type=error.object_type,
+        object_id=error.object_id,
+        outcome=Outcome.DENIED,
+        details={"endpoint": request.endpoint, "status": error.code},
+    )
+    db.session.commit()

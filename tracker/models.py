@@ -1,9 +1,11 @@
 """Every model, imported in one place so that the mappers and Alembic see the whole schema."""
 
-from tracker.auth.models import RoleGrant, SignInAttempt, User, UserSession
+from tracker.audit.models import AuditChainHead, AuditEvent
+from tracker.auth.models import RoleGrant, User, UserSession
 from tracker.cases.models import (
     Case,
     CaseReferenceCounter,
+    CaseRevision,
     ChronologyEntry,
     ClauseBreach,
     Evidence,
@@ -22,6 +24,9 @@ from tracker.workflow.models import (
 )
 
 __all__ = [
+    "AuditChainHead",
+    "AuditEvent",
+    "CaseRevision",
     "Appeal",
     "CaseTransition",
     "Decision",
@@ -39,7 +44,6 @@ __all__ = [
     "PolicyVersion",
     "RoleGrant",
     "School",
-    "SignInAttempt",
     "StaffMember",
     "Trust",
     "User",

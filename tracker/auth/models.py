@@ -1,11 +1,11 @@
-"""Users, their role grants, server-side sessions and the interim sign-in log."""
+"""Users, their role grants and server-side sessions."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.roles import Role
@@ -97,20 +97,3 @@ class UserSession(db.Model):
     @property
     def is_open(self) -> bool:
         return self.ended_at is None
-
-
-class SignInAttempt(db.Model):
-    """Interim record of sign-ins; the audit trail issue replaces it with audit events."""
-
-    __tablename__ = "sign_in_attempts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    # What was typed, only when it was shaped like an e-mail address: a password typed
-    # into the wrong box must never be stored.
-    email: Mapped[str | None] = mapped_column(String(254))
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    succeeded: Mapped[bool] = mapped_column(Boolean)
-    # ok, unknown_account, wrong_password, disabled
-    reason: Mapped[str] = mapped_column(String(32))
-    ip_address: Mapped[str | None] = mapped_column(String(45))

@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
-from flask import abort
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 
 from tracker.auth.models import User
 from tracker.auth.roles import Role
 from tracker.cases.models import Case
+from tracker.errors import OutOfScope, RoleRefused
 from tracker.extensions import db
 from tracker.orgs.models import School
 from tracker.staff.models import StaffMember
@@ -66,6 +66,19 @@ class SchoolScope:
         return school_id_column.in_(sorted(self.school_ids))
 
 
+def refuse(
+    *, object_type: str | None = None, object_id: int | None = None, out_of_scope: bool = True
+) -> NoReturn:
+    """Refuse the request and have the refusal audited (access.denied).
+
+    Out of scope (the default) answers 404, as if the record did not exist; otherwise 403
+    for a page or step the user's role does not allow on a record they can see.
+    """
+    if out_of_scope:
+        raise OutOfScope(object_type, object_id)
+    raise RoleRefused(object_type, object_id)
+
+
 def roles_of(user: User) -> set[Role]:
     return {Role(grant.role) for grant in user.grants}
 
@@ -101,7 +114,7 @@ def school_in_scope_or_404(scope: SchoolScope, school_id: int) -> School:
     """The school, if the scope reaches it; otherwise 404, as if it did not exist."""
     school = db.session.scalar(schools_in_scope(scope).where(School.id == school_id))
     if school is None:
-        abort(404)
+        refuse(object_type="school", object_id=school_id)
     return school
 
 
@@ -160,7 +173,7 @@ def case_in_scope_or_404(user: User, case_id: int, *options: Any) -> Case:
     """The case if the user may read it; otherwise 404, as if it did not exist."""
     case = db.session.scalar(visible_cases(user).where(Case.id == case_id).options(*options))
     if case is None:
-        abort(404)
+        refuse(object_type="case", object_id=case_id)
     return case
 
 
@@ -221,7 +234,7 @@ def permission_required(predicate: Callable[[User], bool]) -> Callable[[F], F]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not predicate(current_user):
-                abort(403)
+                refuse(out_of_scope=False)
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
+from tracker.audit import services as audit
+from tracker.audit.actions import AuditAction, Outcome
 from tracker.auth import passwords
-from tracker.auth.models import RoleGrant, SignInAttempt, User
+from tracker.auth.models import RoleGrant, User
 from tracker.auth.roles import ROLE_SCOPES, SINGLE_HOLDER_ROLES, Role, Scope
 from tracker.auth.sessions import EndReason, end_all_sessions
 from tracker.db import utcnow
@@ -141,9 +143,9 @@ def authenticate(email: str, password: str, *, ip_address: str | None) -> User:
     """Check an e-mail address and password, recording the attempt either way.
 
     Raises SignInFailed with one message for every failure, so nobody can learn which
-    accounts exist. Side effects: records a SignInAttempt; upgrades the stored hash when
-    the Argon2 parameters have changed. Flushes; the caller commits (on failure too, so
-    that the attempt is kept).
+    accounts exist. Side effects: records auth.login.succeeded or auth.login.failed;
+    upgrades the stored hash when the Argon2 parameters have changed. Flushes; the caller
+    commits (on failure too, so that the attempt is kept).
     """
     typed = normalise_email(email)
     user = find_user_by_email(typed) if typed else None
@@ -158,18 +160,19 @@ def authenticate(email: str, password: str, *, ip_address: str | None) -> User:
     else:
         reason = "ok"
 
-    db.session.add(
-        SignInAttempt(
-            email=typed[:254] if typed and looks_like_email(typed) else None,
-            user_id=user.id if user else None,
-            succeeded=reason == "ok",
-            reason=reason,
-            ip_address=ip_address,
-        )
-    )
-    db.session.flush()
     if reason != "ok" or user is None:
+        # The account (when there is one) and why; never what was typed.
+        audit.record(
+            AuditAction.LOGIN_FAILED,
+            actor=None,
+            object_type="user" if user else None,
+            object_id=user.id if user else None,
+            trust_id=user.trust_id if user else None,
+            outcome=Outcome.DENIED,
+            details={"reason": reason},
+        )
         raise SignInFailed("Enter a correct e-mail address and password")
+    audit.record(AuditAction.LOGIN_SUCCEEDED, actor=user, object_type="user", object_id=user.id)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     return user

@@ -6,7 +6,18 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.models import User
@@ -250,6 +261,9 @@ class Case(db.Model):
     suspensions: Mapped[list[Suspension]] = relationship(
         cascade="all, delete-orphan", order_by="Suspension.starts_on"
     )
+    revisions: Mapped[list[CaseRevision]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseRevision.number"
+    )
     chronology: Mapped[list[ChronologyEntry]] = relationship(
         back_populates="case",
         cascade="all, delete-orphan",
@@ -417,3 +431,29 @@ class ChronologyEntry(db.Model):
     def is_backdated(self) -> bool:
         """Written on a later day than the one it describes (UK dates)."""
         return uk_time(self.recorded_at).date() > self.occurred_on
+
+
+class CaseRevision(db.Model):
+    """The before and after values of a case's fields at one change.
+
+    This is case content (the audit trail names only the fields), so it is read under the
+    case's own access rules and disposed of with the case.
+    """
+
+    __tablename__ = "case_revisions"
+    __table_args__ = (UniqueConstraint("case_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    # 1 for the case as logged, then one more for each change.
+    number: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The audit event that records this change (its sequence number).
+    audit_seq: Mapped[int | None] = mapped_column(BigInteger)
+    # {"field": [before, after]}, values as stored (dates as ISO text); before is null
+    # in revision 1.
+    changes: Mapped[dict[str, list[object]]] = mapped_column(JSON)
+
+    case: Mapped[Case] = relationship(back_populates="revisions")
+    changed_by: Mapped[User | None] = relationship()

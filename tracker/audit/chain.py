@@ -1,0 +1,244 @@
+"""The hash chain: the canonical form of an event, its HMAC, and checking a whole trail.
+
+Each event's hash is HMAC-SHA-256, keyed with AUDIT_KEY (configuration, never the
+database), over a canonical JSON serialisation of its fields, which include the previous
+event's hash. Changing, removing or reordering a stored event breaks the chain at that
+event; removing the newest events is caught by checkpoints kept outside the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.audit.models import AuditChainHead, AuditEvent
+
+# Bump when the serialisation changes; old events keep the version they were made with.
+FORMAT_VERSION = 1
+GENESIS_HASH = "0" * 64
+
+# Every stored field but the hash itself, in the order the serialisation names them.
+CHAINED_FIELDS = (
+    "seq",
+    "format_version",
+    "occurred_at",
+    "trust_id",
+    "actor_id",
+    "actor_role",
+    "action",
+    "object_type",
+    "object_id",
+    "school_id",
+    "case_id",
+    "outcome",
+    "request_id",
+    "client_address",
+    "details",
+    "prev_hash",
+)
+
+
+def _timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def canonical(fields: Mapping[str, Any]) -> bytes:
+    """The bytes an event's HMAC covers: sorted-key JSON of every chained field."""
+    version = fields["format_version"]
+    if version != 1:
+        raise ValueError(f"unknown audit serialisation version {version}")
+    document = {name: fields[name] for name in CHAINED_FIELDS}
+    document["occurred_at"] = _timestamp(fields["occurred_at"])
+    return json.dumps(
+        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+
+
+def event_hash(key: bytes, fields: Mapping[str, Any]) -> str:
+    return hmac.new(key, canonical(fields), hashlib.sha256).hexdigest()
+
+
+def key_bytes(key: str) -> bytes:
+    if not key:
+        raise RuntimeError("AUDIT_KEY is not set: the audit trail cannot be written or checked")
+    return key.encode()
+
+
+# --- checkpoints -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The chain's head at a moment, written somewhere the database cannot reach."""
+
+    seq: int
+    hash: str
+    at: datetime
+
+    def to_line(self) -> str:
+        return json.dumps({"seq": self.seq, "hash": self.hash, "at": _timestamp(self.at)}) + "\n"
+
+
+class CheckpointFileError(ValueError):
+    """A checkpoint file that cannot be read; the message names the line."""
+
+
+def current_head(session: Session) -> tuple[int, str]:
+    """The newest stored event's number and hash (0 and the genesis hash when empty)."""
+    row = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    return (row.seq, row.hash) if row else (0, GENESIS_HASH)
+
+
+def read_checkpoints(path: Path) -> list[Checkpoint]:
+    checkpoints = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            checkpoint = Checkpoint(
+                seq=int(data["seq"]),
+                hash=str(data["hash"]),
+                at=datetime.fromisoformat(data["at"]),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CheckpointFileError(f"{path}, line {number}: not a checkpoint ({exc})") from exc
+        checkpoints.append(checkpoint)
+    return checkpoints
+
+
+# --- verification ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    seq: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    events: int
+    head_seq: int
+    head_hash: str
+    checkpoints: int
+    problem: Problem | None
+
+    @property
+    def intact(self) -> bool:
+        return self.problem is None
+
+
+def _batches(session: Session, batch_size: int) -> Iterator[list[Any]]:
+    columns = [getattr(AuditEvent, name) for name in (*CHAINED_FIELDS, "hash")]
+    last = 0
+    while True:
+        rows = session.execute(
+            select(*columns).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch_size)
+        ).all()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].seq
+
+
+def verify_chain(
+    session: Session,
+    key: bytes,
+    *,
+    checkpoints: Iterable[Checkpoint] = (),
+    batch_size: int = 20_000,
+) -> Verification:
+    """Walk the whole trail in order and report the first event that breaks the chain.
+
+    Checks, for each event: its number follows the last one's (no event removed, none
+    moved), it names the last event's hash, and its own HMAC matches its contents (no
+    field edited). Then every checkpoint must still be in the chain with the same hash
+    (the newest events were not removed), and the chain-head row must agree.
+    """
+    expected = {checkpoint.seq: checkpoint for checkpoint in checkpoints}
+    seen_checkpoints = 0
+    previous_seq, previous_hash = 0, GENESIS_HASH
+    count = 0
+
+    def result(problem: Problem | None) -> Verification:
+        return Verification(count, previous_seq, previous_hash, seen_checkpoints, problem)
+
+    checkpoint = expected.get(0)
+    if checkpoint is not None:
+        seen_checkpoints += 1
+    for rows in _batches(session, batch_size):
+        for row in rows:
+            fields = row._mapping
+            seq = fields["seq"]
+            if seq != previous_seq + 1:
+                if seq > previous_seq + 1:
+                    message = f"event {previous_seq + 1} is missing (the next stored is {seq})"
+                    return result(Problem(previous_seq + 1, message))
+                return result(Problem(seq, f"event {seq} is out of order"))
+            if fields["prev_hash"] != previous_hash:
+                return result(
+                    Problem(
+                        seq,
+                        f"event {seq} does not follow event {previous_seq}: "
+                        "the events around it were removed, reordered or changed",
+                    )
+                )
+            try:
+                recomputed = event_hash(key, fields)
+            except (ValueError, TypeError) as exc:
+                return result(Problem(seq, f"event {seq} cannot be read ({exc})"))
+            if not hmac.compare_digest(recomputed, fields["hash"]):
+                return result(
+                    Problem(
+                        seq,
+                        f"event {seq} has been changed since it was written "
+                        "(or AUDIT_KEY is not the key it was written with)",
+                    )
+                )
+            checkpoint = expected.get(seq)
+            if checkpoint is not None:
+                if checkpoint.hash != fields["hash"]:
+                    return result(
+                        Problem(
+                            seq,
+                            f"event {seq} is not the event checkpointed at "
+                            f"{_timestamp(checkpoint.at)}",
+                        )
+                    )
+                seen_checkpoints += 1
+            previous_seq, previous_hash = seq, fields["hash"]
+            count += 1
+
+    beyond = [c for c in expected.values() if c.seq > previous_seq]
+    if beyond:
+        newest = max(beyond, key=lambda c: c.seq)
+        return result(
+            Problem(
+                previous_seq + 1,
+                f"the trail ends at event {previous_seq}, but event "
+                f"{newest.seq} was checkpointed at {_timestamp(newest.at)}: "
+                "the newest events have been removed",
+            )
+        )
+    head = session.execute(select(AuditChainHead.seq, AuditChainHead.hash)).first()
+    if head is not None and (head.seq, head.hash) != (previous_seq, previous_hash):
+        return result(
+            Problem(
+                previous_seq + 1,
+                f"the trail ends at event {previous_seq}, but the chain "
+                f"head records event {head.seq}: events have been removed",
+            )
+        )
+    return result(None)

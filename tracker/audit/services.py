@@ -1,0 +1,156 @@
+"""Writing the audit trail: the one function every change and every read goes through."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from flask import current_app, g, has_request_context, request
+from sqlalchemy import insert, select
+
+from tracker.audit.actions import AuditAction, Outcome
+from tracker.audit.chain import FORMAT_VERSION, event_hash, key_bytes
+from tracker.audit.models import AuditChainHead, AuditEvent
+from tracker.db import utcnow
+from tracker.extensions import db
+
+if TYPE_CHECKING:
+    from tracker.auth.models import User
+    from tracker.cases.models import Case
+
+SYSTEM_ROLE = "system"
+
+# What a detail may hold: ids, counts, flags, and short codes such as field names,
+# states, dates and case references. No spaces, no "@": narrative, names, e-mail
+# addresses and search text cannot get in by accident.
+_DETAIL_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_DETAIL_TEXT = re.compile(r"^[A-Za-z0-9_.:/+-]{0,64}$")
+_MAX_LIST = 100
+
+DetailValue = int | bool | str | None | Sequence[int | bool | str | None]
+
+
+def _check_value(key: str, value: Any) -> Any:
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, str):
+        if not _DETAIL_TEXT.match(value):
+            raise ValueError(f"audit detail {key!r} holds free text; store ids and codes only")
+        return value
+    raise TypeError(f"audit detail {key!r} has a {type(value).__name__}; use ids and codes")
+
+
+def check_details(details: Mapping[str, DetailValue] | None) -> dict[str, Any]:
+    """The details as stored, or an error if they could carry personal content.
+
+    A programming error, not a user's: it fails the change it belongs to.
+    """
+    checked: dict[str, Any] = {}
+    for key, value in (details or {}).items():
+        if not _DETAIL_KEY.match(key):
+            raise ValueError(f"audit detail key {key!r} is not a plain name")
+        if isinstance(value, list | tuple):
+            if len(value) > _MAX_LIST:
+                raise ValueError(f"audit detail {key!r} has more than {_MAX_LIST} items")
+            checked[key] = [_check_value(key, item) for item in value]
+        else:
+            checked[key] = _check_value(key, value)
+    return checked
+
+
+def actor_role(actor: User | None, school_id: int | None = None) -> str:
+    """The roles the actor acted in: those at the school concerned, or all of them."""
+    if actor is None:
+        return SYSTEM_ROLE
+    grants = actor.grants
+    if school_id is not None:
+        here = [grant for grant in grants if grant.school_id in (None, school_id)]
+        grants = here or grants
+    return ",".join(sorted({grant.role for grant in grants}))[:100] or "none"
+
+
+def _request_origin() -> tuple[str | None, str | None]:
+    if not has_request_context():
+        return None, None
+    return g.get("request_id"), (request.remote_addr or None)
+
+
+def record(
+    action: AuditAction,
+    *,
+    actor: User | None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    trust_id: int | None = None,
+    school_id: int | None = None,
+    case_id: int | None = None,
+    outcome: Outcome = Outcome.ALLOWED,
+    details: Mapping[str, DetailValue] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Append one event to the trail, in the caller's transaction; returns its number.
+
+    Guard: details hold ids and codes only (check_details). Side effects: locks the chain
+    head (SELECT ... FOR UPDATE on PostgreSQL; SQLite's transactions already hold the
+    write lock from BEGIN IMMEDIATE) until the transaction ends, so concurrent writers
+    take turns and never fork the chain; a rollback removes the event with the change.
+    Two statements; the caller commits.
+    """
+    action = AuditAction(action)
+    stored_details = check_details(details)
+    request_id, client_address = _request_origin()
+    head = db.session.execute(
+        select(AuditChainHead.seq, AuditChainHead.hash)
+        .where(AuditChainHead.id == 1)
+        .with_for_update()
+    ).first()
+    if head is None:
+        raise RuntimeError("the audit chain head row is missing; run `flask db upgrade`")
+    fields: dict[str, Any] = {
+        "seq": head.seq + 1,
+        "format_version": FORMAT_VERSION,
+        "occurred_at": now or utcnow(),
+        "trust_id": trust_id if trust_id is not None else getattr(actor, "trust_id", None),
+        "actor_id": actor.id if actor is not None else None,
+        "actor_role": actor_role(actor, school_id),
+        "action": action.value,
+        "object_type": object_type,
+        "object_id": object_id,
+        "school_id": school_id,
+        "case_id": case_id,
+        "outcome": Outcome(outcome).value,
+        "request_id": request_id,
+        "client_address": client_address,
+        "details": stored_details,
+        "prev_hash": head.hash,
+    }
+    fields["hash"] = event_hash(key_bytes(current_app.config["AUDIT_KEY"]), fields)
+    # A trigger on audit_events moves the chain head on to this event.
+    db.session.execute(insert(AuditEvent).values(**fields))
+    return fields["seq"]
+
+
+def record_for_case(
+    action: AuditAction,
+    case: Case,
+    *,
+    actor: User | None,
+    object_type: str = "case",
+    object_id: int | None = None,
+    outcome: Outcome = Outcome.ALLOWED,
+    details: Mapping[str, DetailValue] | None = None,
+) -> int:
+    """Append an event about a case or something on it (the object defaults to the case)."""
+    return record(
+        action,
+        actor=actor,
+        object_type=object_type,
+        object_id=object_id if object_id is not None else case.id,
+        trust_id=case.trust_id,
+        school_id=case.school_id,
+        case_id=case.id,
+        outcome=outcome,
+        details=details,
+    )
