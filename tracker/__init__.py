@@ -131,6 +131,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from tracker.audit import views as audit_views
     from tracker.auth import views as auth_views
     from tracker.cases import evidence_views, list_views  # noqa: F401  (routes on cases.bp)
     from tracker.cases import views as case_views
@@ -141,17 +142,27 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.workflow import views as workflow_views  # noqa: F401  (routes on cases.bp)
 
     # Importing a views module adds its routes to its feature's blueprint.
-    for module in (auth_views, home_views, policy_views, case_views, staff_views, privacy_views):
+    for module in (
+        auth_views,
+        home_views,
+        policy_views,
+        case_views,
+        staff_views,
+        privacy_views,
+        audit_views,
+    ):
         app.register_blueprint(module.bp)
 
 
 def _register_cli(app: Flask) -> None:
+    from tracker.audit.cli import audit_cli
     from tracker.auth.cli import users_cli
     from tracker.demo import demo_command
     from tracker.notifications.cli import reminders_cli
     from tracker.orgs.cli import schools_cli
     from tracker.policy.cli import policy_cli
 
+    app.cli.add_command(audit_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(policy_cli)

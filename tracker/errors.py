@@ -142,11 +142,23 @@ def _record_refusal(error: AccessDenied) -> None:
     db.session.rollback()
     if not current_user.is_authenticated:
         return
+    case_id = school_id = None
+    if error.object_type == "case" and error.object_id is not None:
+        # Filed under the case and its school (when it exists), so that the school's
+        # auditor sees who tried to open it.
+        from tracker.cases.models import Case
+
+        case_id = error.object_id
+        school_id = db.session.scalar(db.select(Case.school_id).where(Case.id == case_id))
+    elif error.object_type == "school":
+        school_id = error.object_id
     audit.record(
         AuditAction.ACCESS_DENIED,
         actor=current_user,
         object_type=error.object_type,
         object_id=error.object_id,
+        school_id=school_id,
+        case_id=case_id,
         outcome=Outcome.DENIED,
         details={"endpoint": request.endpoint, "status": error.code},
     )

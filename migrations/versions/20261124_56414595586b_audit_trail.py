@@ -97,7 +97,7 @@ def upgrade():
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("request_id", sa.String(length=64), nullable=True),
         sa.Column("client_address", sa.String(length=45), nullable=True),
-        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("details", sa.Text(), nullable=False),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_events")),

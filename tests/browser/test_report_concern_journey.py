@@ -1,5 +1,6 @@
-"""A DSL reports a concern, cites 3.4, uploads a screenshot, adds a chronology entry, and
-finds the case again by reference and by the clause it cites."""
+"""A DSL reports a concern, cites 3.4, uploads a screenshot, adds a chronology entry,
+finds the case again by reference and by the clause it cites, corrects where it happened
+and reads the change in the case's history."""
 
 import re
 
@@ -94,4 +95,21 @@ def test_dsl_reports_a_concern_and_finds_it_again(page, make, tmp_path):
     expect(page.get_by_role("link", name=reference)).to_be_visible()
     page.get_by_role("link", name=reference).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(reference)
+
+    # A correction, then the case's history: as logged, and what the change replaced.
+    page.get_by_role("link", name=re.compile("^Change the details")).click()
+    page.get_by_label("Where did it happen?").select_option(label="WhatsApp")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Changes saved.")).to_be_visible()
+    page.get_by_role("link", name=re.compile("^History")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("History of the case details")
+    logged = page.get_by_test_id("revision-1")
+    expect(logged.get_by_role("heading", name="Case logged")).to_be_visible()
+    expect(logged).to_contain_text("Instagram")
+    change = page.get_by_test_id("revision-2")
+    expect(change.get_by_role("heading", name="Change 1: details changed")).to_be_visible()
+    expect(change.get_by_role("row", name=re.compile("^Where"))).to_have_count(1)
+    expect(change.get_by_role("row", name=re.compile("^Where"))).to_contain_text(
+        re.compile(r"Instagram\s+WhatsApp")
+    )
     assert page.console_errors == []

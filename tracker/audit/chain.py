@@ -8,16 +8,15 @@ event; removing the newest events is caught by checkpoints kept outside the data
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tracker.audit.models import AuditChainHead, AuditEvent
@@ -26,7 +25,8 @@ from tracker.audit.models import AuditChainHead, AuditEvent
 FORMAT_VERSION = 1
 GENESIS_HASH = "0" * 64
 
-# Every stored field but the hash itself, in the order the serialisation names them.
+# Every stored field but the hash itself, in the order the serialisation lists them.
+# `details` is the stored canonical JSON text of the details (see canonical_details).
 CHAINED_FIELDS = (
     "seq",
     "format_version",
@@ -47,24 +47,37 @@ CHAINED_FIELDS = (
 )
 
 
-def _timestamp(value: datetime) -> str:
+def canonical_details(details: Mapping[str, Any]) -> str:
+    """The one text form of an event's details: sorted keys, no spaces."""
+    return json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _timestamp(value: datetime | str) -> str:
+    """A UTC time as ISO 8601 with microseconds, whichever database it came from.
+
+    SQLite hands back the stored text ("YYYY-MM-DD HH:MM:SS.ffffff", UTC, no zone);
+    PostgreSQL a datetime with its zone.
+    """
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value).replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def canonical(fields: Mapping[str, Any]) -> bytes:
-    """The bytes an event's HMAC covers: sorted-key JSON of every chained field."""
-    version = fields["format_version"]
-    if version != 1:
-        raise ValueError(f"unknown audit serialisation version {version}")
-    document = {name: fields[name] for name in CHAINED_FIELDS}
-    document["occurred_at"] = _timestamp(fields["occurred_at"])
-    return json.dumps(
-        document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
+def canonical(values: Sequence[Any]) -> bytes:
+    """The bytes an event's HMAC covers (serialisation version 1).
+
+    `values` are the CHAINED_FIELDS in order. Version 1 is the compact JSON array of
+    them, with the time as ISO 8601 UTC and the details as their canonical JSON text.
+    """
+    if values[1] != 1:
+        raise ValueError(f"unknown audit serialisation version {values[1]}")
+    document = list(values)
+    document[2] = _timestamp(values[2])
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 
 
-def event_hash(key: bytes, fields: Mapping[str, Any]) -> str:
-    return hmac.new(key, canonical(fields), hashlib.sha256).hexdigest()
+def event_hash(key: bytes, values: Sequence[Any]) -> str:
+    return hmac.digest(key, canonical(values), "sha256").hex()
 
 
 def key_bytes(key: str) -> bytes:
@@ -140,17 +153,25 @@ class Verification:
         return self.problem is None
 
 
-def _batches(session: Session, batch_size: int) -> Iterator[list[Any]]:
-    columns = [getattr(AuditEvent, name) for name in (*CHAINED_FIELDS, "hash")]
+_COLUMNS = ", ".join((*CHAINED_FIELDS, "hash"))
+_SEQ, _PREV, _HASH = 0, len(CHAINED_FIELDS) - 1, len(CHAINED_FIELDS)
+
+
+def _batches(session: Session, batch_size: int) -> Iterator[Sequence[Sequence[Any]]]:
+    """The stored rows in order, straight from the driver (no ORM or type processing:
+    the walk must manage millions of events quickly)."""
+    connection = session.connection()
+    statement = (
+        f"SELECT {_COLUMNS} FROM audit_events WHERE seq > :after "  # noqa: S608 - constants
+        "ORDER BY seq LIMIT :limit"
+    )
     last = 0
     while True:
-        rows = session.execute(
-            select(*columns).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch_size)
-        ).all()
+        rows = connection.execute(text(statement), {"after": last, "limit": batch_size}).all()
         if not rows:
             return
         yield rows
-        last = rows[-1].seq
+        last = rows[-1][_SEQ]
 
 
 def verify_chain(
@@ -180,36 +201,35 @@ def verify_chain(
         seen_checkpoints += 1
     for rows in _batches(session, batch_size):
         for row in rows:
-            fields = row._mapping
-            seq = fields["seq"]
+            seq = row[_SEQ]
             if seq != previous_seq + 1:
                 if seq > previous_seq + 1:
                     message = f"event {previous_seq + 1} is missing (the next stored is {seq})"
                     return result(Problem(previous_seq + 1, message))
                 return result(Problem(seq, f"event {seq} is out of order"))
-            if fields["prev_hash"] != previous_hash:
+            if row[_PREV] != previous_hash:
                 return result(
                     Problem(
                         seq,
-                        f"event {seq} does not follow event {previous_seq}: "
-                        "the events around it were removed, reordered or changed",
+                        f"event {seq} does not follow event {previous_seq}: the events "
+                        "around it were removed, reordered or changed",
                     )
                 )
             try:
-                recomputed = event_hash(key, fields)
+                recomputed = event_hash(key, row[:_HASH])
             except (ValueError, TypeError) as exc:
                 return result(Problem(seq, f"event {seq} cannot be read ({exc})"))
-            if not hmac.compare_digest(recomputed, fields["hash"]):
+            if not hmac.compare_digest(recomputed, row[_HASH]):
                 return result(
                     Problem(
                         seq,
-                        f"event {seq} has been changed since it was written "
-                        "(or AUDIT_KEY is not the key it was written with)",
+                        f"event {seq} has been changed since it was written (or AUDIT_KEY "
+                        "is not the key it was written with)",
                     )
                 )
             checkpoint = expected.get(seq)
             if checkpoint is not None:
-                if checkpoint.hash != fields["hash"]:
+                if checkpoint.hash != row[_HASH]:
                     return result(
                         Problem(
                             seq,
@@ -218,7 +238,7 @@ def verify_chain(
                         )
                     )
                 seen_checkpoints += 1
-            previous_seq, previous_hash = seq, fields["hash"]
+            previous_seq, previous_hash = seq, row[_HASH]
             count += 1
 
     beyond = [c for c in expected.values() if c.seq > previous_seq]

@@ -6,10 +6,11 @@ Ids here are plain integers, not foreign keys: an event must outlive the rows it
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Integer, SmallInteger, String
+from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.audit.actions import AuditAction, Outcome
@@ -48,10 +49,16 @@ class AuditEvent(db.Model):
     outcome: Mapped[str] = mapped_column(String(16))
     request_id: Mapped[str | None] = mapped_column(String(64))
     client_address: Mapped[str | None] = mapped_column(String(45))
-    # Ids, field names and states only (checked by tracker.audit.services.check_details).
-    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Ids, field names and states only (checked by tracker.audit.services.check_details),
+    # stored as canonical JSON text: the chain covers these exact bytes, so verifying
+    # never has to parse them.
+    details_json: Mapped[str] = mapped_column("details", Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return json.loads(self.details_json)
 
     @property
     def action_enum(self) -> AuditAction | None:

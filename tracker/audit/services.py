@@ -11,7 +11,13 @@ from flask import current_app, g, has_request_context, request
 from sqlalchemy import insert, select
 
 from tracker.audit.actions import AuditAction, Outcome
-from tracker.audit.chain import FORMAT_VERSION, event_hash, key_bytes
+from tracker.audit.chain import (
+    CHAINED_FIELDS,
+    FORMAT_VERSION,
+    canonical_details,
+    event_hash,
+    key_bytes,
+)
 from tracker.audit.models import AuditChainHead, AuditEvent
 from tracker.db import utcnow
 from tracker.extensions import db
@@ -123,10 +129,12 @@ def record(
         "outcome": Outcome(outcome).value,
         "request_id": request_id,
         "client_address": client_address,
-        "details": stored_details,
+        "details": canonical_details(stored_details),
         "prev_hash": head.hash,
     }
-    fields["hash"] = event_hash(key_bytes(current_app.config["AUDIT_KEY"]), fields)
+    key = key_bytes(current_app.config["AUDIT_KEY"])
+    fields["hash"] = event_hash(key, [fields[name] for name in CHAINED_FIELDS])
+    fields["details_json"] = fields.pop("details")
     # A trigger on audit_events moves the chain head on to this event.
     db.session.execute(insert(AuditEvent).values(**fields))
     return fields["seq"]

@@ -15,6 +15,7 @@ from typing import Any, NoReturn, TypeVar
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 
+from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
 from tracker.auth.roles import Role
 from tracker.cases.models import Case
@@ -240,3 +241,62 @@ def permission_required(predicate: Callable[[User], bool]) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+# --- the audit trail ---------------------------------------------------------------------
+
+# Roles that read the audit trail: at their schools, or across the trust.
+AUDIT_READING_ROLES = frozenset({Role.AUDITOR, Role.DPO})
+
+
+def can_read_audit_trail(user: User) -> bool:
+    """Auditors (of the trust or a school) and the data protection officer."""
+    return has_role(user, *AUDIT_READING_ROLES)
+
+
+def audit_scope(user: User) -> SchoolScope:
+    """Schools whose audit events the user may read."""
+    return school_scope(user, AUDIT_READING_ROLES)
+
+
+def can_audit_case(user: User, case: Case) -> bool:
+    """Read the case's whole audit history (the user can already see the case)."""
+    return can_read_audit_trail(user) and audit_scope(user).includes(case.school_id)
+
+
+def visible_audit_events_filter(user: User) -> ColumnElement[bool]:
+    """The SQL condition for the audit events a user may read.
+
+    Events at the schools their audit roles reach; for a trust-wide reader also the
+    events that belong to no school (sign-ins, accounts, the policy register) of their
+    own trust, and failed sign-ins that named no known account (no trust at all). Never
+    the events of a case whose subject is the user: the trail would tell them the case
+    exists and who has been reading it.
+
+    Its subqueries are never correlated (`correlate(None)`): an outer query that joins
+    schools or cases must not silently change what they mean.
+    """
+    scope = audit_scope(user)
+    if scope.is_empty:
+        return false()
+    if scope.whole_trust:
+        trust_schools = select(School.id).where(School.trust_id == scope.trust_id).correlate(None)
+        reach: ColumnElement[bool] = or_(
+            AuditEvent.school_id.in_(trust_schools),
+            and_(
+                AuditEvent.school_id.is_(None),
+                or_(AuditEvent.trust_id == scope.trust_id, AuditEvent.trust_id.is_(None)),
+            ),
+        )
+    else:
+        reach = AuditEvent.school_id.in_(sorted(scope.school_ids))
+    cases_about_the_user = (
+        select(Case.id)
+        .join(StaffMember, StaffMember.id == Case.subject_id)
+        .where(StaffMember.user_id == user.id)
+        .correlate(None)
+    )
+    return and_(
+        reach,
+        or_(AuditEvent.case_id.is_(None), AuditEvent.case_id.not_in(cases_about_the_user)),
+    )

@@ -33,11 +33,15 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def create_user(trust: Trust, *, email: str, display_name: str, password: str) -> User:
+def create_user(
+    trust: Trust, *, email: str, display_name: str, password: str, by: User | None = None
+) -> User:
     """Create an account that can sign in.
 
     Guard: a valid, unused e-mail address, a name, and a password of 12 to 128
-    characters. Side effects: adds the user. Flushes; the caller commits.
+    characters. Side effects: adds the user and records user.created (`by` acting, or
+    the system from the command line; no details: never the address or the name).
+    Flushes; the caller commits.
     """
     email = normalise_email(email)
     if not looks_like_email(email):
@@ -60,6 +64,13 @@ def create_user(trust: Trust, *, email: str, display_name: str, password: str) -
     )
     db.session.add(user)
     db.session.flush()
+    audit.record(
+        AuditAction.USER_CREATED,
+        actor=by,
+        object_type="user",
+        object_id=user.id,
+        trust_id=trust.id,
+    )
     return user
 
 
@@ -70,7 +81,9 @@ def grant_role(
 
     Guard: the scope must suit the role (a headteacher at one school, a CEO across the
     trust), the school must be in the user's trust, the grant must not already exist,
-    and a headteacher, CEO or chair post must be vacant. Flushes; the caller commits.
+    and a headteacher, CEO or chair post must be vacant. Side effects: adds the grant and
+    records role.granted about the user (`granted_by` acting, or the system; details
+    {"role", "school_id", "grant_id"}). Flushes; the caller commits.
     """
     scope = ROLE_SCOPES[role]
     if scope is Scope.SCHOOL and school is None:
@@ -124,17 +137,39 @@ def grant_role(
     # Keep the already-loaded collection in step with the row just added.
     if grant not in user.grants:
         user.grants.append(grant)
+    audit.record(
+        AuditAction.ROLE_GRANTED,
+        actor=granted_by,
+        object_type="user",
+        object_id=user.id,
+        trust_id=user.trust_id,
+        school_id=school_id,
+        details={"role": role.value, "school_id": school_id, "grant_id": grant.id},
+    )
     return grant
 
 
-def disable_user(user: User) -> int:
+def disable_user(user: User, *, by: User | None = None) -> int:
     """Stop a user signing in and end all their sessions; returns how many ended.
 
-    Guard: none (disabling twice is harmless). Flushes; the caller commits.
+    Guard: none (disabling twice is harmless). Side effects: records user.disabled
+    (`by` acting, or the system; details {"sessions_ended"}) when the account was
+    active, and one auth.session.revoked per session ended (end_all_sessions), so each
+    session's end can be found by its id. Flushes; the caller commits.
     """
-    if user.disabled_at is None:
+    newly_disabled = user.disabled_at is None
+    if newly_disabled:
         user.disabled_at = utcnow()
-    ended = end_all_sessions(user, EndReason.DISABLED)
+    ended = end_all_sessions(user, EndReason.DISABLED, by=by)
+    if newly_disabled:
+        audit.record(
+            AuditAction.USER_DISABLED,
+            actor=by,
+            object_type="user",
+            object_id=user.id,
+            trust_id=user.trust_id,
+            details={"sessions_ended": ended},
+        )
     db.session.flush()
     return ended
 

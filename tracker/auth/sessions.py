@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from tracker.audit import services as audit
+from tracker.audit.actions import AuditAction
 from tracker.auth.models import RoleGrant, User, UserSession
 from tracker.db import utcnow
 from tracker.extensions import db
@@ -75,8 +77,9 @@ def resume_session(token: str, *, now: datetime | None = None) -> Resumed:
     """Find the open session for a cookie token, ending it if it has run out.
 
     Guard: the session must exist, be open, be within the idle and absolute limits, and
-    belong to an active user. Side effects: ends a session that has run out, and moves
-    last_seen_at on (at most once a minute). Flushes; the caller commits.
+    belong to an active user. Side effects: ends a session that has run out (recording
+    auth.session.ended, or auth.session.revoked for a disabled account: see end_session),
+    and moves last_seen_at on (at most once a minute). Flushes; the caller commits.
     """
     now = now or utcnow()
     # One query for everything every page needs about the user: the session, the user,
@@ -114,22 +117,72 @@ def resume_session(token: str, *, now: datetime | None = None) -> Resumed:
     return Resumed(record.user, record)
 
 
-def end_session(record: UserSession, reason: str, *, now: datetime | None = None) -> None:
-    """End one session. No-op if it has already ended. Flushes; the caller commits."""
+def _record_end(record: UserSession, reason: str, by: User | None) -> None:
+    """The one audit event for a session that has just ended, chosen by why it ended."""
+    owner = record.user
+    if reason == EndReason.SIGNED_OUT:
+        audit.record(
+            AuditAction.LOGOUT,
+            actor=owner,
+            object_type="session",
+            object_id=record.id,
+            trust_id=owner.trust_id,
+        )
+    elif reason in (EndReason.IDLE, EndReason.EXPIRED):
+        # Found out on the owner's own next request (their cookie came back), so the
+        # owner is the actor, and the request's address is theirs.
+        audit.record(
+            AuditAction.SESSION_ENDED,
+            actor=owner,
+            object_type="session",
+            object_id=record.id,
+            trust_id=owner.trust_id,
+            details={"reason": reason},
+        )
+    else:
+        # Ended by someone else (or by the system): name whose session it was.
+        audit.record(
+            AuditAction.SESSION_REVOKED,
+            actor=by,
+            object_type="session",
+            object_id=record.id,
+            trust_id=owner.trust_id,
+            details={"reason": reason, "user_id": owner.id},
+        )
+
+
+def end_session(
+    record: UserSession, reason: str, *, now: datetime | None = None, by: User | None = None
+) -> None:
+    """End one session.
+
+    Guard: none; a session already ended is left alone (and nothing is recorded). Side
+    effects: records auth.logout (signed out, the owner acting), auth.session.ended
+    (idle or expired, the owner acting, details {"reason"}) or auth.session.revoked
+    (revoked or disabled, `by` acting or the system, details {"reason", "user_id"}).
+    Flushes; the caller commits.
+    """
     if record.ended_at is not None:
         return
     record.ended_at = now or utcnow()
     record.end_reason = reason
+    _record_end(record, reason, by)
     db.session.flush()
 
 
-def end_all_sessions(user: User, reason: str) -> int:
-    """End every open session of a user; returns how many. Flushes; the caller commits."""
-    result = db.session.execute(
-        update(UserSession)
+def end_all_sessions(user: User, reason: str, *, by: User | None = None) -> int:
+    """End every open session of a user; returns how many.
+
+    Guard: none. Side effects: each session ends through end_session, so each records
+    its own event (auth.session.revoked for revoked or disabled). Flushes; the caller
+    commits.
+    """
+    now = utcnow()
+    open_sessions = db.session.scalars(
+        select(UserSession)
         .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow(), end_reason=reason)
-        .execution_options(synchronize_session="fetch")
-    )
-    db.session.flush()
-    return result.rowcount
+        .order_by(UserSession.id)
+    ).all()
+    for record in open_sessions:
+        end_session(record, reason, now=now, by=by)
+    return len(open_sessions)

@@ -26,8 +26,10 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from config import MB
+from tracker.audit import services as audit
+from tracker.audit.actions import AuditAction, Outcome
 from tracker.auth.models import User
-from tracker.auth.permissions import can_work_on_case
+from tracker.auth.permissions import can_view_case, can_work_on_case
 from tracker.cases.models import Case, Evidence, PostVisibility
 from tracker.clock import UK
 from tracker.db import utcnow
@@ -141,12 +143,21 @@ def max_upload_bytes() -> int:
 def stored_path(evidence: Evidence) -> Path:
     # The name is ours (random hex), but check it anyway before it becomes a path.
     if not _STORED_NAME.match(evidence.stored_name):
-        raise StoredFileProblem(f"evidence {evidence.id} has a malformed stored name")
+        raise StoredFileProblem(
+            f"evidence {evidence.id} has a malformed stored name", problem="bad_name"
+        )
     return evidence_directory() / evidence.stored_name
 
 
 class StoredFileProblem(RuntimeError):
-    """An evidence file is missing or no longer matches its hash: not the user's doing."""
+    """An evidence file is missing or no longer matches its hash: not the user's doing.
+
+    `problem` is a short code for the audit trail: missing, changed or bad_name.
+    """
+
+    def __init__(self, message: str, *, problem: str = "other") -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -251,9 +262,13 @@ def verified_file(evidence: Evidence) -> Path:
             while chunk := stored.read(_CHUNK):
                 digest.update(chunk)
     except FileNotFoundError:
-        raise StoredFileProblem(f"the file of evidence {evidence.id} is missing") from None
+        raise StoredFileProblem(
+            f"the file of evidence {evidence.id} is missing", problem="missing"
+        ) from None
     if digest.hexdigest() != evidence.sha256:
-        raise StoredFileProblem(f"the file of evidence {evidence.id} does not match its hash")
+        raise StoredFileProblem(
+            f"the file of evidence {evidence.id} does not match its hash", problem="changed"
+        )
     return path
 
 
@@ -384,7 +399,8 @@ def add_evidence(
     EVIDENCE_MAX_MB and, by its content, one of EVIDENCE_TYPES.
     Side effects: the file is written under a new random name in the evidence folder and
     recorded with its SHA-256, size and type; if the transaction does not commit, the
-    file is deleted again. Flushes; the caller commits.
+    file is deleted again; the audit trail gets evidence.added with the content type and
+    size (never the file's name or description). Flushes; the caller commits.
     """
     if not can_work_on_case(by, case):
         raise NotAllowed("Evidence cannot be added to this case")
@@ -407,6 +423,14 @@ def add_evidence(
     )
     case.evidence.append(evidence)
     db.session.flush()
+    audit.record_for_case(
+        AuditAction.EVIDENCE_ADDED,
+        case,
+        actor=by,
+        object_type="evidence",
+        object_id=evidence.id,
+        details={"content_type": evidence.content_type, "size": evidence.size_bytes},
+    )
     return evidence
 
 
@@ -418,8 +442,8 @@ def remove_evidence(
     Guard: the user may work on the case; the item is not already removed; a reason is
     given. Side effects: the record keeps its hash, size and name and gains who removed
     it, when and why; the stored bytes are deleted once the transaction commits (so a
-    failed commit never leaves a file gone with no record of why). Flushes; the caller
-    commits.
+    failed commit never leaves a file gone with no record of why); the audit trail gets
+    evidence.removed (never the reason, which is free text). Flushes; the caller commits.
     """
     if not can_work_on_case(by, evidence.case):
         raise NotAllowed("Evidence cannot be removed from this case")
@@ -434,4 +458,47 @@ def remove_evidence(
     evidence.removed_by_id = by.id
     evidence.removal_reason = reason
     db.session.flush()
+    audit.record_for_case(
+        AuditAction.EVIDENCE_REMOVED,
+        evidence.case,
+        actor=by,
+        object_type="evidence",
+        object_id=evidence.id,
+    )
     db.session.info.setdefault(_TO_DELETE, []).append(stored_path(evidence))
+
+
+def file_for_download(evidence: Evidence, *, by: User) -> Path:
+    """The stored file of an item, checked against its hash, for someone to download.
+
+    Guard: the user may view the case; the item has not been removed. Side effects: the
+    audit trail gets evidence.downloaded with the outcome: allowed, or error when the
+    file is missing or no longer matches its hash; StoredFileProblem is then raised, and
+    the caller commits anyway, so the failed attempt stays on the trail.
+    """
+    case = evidence.case
+    if not can_view_case(by, case):
+        raise NotAllowed("You cannot see this case")
+    if evidence.is_removed:
+        raise NotAllowed("This evidence has been removed")
+    try:
+        path = verified_file(evidence)
+    except StoredFileProblem as problem:
+        audit.record_for_case(
+            AuditAction.EVIDENCE_DOWNLOADED,
+            case,
+            actor=by,
+            object_type="evidence",
+            object_id=evidence.id,
+            outcome=Outcome.ERROR,
+            details={"problem": problem.problem},
+        )
+        raise
+    audit.record_for_case(
+        AuditAction.EVIDENCE_DOWNLOADED,
+        case,
+        actor=by,
+        object_type="evidence",
+        object_id=evidence.id,
+    )
+    return path

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, time
 
 from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from tracker.auth.permissions import can_work_on_case, case_in_scope_or_404
+from tracker.auth.permissions import can_work_on_case, case_in_scope_or_404, refuse
 from tracker.cases import bp
 from tracker.cases.evidence import (
     Provenance,
+    StoredFileProblem,
     add_evidence,
     download_filename,
+    file_for_download,
     file_size_in_words,
     remove_evidence,
     type_label,
-    verified_file,
 )
 from tracker.cases.evidence_forms import ACCEPT, EvidenceForm, RemoveEvidenceForm
 from tracker.cases.models import Case, Evidence, PostVisibility
@@ -26,8 +26,6 @@ from tracker.clock import uk_time
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.forms import show_error
-
-log = logging.getLogger(__name__)
 
 
 # Filters for the evidence list (templates/cases/_evidence_list.html), which the case page
@@ -71,15 +69,18 @@ def _case_to_work_on(case_id: int) -> Case:
     """The case, if the user may change it: 404 outside their scope, 403 if read-only."""
     case = case_in_scope_or_404(current_user, case_id)
     if not can_work_on_case(current_user, case):
-        abort(403)
+        refuse(object_type="case", object_id=case.id, out_of_scope=False)
     return case
 
 
 def _evidence_of(case: Case, evidence_id: int) -> Evidence:
     """An item of this case (an id from another case answers 404, as if unknown)."""
     evidence = db.session.get(Evidence, evidence_id)
-    if evidence is None or evidence.case_id != case.id:
+    if evidence is None:
         abort(404)
+    if evidence.case_id != case.id:
+        # Someone reached for another case's evidence through this one: audited.
+        refuse(object_type="evidence", object_id=evidence.id)
     return evidence
 
 
@@ -128,9 +129,13 @@ def download_evidence(case_id: int, evidence_id: int):
     evidence = _evidence_of(case, evidence_id)
     if evidence.is_removed:
         abort(404)
-    path = verified_file(evidence)
-    # The audit trail (evidence.downloaded) will record this; until then, the log does.
-    log.info("evidence %s of case %s downloaded by user %s", evidence.id, case.id, current_user.id)
+    try:
+        path = file_for_download(evidence, by=current_user)
+    except StoredFileProblem:
+        # The failed attempt (outcome error) stays on the trail; the error page follows.
+        db.session.commit()
+        raise
+    db.session.commit()
     response = send_file(
         path,
         mimetype=evidence.content_type,
@@ -156,7 +161,8 @@ def remove_evidence_page(case_id: int, evidence_id: int):
     case = case_in_scope_or_404(current_user, case_id)
     evidence = _evidence_of(case, evidence_id)
     if not can_work_on_case(current_user, case):
-        abort(403)  # they can see the case (else the 404 above), but not change it
+        # They can see the case (else the 404 above), but not change it.
+        refuse(object_type="case", object_id=case.id, out_of_scope=False)
     if evidence.is_removed:
         flash(f"{evidence.original_filename} was already removed.", "info")
         return _case_page(case)

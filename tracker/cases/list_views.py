@@ -22,14 +22,16 @@ from tracker.cases.listing import (
     options_from_rows,
     page_from_rows,
 )
+from tracker.cases.services import record_case_list_viewed
 from tracker.extensions import db
 
 
 @bp.route("/")
 @permission_required(can_read_cases)
 def index():
-    # Two statements in all (see tracker/cases/listing.py): the form's choices, then the
-    # page. Nothing the template reads may load lazily.
+    # Two statements to read (see tracker/cases/listing.py): the form's choices, then the
+    # page; nothing the template reads may load lazily. Then two to record the read in
+    # the audit trail, once the page has rendered.
     options = options_from_rows(db.session.execute(filter_options_query(current_user)).all())
     form = CaseFilterForm(request.args)
     form.offer(options)
@@ -40,7 +42,7 @@ def index():
         filters = form.filters(page=clamp_page(request.args.get("page")), per_page=per_page)
         rows = db.session.execute(case_list_query(current_user, filters)).all()
         page = page_from_rows(rows, filters)
-    return render_template(
+    html = render_template(
         "cases/list.html",
         form=form,
         filters=filters,
@@ -51,6 +53,10 @@ def index():
         per_page=per_page if per_page != DEFAULT_PAGE_SIZE else None,
         can_report=not reporting_scope(current_user).is_empty,
     )
+    if page is not None:  # a form with errors lists nothing, so nothing was read
+        record_case_list_viewed(filters, page, by=current_user)
+        db.session.commit()
+    return html
 
 
 def _list_url(filters: CaseFilters, page: int) -> str:

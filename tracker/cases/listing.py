@@ -88,25 +88,33 @@ class CaseFilters:
     per_page: int = DEFAULT_PAGE_SIZE
 
     @property
+    def names_in_use(self) -> list[str]:
+        """The names of the filters that narrow the list, sorted (sorting and paging do
+        not narrow it). Names only: the audit trail records these, never the values."""
+        values = {name: getattr(self, name) for name in _FILTER_NAMES}
+        values["search"] = self.search.strip()  # as the query uses it
+        return sorted(name for name, value in values.items() if value not in (None, ""))
+
+    @property
     def is_filtered(self) -> bool:
         """Whether anything narrows the list (sorting and paging do not)."""
-        return any(
-            value not in (None, "")
-            for value in (
-                self.school_id,
-                self.status,
-                self.track,
-                self.clause,
-                self.platform,
-                self.reported_from,
-                self.reported_to,
-                self.search,
-            )
-        )
+        return bool(self.names_in_use)
 
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.per_page
+
+
+_FILTER_NAMES = (
+    "school_id",
+    "status",
+    "track",
+    "clause",
+    "platform",
+    "reported_from",
+    "reported_to",
+    "search",
+)
 
 
 def clamp_page(raw: Any) -> int:

@@ -1,23 +1,31 @@
 """Logging and editing cases: references, clause breaches, people involved, chronology.
 
-Every function here is one business action: it checks its guard, changes objects and
-flushes. Views commit. The workflow issue adds status changes (tracker/workflow/).
+Every function here is one business action: it checks its guard, changes objects,
+records its audit event (tracker/audit/services.py) and flushes. Views commit. Status
+changes live in tracker/workflow/. Reads that the trail records (the case page, its
+history, the case list) also go through a function here, so that views never write
+audit events themselves.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import date, time
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from tracker.audit import services as audit
+from tracker.audit.actions import AuditAction
 from tracker.auth.models import User
-from tracker.auth.permissions import can_report_concern, can_work_on_case
+from tracker.auth.permissions import can_report_concern, can_view_case, can_work_on_case
+from tracker.cases.listing import CaseFilters, CasePage
 from tracker.cases.models import (
     Case,
     CaseReferenceCounter,
+    CaseRevision,
     ChronologyEntry,
     ClauseBreach,
     EntryKind,
@@ -87,6 +95,10 @@ class CaseDetails:
     platform: str
     platform_detail: str
     summary: str
+
+
+# The case's fields the details set, and so the fields a revision records (in this order).
+DETAIL_FIELDS: tuple[str, ...] = tuple(field.name for field in fields(CaseDetails))
 
 
 @dataclass(frozen=True)
@@ -187,7 +199,9 @@ def create_case(
     Guard: the user may report at the school; the subject works there; the details are
     complete and the dates possible; each cited clause is a rule of the version in force
     on the date of the conduct, with a rationale; the logger is not the subject.
-    Side effects: a reference is allocated; the case starts as `reported`.
+    Side effects: a reference is allocated; the case starts as `reported`; the audit
+    trail gets case.created (reference, subject and cited clause ids) and one
+    clause_breach.added per cited clause; revision 1 holds every detail as logged.
     Flushes; the caller commits.
     """
     if not can_report_concern(by, school):
@@ -216,6 +230,33 @@ def create_case(
             )
         )
     db.session.flush()
+    seq = audit.record_for_case(
+        AuditAction.CASE_CREATED,
+        case,
+        actor=by,
+        details={
+            "reference": case.reference,
+            "subject_id": subject.id,
+            "clause_ids": [breach.clause_id for breach in case.breaches],
+        },
+    )
+    for breach in case.breaches:
+        audit.record_for_case(
+            AuditAction.CLAUSE_BREACH_ADDED,
+            case,
+            actor=by,
+            object_type="clause_breach",
+            object_id=breach.id,
+            details={"clause_id": breach.clause_id},
+        )
+    _add_revision(
+        case,
+        {name: (None, getattr(details, name)) for name in DETAIL_FIELDS},
+        by=by,
+        audit_seq=seq,
+        number=1,
+    )
+    db.session.flush()
     return case
 
 
@@ -226,6 +267,10 @@ def update_case_details(
 
     Guard: the user may work on the case; `expected_version` is the version the editor
     saw (else EditConflict, carrying the case as it is now); the details are valid.
+    Side effects, when something changed: the case's version moves on; the audit trail
+    gets case.updated naming the changed fields (never their values); the next revision
+    holds each changed field's value before and after. A save that changes nothing
+    writes nothing, not even an event: there is no change to record.
     Returns the names of the fields changed. Flushes; the caller commits.
     """
     if not can_work_on_case(by, case):
@@ -233,11 +278,61 @@ def update_case_details(
     if case.version != expected_version:
         raise EditConflict(case)
     details = _check_details(details, today)
-    changed = [name for name, value in details.__dict__.items() if getattr(case, name) != value]
-    for name in changed:
-        setattr(case, name, getattr(details, name))
+    changes = {
+        name: (getattr(case, name), getattr(details, name))
+        for name in DETAIL_FIELDS
+        if getattr(case, name) != getattr(details, name)
+    }
+    if not changes:
+        return []
+    for name, (_before, after) in changes.items():
+        setattr(case, name, after)
+    # The UPDATE (and its version check) goes first: a concurrent editor fails here,
+    # before either of us takes the audit chain's lock or a revision number.
     db.session.flush()
-    return changed
+    seq = audit.record_for_case(
+        AuditAction.CASE_UPDATED, case, actor=by, details={"fields": list(changes)}
+    )
+    _add_revision(case, changes, by=by, audit_seq=seq)
+    db.session.flush()
+    return list(changes)
+
+
+# --- revisions: the before and after values of the case's details ---------------------
+
+
+def _stored(value: object) -> object:
+    """A value as a revision keeps it: dates as ISO text, strings and None as they are."""
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _add_revision(
+    case: Case,
+    changes: Mapping[str, tuple[object, object]],
+    *,
+    by: User,
+    audit_seq: int,
+    number: int | None = None,
+) -> CaseRevision:
+    """Write the next revision of the case: {field: [before, after]} for each change."""
+    if number is None:
+        # The case row is already updated (and so locked) in this transaction, so no
+        # other editor can take the same number before we commit.
+        last = db.session.scalar(
+            select(func.max(CaseRevision.number)).where(CaseRevision.case_id == case.id)
+        )
+        number = (last or 0) + 1
+    revision = CaseRevision(
+        case=case,  # also lists it in case.revisions, if those are loaded already
+        number=number,
+        changed_by_id=by.id,
+        audit_seq=audit_seq,
+        changes={name: [_stored(old), _stored(new)] for name, (old, new) in changes.items()},
+    )
+    db.session.add(revision)
+    return revision
 
 
 # --- people involved -------------------------------------------------------------------
@@ -249,7 +344,9 @@ def add_person(
     """Record someone else in the case, with the least data that identifies them.
 
     Guard: the user may work on the case; pupils are named by initials or a pseudonym
-    and have a year group; everyone has a role in the case. Flushes; the caller commits.
+    and have a year group; everyone has a role in the case. Side effects: the audit trail
+    gets person.added with the kind of person only (never their initials or role).
+    Flushes; the caller commits.
     """
     if not can_work_on_case(by, case):
         raise NotAllowed("This case cannot be changed")
@@ -284,6 +381,14 @@ def add_person(
     )
     case.people.append(person)
     db.session.flush()
+    audit.record_for_case(
+        AuditAction.PERSON_ADDED,
+        case,
+        actor=by,
+        object_type="person_involved",
+        object_id=person.id,
+        details={"kind": person.kind},
+    )
     return person
 
 
@@ -303,7 +408,9 @@ def add_chronology_entry(
     """Add a dated note or action; it may describe an earlier day (it is then marked).
 
     Guard: the user may work on the case; the date is not in the future nor before the
-    conduct; there is a summary. Flushes; the caller commits.
+    conduct; there is a summary. Side effects: the audit trail gets chronology.added with
+    the kind of entry and whether it is backdated (never its text). Flushes; the caller
+    commits.
     """
     if not can_work_on_case(by, case):
         raise NotAllowed("This case cannot be changed")
@@ -330,4 +437,61 @@ def add_chronology_entry(
     )
     case.chronology.append(entry)
     db.session.flush()
+    audit.record_for_case(
+        AuditAction.CHRONOLOGY_ADDED,
+        case,
+        actor=by,
+        object_type="chronology_entry",
+        object_id=entry.id,
+        details={"kind": entry.kind, "backdated": entry.is_backdated},
+    )
     return entry
+
+
+# --- reads the audit trail records ----------------------------------------------------
+
+
+def _check_can_view(case: Case, by: User) -> None:
+    if not can_view_case(by, case):
+        raise NotAllowed("You cannot see this case")
+
+
+def record_case_viewed(case: Case, *, by: User, page: str | None = None) -> None:
+    """Someone read the case page (or another page showing the whole case: `page`).
+
+    Guard: the user may view the case (the view found it in their scope; this says so
+    again). Side effects: the audit trail gets case.viewed (with {"page": page} when it
+    was not the case page); two statements, the caller commits.
+    """
+    _check_can_view(case, by)
+    details = {"page": page} if page else None
+    audit.record_for_case(AuditAction.CASE_VIEWED, case, actor=by, details=details)
+
+
+def record_case_history_viewed(case: Case, *, by: User) -> None:
+    """Someone read the case's history of revisions.
+
+    Guard: the user may view the case. Side effects: the audit trail gets
+    case.history.viewed with the page it was read on ("case"); the caller commits.
+    """
+    _check_can_view(case, by)
+    audit.record_for_case(AuditAction.CASE_HISTORY_VIEWED, case, actor=by, details={"page": "case"})
+
+
+def record_case_list_viewed(filters: CaseFilters, page: CasePage, *, by: User) -> None:
+    """Someone listed or searched cases.
+
+    Guard: none beyond the view's (the list only ever holds cases the user may read).
+    Side effects: the audit trail gets case.list.viewed with the names of the filters
+    in use, the number of cases matching and the page number: never what was searched
+    for, which may be a person's name. Two statements; the caller commits.
+    """
+    audit.record(
+        AuditAction.CASE_LIST_VIEWED,
+        actor=by,
+        details={
+            "filters": filters.names_in_use,
+            "results": page.total,
+            "page": page.page,
+        },
+    )

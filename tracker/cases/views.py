@@ -1,8 +1,9 @@
-"""Case pages: report a concern, the case page, editing, people involved and chronology."""
+"""Case pages: report a concern, the case page and its history, editing, people involved
+and chronology. Reading the case page or its history is recorded in the audit trail."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -10,8 +11,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from tracker.auth.permissions import (
+    can_audit_case,
     can_work_on_case,
     case_in_scope_or_404,
+    refuse,
     reporting_scope,
     schools_in_scope,
 )
@@ -22,8 +25,10 @@ from tracker.cases.forms import (
     PersonForm,
     ReportConcernForm,
 )
+from tracker.cases.history import revision_views
 from tracker.cases.models import (
     Case,
+    CaseRevision,
     ChronologyEntry,
     ClauseBreach,
     Evidence,
@@ -36,6 +41,8 @@ from tracker.cases.services import (
     add_person,
     create_case,
     policy_for,
+    record_case_history_viewed,
+    record_case_viewed,
     update_case_details,
 )
 from tracker.cases.timeline import case_timeline, subject_read_receipts
@@ -131,6 +138,7 @@ def _subject_for(form: ReportConcernForm, school: School) -> StaffMember | None:
             full_name=form.new_staff_name.data or "",
             job_title=form.new_staff_job_title.data or "",
             employee_number=form.new_staff_employee_number.data or "",
+            by=current_user,
         )
     try:
         staff_id = int(form.subject.data or "")
@@ -144,7 +152,7 @@ def _subject_for(form: ReportConcernForm, school: School) -> StaffMember | None:
 def new():
     schools = _reporting_schools()
     if not schools:
-        abort(403)
+        refuse(out_of_scope=False)
     form = ReportConcernForm()
     form.school.choices = [SelectChoice(s.id, s.name) for s in schools]
     form.subject.choices = _staff_choices(schools)
@@ -235,20 +243,43 @@ def _load_case(case_id: int) -> Case:
 @bp.route("/<int:case_id>")
 def show(case_id: int):
     case = _load_case(case_id)
-    return render_template(
+    html = render_template(
         "cases/show.html",
         case=case,
         can_work=can_work_on_case(current_user, case),
+        can_audit=can_audit_case(current_user, case),
         receipts=subject_read_receipts(case),
         timeline=case_timeline(case),
     )
+    # Recorded once the page has rendered, so the audit chain's lock is held only for
+    # the two statements of the event and the commit.
+    record_case_viewed(case, by=current_user)
+    db.session.commit()
+    return html
+
+
+@bp.route("/<int:case_id>/history")
+def history(case_id: int):
+    case = case_in_scope_or_404(
+        current_user,
+        case_id,
+        joinedload(Case.school),
+        joinedload(Case.subject),
+        selectinload(Case.revisions).joinedload(CaseRevision.changed_by),
+    )
+    html = render_template(
+        "cases/history.html", case=case, revisions=revision_views(case.revisions)
+    )
+    record_case_history_viewed(case, by=current_user)
+    db.session.commit()
+    return html
 
 
 @bp.route("/<int:case_id>/edit", methods=["GET", "POST"])
 def edit(case_id: int):
     case = _load_case(case_id)
     if not can_work_on_case(current_user, case):
-        abort(403)
+        refuse(object_type="case", object_id=case.id, out_of_scope=False)
     form = EditCaseForm(obj=case)
     conflict = None
     if form.validate_on_submit():
@@ -288,7 +319,7 @@ def edit(case_id: int):
 def _work_on_case_or_refuse(case_id: int) -> Case:
     case = case_in_scope_or_404(current_user, case_id)
     if not can_work_on_case(current_user, case):
-        abort(403)
+        refuse(object_type="case", object_id=case.id, out_of_scope=False)
     return case
 
 

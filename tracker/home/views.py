@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tracker.auth.permissions import (
     can_keep_staff_register,
     can_manage_policies,
+    can_read_audit_trail,
     can_read_cases,
     can_view_policies,
     reporting_scope,
@@ -63,6 +64,14 @@ def page_chrome() -> dict[str, object]:
                     "href": url_for("policy.register"),
                     "text": "Policies",
                     "active": (request.endpoint or "").startswith("policy."),
+                }
+            )
+        if can_read_audit_trail(current_user):
+            nav_items.append(
+                {
+                    "href": url_for("audit.search"),
+                    "text": "Audit trail",
+                    "active": (request.endpoint or "").startswith("audit."),
                 }
             )
     return {"service_name": SERVICE_NAME, "trust_name": trust_name, "nav_items": nav_items}

@@ -20,6 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from tracker.audit import services as audit
+from tracker.audit.actions import AuditAction
 from tracker.auth.models import RoleGrant, User
 from tracker.auth.roles import Role
 from tracker.cases.models import Case, CaseStatus, Track
@@ -150,7 +152,10 @@ def send_due_notifications(
 
     This is a command's (and a view's after-commit) unit of work, not a service inside
     someone else's transaction: each notification is its own transaction, so one
-    failure never holds back, or undoes, the others.
+    failure never holds back, or undoes, the others. Side effects: each notification
+    delivered records notification.sent about its case, in the transaction that keeps
+    its key (the system acting; details {"kind", "key", "recipient_id"}: never the
+    address or the words); one that fails to send records nothing.
     """
     now = now or utcnow()
     report = SendReport()
@@ -165,15 +170,14 @@ def send_due_notifications(
         if item.key in sent_keys:
             report.already_sent += 1
             continue
-        db.session.add(
-            SentNotification(
-                key=item.key,
-                kind=item.kind.value,
-                case_id=item.case.id,
-                recipient_id=item.recipient.id,
-                sent_at=now,
-            )
+        sent = SentNotification(
+            key=item.key,
+            kind=item.kind.value,
+            case_id=item.case.id,
+            recipient_id=item.recipient.id,
+            sent_at=now,
         )
+        db.session.add(sent)
         try:
             db.session.flush()  # claims the key: a second runner stops here
         except IntegrityError:
@@ -192,6 +196,20 @@ def send_due_notifications(
             )
             report.failed += 1
             continue
+        # Recorded after the mail has gone, not before: writing an event holds the audit
+        # chain's lock until the commit, and no other writer should wait on a mail server.
+        audit.record_for_case(
+            AuditAction.NOTIFICATION_SENT,
+            item.case,
+            actor=None,
+            object_type="sent_notification",
+            object_id=sent.id,
+            details={
+                "kind": item.kind.value,
+                "key": item.key,
+                "recipient_id": item.recipient.id,
+            },
+        )
         db.session.commit()
         report.sent += 1
     return report

@@ -5,6 +5,9 @@ from __future__ import annotations
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from tracker.audit import services as audit
+from tracker.audit.actions import AuditAction
+from tracker.auth.models import User
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.orgs.models import School, Trust
@@ -12,8 +15,12 @@ from tracker.orgs.models import School, Trust
 SERVICE_NAME = "Safeguarding case tracker"
 
 
-def create_trust(*, name: str, code: str) -> Trust:
-    """Create a trust. Guard: a name and an unused code of 2 to 12 letters. Flushes."""
+def create_trust(*, name: str, code: str, by: User | None = None) -> Trust:
+    """Create a trust.
+
+    Guard: a name and an unused code of 2 to 12 letters. Side effects: records
+    trust.created (`by` acting, or the system). Flushes; the caller commits.
+    """
     code = code.strip().upper()
     if not name.strip():
         raise ValidationFailed("Enter the trust's name", field="name")
@@ -24,11 +31,22 @@ def create_trust(*, name: str, code: str) -> Trust:
     trust = Trust(name=name.strip(), code=code)
     db.session.add(trust)
     db.session.flush()
+    audit.record(
+        AuditAction.TRUST_CREATED,
+        actor=by,
+        object_type="trust",
+        object_id=trust.id,
+        trust_id=trust.id,
+    )
     return trust
 
 
-def add_school(trust: Trust, *, name: str, code: str) -> School:
-    """Add a school to a trust. Guard: a name and a code unused in the trust. Flushes."""
+def add_school(trust: Trust, *, name: str, code: str, by: User | None = None) -> School:
+    """Add a school to a trust.
+
+    Guard: a name and a code unused in the trust. Side effects: records school.created
+    (`by` acting, or the system). Flushes; the caller commits.
+    """
     code = code.strip().upper()
     if not name.strip():
         raise ValidationFailed("Enter the school's name", field="name")
@@ -42,6 +60,14 @@ def add_school(trust: Trust, *, name: str, code: str) -> School:
     school = School(trust_id=trust.id, name=name.strip(), code=code)
     db.session.add(school)
     db.session.flush()
+    audit.record(
+        AuditAction.SCHOOL_CREATED,
+        actor=by,
+        object_type="school",
+        object_id=school.id,
+        trust_id=trust.id,
+        school_id=school.id,
+    )
     return school
 
 
@@ -71,16 +97,36 @@ def count_schools(trust: Trust) -> int:
     return db.session.scalar(select(func.count(School.id)).where(School.trust_id == trust.id)) or 0
 
 
-def set_lado_arrangements(school: School, *, local_authority: str, lado_working_days: int) -> None:
+def set_lado_arrangements(
+    school: School, *, local_authority: str, lado_working_days: int, by: User | None = None
+) -> list[str]:
     """Record the school's local authority and its LADO referral deadline in working days.
 
     Guard: 1 to 10 working days (KCSIE expects referral within one working day; some
-    authorities allow more). Flushes; the caller commits.
+    authorities allow more). Side effects: records school.lado_updated (`by` acting, or
+    the system; details {"fields"}: the names of the fields changed, never their values)
+    when anything changed. Returns the changed field names. Flushes; the caller commits.
     """
     if not 1 <= lado_working_days <= 10:
         raise ValidationFailed(
             "The LADO deadline must be between 1 and 10 working days", field="lado_working_days"
         )
-    school.local_authority = local_authority.strip()[:120]
-    school.lado_working_days = lado_working_days
+    wanted = {
+        "local_authority": local_authority.strip()[:120],
+        "lado_working_days": lado_working_days,
+    }
+    changed = [name for name, value in wanted.items() if getattr(school, name) != value]
+    for name in changed:
+        setattr(school, name, wanted[name])
+    if changed:
+        audit.record(
+            AuditAction.SCHOOL_LADO_UPDATED,
+            actor=by,
+            object_type="school",
+            object_id=school.id,
+            trust_id=school.trust_id,
+            school_id=school.id,
+            details={"fields": changed},
+        )
     db.session.flush()
+    return changed

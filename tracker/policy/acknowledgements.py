@@ -9,6 +9,8 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from tracker.audit import services as audit
+from tracker.audit.actions import AuditAction
 from tracker.auth.models import User
 from tracker.auth.permissions import SchoolScope
 from tracker.errors import NotAllowed, ValidationFailed
@@ -19,6 +21,8 @@ from tracker.staff.models import StaffMember
 CSV_COLUMNS = ("employee_number", "acknowledged_on", "method")
 MAX_CSV_ROWS = 5000
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+# The most school ids an import's audit event lists (an event's lists hold 100 at most).
+MAX_LISTED_SCHOOLS = 100
 
 
 def _method(value: str) -> AcknowledgementMethod | None:
@@ -81,8 +85,10 @@ def record_acknowledgement(
     """Record that a member of staff read a version.
 
     Guard: the version is not a draft; the date is not in the future nor before approval;
-    not already recorded. The caller has checked the staff member is in scope.
-    Flushes; the caller commits.
+    not already recorded. The caller has checked the staff member is in scope. Side
+    effects: records policy.acknowledgement.recorded at the member's school (details
+    {"version_id", "staff_member_id", "method", "acknowledged_on"}). Flushes; the caller
+    commits.
     """
     _require_readable(version)
     problem = _check(version, staff, acknowledged_on, today)
@@ -97,6 +103,20 @@ def record_acknowledgement(
     )
     db.session.add(record)
     db.session.flush()
+    audit.record(
+        AuditAction.POLICY_ACKNOWLEDGED,
+        actor=by,
+        object_type="policy_acknowledgement",
+        object_id=record.id,
+        trust_id=staff.trust_id,
+        school_id=staff.school_id,
+        details={
+            "version_id": version.id,
+            "staff_member_id": staff.id,
+            "method": method.value,
+            "acknowledged_on": acknowledged_on.isoformat(),
+        },
+    )
     return record
 
 
@@ -124,7 +144,10 @@ def import_acknowledgements(
     Columns: employee_number, acknowledged_on (YYYY-MM-DD or DD/MM/YYYY), method
     (signed form, training session or e-learning). Every row is checked first; if any is
     wrong the report lists each problem by line and nothing is recorded. Staff outside
-    the user's scope are reported as unknown. Flushes; the caller commits.
+    the user's scope are reported as unknown. Side effects: when the file is imported,
+    one policy.acknowledgements.imported event about the version (details {"imported",
+    "rows", "school_ids", "schools"}: counts and the schools whose staff were recorded,
+    never employee numbers); a refused file records nothing. Flushes; the caller commits.
     """
     _require_readable(version)
     report = ImportReport()
@@ -149,6 +172,7 @@ def import_acknowledgements(
             )
         )
     }
+    school_of = {member.id: member.school_id for member in staff_by_number.values()}
     seen: dict[int, int] = {}
     pending: list[PolicyAcknowledgement] = []
     for line, row in enumerate(reader, start=2):
@@ -200,6 +224,24 @@ def import_acknowledgements(
     db.session.add_all(pending)
     db.session.flush()
     report.imported = len(pending)
+    school_ids = sorted({school_of[ack.staff_member_id] for ack in pending})
+    audit.record(
+        AuditAction.POLICY_ACKNOWLEDGEMENTS_IMPORTED,
+        actor=by,
+        object_type="policy_version",
+        object_id=version.id,
+        trust_id=scope.trust_id,
+        # One school's file (the usual case) is found under that school too.
+        school_id=school_ids[0] if len(school_ids) == 1 else None,
+        details={
+            "imported": report.imported,
+            "rows": report.rows,
+            # A trust has far fewer schools than an event's list may hold; the count
+            # alone is kept should one ever have more.
+            "school_ids": school_ids if len(school_ids) <= MAX_LISTED_SCHOOLS else None,
+            "schools": len(school_ids),
+        },
+    )
     return report
 
 

@@ -112,7 +112,10 @@ def import_policy(trust: Trust, document: PolicyDocument) -> PolicyVersion | Non
     """Load a published version of a policy; None if that version is already loaded.
 
     Raises ValidationFailed (with the clause reference) when a clause breaks a rule.
-    Flushes; the caller commits.
+    Side effects: the events of the services it goes through, with the system acting
+    (policy.created for a new policy, policy.version.drafted, policy.version.updated,
+    one policy.clause.added per clause, policy.version.published), so every row it
+    creates can be traced like one made on the pages. Flushes; the caller commits.
     """
     policy = db.session.scalar(
         select(Policy).where(Policy.trust_id == trust.id, Policy.title == document.policy_title)
@@ -122,10 +125,10 @@ def import_policy(trust: Trust, document: PolicyDocument) -> PolicyVersion | Non
     elif any(v.version_label == document.version_label for v in policy.versions):
         return None
 
-    version = create_draft(policy, version_label=document.version_label, by=None)
-    for clause in list(version.clauses):  # a copy of the previous version: start empty
-        version.clauses.remove(clause)
-        db.session.delete(clause)
+    # The file holds every clause, so the draft starts empty rather than as a copy.
+    version = create_draft(
+        policy, version_label=document.version_label, by=None, copy_clauses=False
+    )
     update_version_details(
         version,
         title=document.version_title,

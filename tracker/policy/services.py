@@ -14,6 +14,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from tracker.audit import services as audit
+from tracker.audit.actions import AuditAction
 from tracker.auth.models import User
 from tracker.db import utcnow
 from tracker.errors import NotAllowed, ValidationFailed
@@ -189,8 +191,39 @@ def _check_dates(approved_on: date | None, review_due: date | None) -> None:
         )
 
 
-def create_policy(trust: Trust, *, title: str) -> Policy:
-    """Register a new policy (it has no versions yet). Flushes; the caller commits."""
+def _record_for_version(
+    action: AuditAction,
+    version: PolicyVersion,
+    *,
+    by: User | None,
+    object_type: str = "policy_version",
+    object_id: int | None = None,
+    details: dict[str, int | str | list[str] | None] | None = None,
+) -> None:
+    """Record an event about a version, or about one of its clauses (object_id given).
+
+    Policies belong to the trust, not a school, so the event has no school. Details
+    always name the policy, and the version when the object is a clause.
+    """
+    ids: dict[str, int | str | list[str] | None] = {"policy_id": version.policy_id}
+    if object_id is not None:
+        ids["version_id"] = version.id
+    audit.record(
+        action,
+        actor=by,
+        object_type=object_type,
+        object_id=object_id if object_id is not None else version.id,
+        trust_id=version.policy.trust_id,
+        details={**ids, **(details or {})},
+    )
+
+
+def create_policy(trust: Trust, *, title: str, by: User | None = None) -> Policy:
+    """Register a new policy (it has no versions yet).
+
+    Guard: a title unused in the trust. Side effects: records policy.created (`by`
+    acting, or the system). Flushes; the caller commits.
+    """
     title = title.strip()
     if not title:
         raise ValidationFailed("Enter the policy's title", field="title")
@@ -199,14 +232,25 @@ def create_policy(trust: Trust, *, title: str) -> Policy:
     policy = Policy(trust_id=trust.id, title=title)
     db.session.add(policy)
     db.session.flush()
+    audit.record(
+        AuditAction.POLICY_CREATED,
+        actor=by,
+        object_type="policy",
+        object_id=policy.id,
+        trust_id=trust.id,
+    )
     return policy
 
 
-def create_draft(policy: Policy, *, version_label: str, by: User | None) -> PolicyVersion:
+def create_draft(
+    policy: Policy, *, version_label: str, by: User | None, copy_clauses: bool = True
+) -> PolicyVersion:
     """Start the next version as a draft copy of the current one (or of the latest).
 
     Guard: the policy has no draft already. Side effects: a new draft version with copies
-    of every clause (sub-clauses keep their parents). Flushes; the caller commits.
+    of every clause (sub-clauses keep their parents), unless `copy_clauses` is false (the
+    importer brings its own); records policy.version.drafted (`by` acting, or the system;
+    details {"policy_id", "based_on_id", "clauses_copied"}). Flushes; the caller commits.
     """
     existing = draft_version(policy)
     if existing is not None:
@@ -226,7 +270,7 @@ def create_draft(policy: Policy, *, version_label: str, by: User | None) -> Poli
     )
     db.session.add(draft)
     db.session.flush()
-    if source is not None:
+    if source is not None and copy_clauses:
         copies: dict[int, Clause] = {}
         for clause in source.clauses:
             copy = Clause(
@@ -245,6 +289,12 @@ def create_draft(policy: Policy, *, version_label: str, by: User | None) -> Poli
             if clause.parent_id is not None:
                 copies[clause.id].parent_id = copies[clause.parent_id].id
     db.session.flush()
+    _record_for_version(
+        AuditAction.POLICY_VERSION_DRAFTED,
+        draft,
+        by=by,
+        details={"based_on_id": draft.based_on_id, "clauses_copied": len(draft.clauses)},
+    )
     return draft
 
 
@@ -256,10 +306,13 @@ def update_version_details(
     approved_on: date | None,
     review_due: date | None,
     full_text: str,
+    by: User | None = None,
 ) -> list[str]:
     """Change a draft's title, label, dates and full text; returns the fields changed.
 
-    Guard: the version is a draft; the label is unused; review after approval.
+    Guard: the version is a draft; the label is unused; review after approval. Side
+    effects: when anything changed, records policy.version.updated (`by` acting, or the
+    system; details {"policy_id", "fields"}: names, never values).
     Flushes; the caller commits.
     """
     _require_draft(version)
@@ -278,6 +331,10 @@ def update_version_details(
     changed = [name for name, value in changes.items() if getattr(version, name) != value]
     for name in changed:
         setattr(version, name, changes[name])
+    if changed:
+        _record_for_version(
+            AuditAction.POLICY_VERSION_UPDATED, version, by=by, details={"fields": changed}
+        )
     db.session.flush()
     return changed
 
@@ -333,11 +390,13 @@ def _check_clause(
     return ClauseInput(reference, heading, text, kind.value, significance)
 
 
-def update_clause(clause: Clause, data: ClauseInput) -> list[str]:
+def update_clause(clause: Clause, data: ClauseInput, *, by: User | None = None) -> list[str]:
     """Change a draft's clause; returns the fields changed.
 
     Guard: the version is a draft; the reference is unique in the version; a rule has
-    text and a significance (an information clause has none). Flushes; the caller commits.
+    text and a significance (an information clause has none). Side effects: when
+    anything changed, records policy.clause.updated (`by` acting, or the system; details
+    {"policy_id", "version_id", "fields"}). Flushes; the caller commits.
     """
     _require_draft(clause.version)
     checked = _check_clause(clause.version, data, editing=clause)
@@ -347,12 +406,26 @@ def update_clause(clause: Clause, data: ClauseInput) -> list[str]:
         if getattr(clause, name) != value:
             setattr(clause, name, value)
             changed.append(name)
+    if changed:
+        _record_for_version(
+            AuditAction.POLICY_CLAUSE_UPDATED,
+            clause.version,
+            by=by,
+            object_type="clause",
+            object_id=clause.id,
+            details={"fields": changed},
+        )
     db.session.flush()
     return changed
 
 
-def add_clause(version: PolicyVersion, data: ClauseInput) -> Clause:
-    """Add a clause to a draft, placed in reference order. Same guard as update_clause."""
+def add_clause(version: PolicyVersion, data: ClauseInput, *, by: User | None = None) -> Clause:
+    """Add a clause to a draft, placed in reference order.
+
+    Guard: the same as update_clause. Side effects: records policy.clause.added (`by`
+    acting, or the system; details {"policy_id", "version_id"}). Flushes; the caller
+    commits.
+    """
     _require_draft(version)
     checked = _check_clause(version, data, editing=None)
     clause = Clause(
@@ -366,19 +439,31 @@ def add_clause(version: PolicyVersion, data: ClauseInput) -> Clause:
     version.clauses.append(clause)
     _renumber(version)
     db.session.flush()
+    _record_for_version(
+        AuditAction.POLICY_CLAUSE_ADDED, version, by=by, object_type="clause", object_id=clause.id
+    )
     return clause
 
 
-def remove_clause(clause: Clause) -> None:
-    """Remove a clause from a draft. Guard: draft; no sub-clause depends on it."""
+def remove_clause(clause: Clause, *, by: User | None = None) -> None:
+    """Remove a clause from a draft.
+
+    Guard: the version is a draft; no sub-clause depends on it. Side effects: records
+    policy.clause.removed (`by` acting, or the system; details {"policy_id",
+    "version_id"}). Flushes; the caller commits.
+    """
     version = clause.version
     _require_draft(version)
     if any(other.parent_id == clause.id for other in version.clauses):
         raise NotAllowed(f"Remove the sub-clauses of {clause.reference} first")
+    clause_id = clause.id
     version.clauses.remove(clause)
     db.session.delete(clause)
     _renumber(version)
     db.session.flush()
+    _record_for_version(
+        AuditAction.POLICY_CLAUSE_REMOVED, version, by=by, object_type="clause", object_id=clause_id
+    )
 
 
 def reference_sort_key(reference: str) -> tuple:
@@ -404,8 +489,10 @@ def publish_version(
 
     Guard: a draft with an approval date, a review date after it, at least one rule, and
     an effective date on or after approval and after the current version's. Side
-    effects: statuses, publication time and effective date recorded. Flushes; the
-    caller commits.
+    effects: statuses, publication time and effective date recorded; records
+    policy.version.published (`by` acting, or the system; details {"policy_id",
+    "effective_from", "superseded_id"}), one event that covers the superseding too.
+    Flushes; the caller commits.
     """
     _require_draft(version)
     if version.approved_on is None:
@@ -445,4 +532,13 @@ def publish_version(
     version.published_at = now
     version.published_by_id = by.id if by else None
     db.session.flush()
+    _record_for_version(
+        AuditAction.POLICY_VERSION_PUBLISHED,
+        version,
+        by=by,
+        details={
+            "effective_from": effective_from.isoformat(),
+            "superseded_id": previous.id if previous is not None else None,
+        },
+    )
     return previous

@@ -15,6 +15,7 @@ from tracker.auth.permissions import (
     can_record_acknowledgements,
     can_view_policies,
     permission_required,
+    refuse,
     visible_cases,
 )
 from tracker.cases.models import Case, ClauseBreach
@@ -54,28 +55,41 @@ from tracker.policy.services import (
 )
 from tracker.staff.models import StaffMember
 
+# Records that exist but are not the user's to see answer the same 404 as ids that do not
+# exist; only the former are refusals worth auditing (refuse records access.denied).
+
 
 def _policy_or_404(policy_id: int) -> Policy:
     policy = db.session.get(Policy, policy_id)
-    if policy is None or policy.trust_id != current_user.trust_id:
+    if policy is None:
         abort(404)
+    if policy.trust_id != current_user.trust_id:
+        refuse(object_type="policy", object_id=policy_id)
     return policy
 
 
-def _version_or_404(version_id: int) -> PolicyVersion:
+def _may_see_version(version: PolicyVersion) -> bool:
     """A version of the user's trust; drafts only for those who manage policies."""
+    return version.policy.trust_id == current_user.trust_id and (
+        not version.is_draft or can_manage_policies(current_user)
+    )
+
+
+def _version_or_404(version_id: int) -> PolicyVersion:
     version = db.session.get(PolicyVersion, version_id)
-    if version is None or version.policy.trust_id != current_user.trust_id:
+    if version is None:
         abort(404)
-    if version.is_draft and not can_manage_policies(current_user):
-        abort(404)
+    if not _may_see_version(version):
+        refuse(object_type="policy_version", object_id=version_id)
     return version
 
 
 def _draft_or_404(version_id: int) -> PolicyVersion:
+    """A version to edit. Its views already require can_manage_policies; checked again
+    here so that no editing page can be reached by a route that forgot the decorator."""
     version = _version_or_404(version_id)
     if not can_manage_policies(current_user):
-        abort(404)
+        refuse(object_type="policy_version", object_id=version_id)
     return version
 
 
@@ -83,7 +97,8 @@ def _clause_or_404(clause_id: int) -> Clause:
     clause = db.session.get(Clause, clause_id)
     if clause is None:
         abort(404)
-    _version_or_404(clause.version_id)
+    if not _may_see_version(clause.version):
+        refuse(object_type="clause", object_id=clause_id)
     return clause
 
 
@@ -230,6 +245,7 @@ def edit_details(version_id: int):
                 approved_on=form.approved_on.data,
                 review_due=form.review_due.data,
                 full_text=form.full_text.data or "",
+                by=current_user,
             )
         except DomainError as error:
             db.session.rollback()
@@ -258,7 +274,7 @@ def new_clause(version_id: int):
     form = ClauseForm()
     if form.validate_on_submit():
         try:
-            clause = add_clause(version, _clause_input(form))
+            clause = add_clause(version, _clause_input(form), by=current_user)
         except DomainError as error:
             db.session.rollback()
             show_error(form, error)
@@ -279,7 +295,7 @@ def edit_clause(clause_id: int):
     form = ClauseForm(obj=clause)
     if form.validate_on_submit():
         try:
-            update_clause(clause, _clause_input(form))
+            update_clause(clause, _clause_input(form), by=current_user)
         except DomainError as error:
             db.session.rollback()
             show_error(form, error)
@@ -301,7 +317,7 @@ def remove_clause_page(clause_id: int):
     if form.validate_on_submit():
         reference = clause.reference
         try:
-            remove_clause(clause)
+            remove_clause(clause, by=current_user)
         except DomainError as error:
             db.session.rollback()
             show_error(form, error)

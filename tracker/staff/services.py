@@ -9,6 +9,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from tracker.audit import services as audit
+from tracker.audit.actions import AuditAction
 from tracker.auth.models import User
 from tracker.clock import today
 from tracker.errors import ValidationFailed
@@ -100,12 +102,15 @@ def add_staff_member(
     employee_number: str,
     user: User | None = None,
     normal_retirement_date: date | None = None,
+    by: User | None = None,
 ) -> StaffMember:
     """Put a member of staff on the register.
 
     Guard: a name, a job title and an employee number unused in the trust; a linked user
     must be in the same trust; a retirement date, if given, after 1950 and within 60
-    years. Flushes; the caller commits.
+    years. Side effects: records staff.created (`by` acting, or the system; details
+    {"user_id"}: the linked account, if any, never the name or number). Flushes; the
+    caller commits.
     """
     full_name, job_title, employee_number = _cleaned(full_name, job_title, employee_number)
     _check_number_unused(school.trust_id, employee_number, other_than=None)
@@ -123,6 +128,16 @@ def add_staff_member(
     )
     with _number_kept_unique(school.trust_id, employee_number):
         db.session.add(member)
+    # After the savepoint: a refused number has undone the member, so no event either.
+    audit.record(
+        AuditAction.STAFF_CREATED,
+        actor=by,
+        object_type="staff_member",
+        object_id=member.id,
+        trust_id=member.trust_id,
+        school_id=member.school_id,
+        details={"user_id": member.user_id},
+    )
     return member
 
 
@@ -134,12 +149,16 @@ def update_staff_member(
     job_title: str,
     employee_number: str,
     normal_retirement_date: date | None,
+    by: User | None = None,
 ) -> list[str]:
     """Change a member of staff's register entry; returns the names of the changed fields.
 
     Guard: the same as adding them, and the school must be in their trust (a member of
-    staff never moves between trusts). Changes nothing when any check fails. Flushes; the
-    caller commits.
+    staff never moves between trusts). Changes nothing when any check fails. Side
+    effects: when anything changed, records staff.updated (`by` acting, or the system;
+    details {"fields"}: the changed field names, never the values, plus
+    {"previous_school_id"} on a move, so the school they left can find it too). Flushes;
+    the caller commits.
     """
     full_name, job_title, employee_number = _cleaned(full_name, job_title, employee_number)
     if school.trust_id != member.trust_id:
@@ -153,6 +172,7 @@ def update_staff_member(
         "normal_retirement_date": normal_retirement_date,
     }
     changed = []
+    previous_school_id = member.school_id
     with _number_kept_unique(member.trust_id, employee_number):
         if member.school_id != school.id:
             # The relationship, not the column, so that member.school is right at once.
@@ -162,4 +182,17 @@ def update_staff_member(
             if getattr(member, name) != value:
                 setattr(member, name, value)
                 changed.append(name)
+    if changed:
+        details: dict[str, int | list[str]] = {"fields": changed}
+        if "school" in changed:
+            details["previous_school_id"] = previous_school_id
+        audit.record(
+            AuditAction.STAFF_UPDATED,
+            actor=by,
+            object_type="staff_member",
+            object_id=member.id,
+            trust_id=member.trust_id,
+            school_id=member.school_id,
+            details=details,
+        )
     return changed

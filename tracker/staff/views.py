@@ -12,6 +12,7 @@ from tracker.auth.permissions import (
     can_keep_staff_register,
     can_read_cases,
     permission_required,
+    refuse,
     schools_in_scope,
     staff_register_scope,
     visible_cases,
@@ -48,11 +49,17 @@ def _schools() -> list[School]:
 
 
 def _member_or_404(staff_id: int) -> StaffMember:
-    """The member of staff, if they work at a school the user keeps the register for."""
+    """The member of staff, if they work at a school the user keeps the register for.
+
+    Someone else's staff answer the same 404 as a number that does not exist, and the
+    refusal is audited (access.denied); a number that does not exist is only a 404.
+    """
     scope = staff_register_scope(current_user)
     member = db.session.get(StaffMember, staff_id)
-    if member is None or member.trust_id != scope.trust_id or not scope.includes(member.school_id):
+    if member is None:
         abort(404)
+    if member.trust_id != scope.trust_id or not scope.includes(member.school_id):
+        refuse(object_type="staff_member", object_id=staff_id)
     return member
 
 
@@ -149,6 +156,7 @@ def new():
                 job_title=form.job_title.data,
                 employee_number=form.employee_number.data,
                 normal_retirement_date=form.normal_retirement_date.data,
+                by=current_user,
             )
         except DomainError as error:
             db.session.rollback()
@@ -194,6 +202,7 @@ def edit(staff_id: int):
                 job_title=form.job_title.data,
                 employee_number=form.employee_number.data,
                 normal_retirement_date=form.normal_retirement_date.data,
+                by=current_user,
             )
         except DomainError as error:
             db.session.rollback()

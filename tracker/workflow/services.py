@@ -4,6 +4,11 @@ Each service is one business action. It checks the transition table (source stat
 guard), checks its own data, changes the case, records the transition (who, when, from,
 to, why) through `_move`, and flushes. Views commit. A refusal is a DomainError whose
 message the page shows.
+
+The audit trail: `_move` records case.transitioned for every change of status (with the
+names of any other case fields the step changed); a step that records something of its
+own (a decision, an appeal, the LADO referral and advice, a suspension) adds that event
+too. Details hold ids, codes, dates and field names only, never the reasons typed.
 """
 
 from __future__ import annotations
@@ -13,6 +18,9 @@ from datetime import date, datetime, time
 
 from flask import current_app
 
+from tracker.audit import services as audit
+from tracker.audit.actions import AuditAction
+from tracker.audit.services import DetailValue
 from tracker.auth.models import User
 from tracker.cases.models import Case, CaseStatus, Track
 from tracker.clock import UK, uk_time
@@ -60,17 +68,33 @@ def _required(text: str, message: str, field: str) -> str:
     return text
 
 
-def _move(case: Case, action: Action, *, by: User, reason: str = "", now: datetime) -> None:
-    """Check the table and record the move. The one place a case's status changes."""
+def _move(
+    case: Case,
+    action: Action,
+    *,
+    by: User,
+    reason: str = "",
+    now: datetime,
+    fields: list[str] | None = None,
+    details: dict[str, DetailValue] | None = None,
+) -> int:
+    """Check the table and record the move. The one place a case's status changes.
+
+    Side effects: a CaseTransition row, the new status, and case.transitioned in the
+    audit trail with the step, the statuses from and to, the names of the other case
+    fields the step changes (`fields`) and any further codes (`details`). Returns the
+    event's sequence number.
+    """
     problem = refusal(case, action, by)
     if problem:
         raise NotAllowed(problem)
     transition = TRANSITIONS[action]
+    from_status = case.status
     case.transitions.append(
         CaseTransition(
             case_id=case.id,
             action=action.value,
-            from_status=case.status,
+            from_status=from_status,
             to_status=transition.target.value,
             reason=reason,
             actor_id=by.id,
@@ -78,6 +102,17 @@ def _move(case: Case, action: Action, *, by: User, reason: str = "", now: dateti
         )
     )
     case.status = transition.target.value
+    event: dict[str, DetailValue] = {
+        "step": action.value,
+        "from": from_status,
+        "to": case.status,
+        **(details or {}),
+    }
+    if fields:
+        event["fields"] = sorted(fields)
+    # Recording flushes the case first (autoflush): its row is locked, and its version
+    # checked, before the audit chain's lock is taken.
+    return audit.record_for_case(AuditAction.CASE_TRANSITIONED, case, actor=by, details=event)
 
 
 def _check(case: Case, action: Action, by: User) -> None:
@@ -103,6 +138,7 @@ def triage(
 
     Guard: a case worker, the case `reported`; every harm-threshold question answered; a
     rationale (including a decision not to refer). Any "yes" means an allegation.
+    Side effects: case.transitioned with the track chosen and the fields set.
     """
     now = now or utcnow()
     _check(case, Action.TRIAGE, by)
@@ -126,9 +162,19 @@ def triage(
         setattr(case, name, answers[name])
     case.track = chosen.value
     case.triaged_at = now
+    changed = ["triage_rationale", *HARM_QUESTIONS, "track", "triaged_at"]
     if chosen is Track.ALLEGATION:
         case.lado_due_at = lado_due_at(now, case.school.lado_working_days)
-    _move(case, Action.TRIAGE, by=by, reason=case.triage_rationale, now=now)
+        changed.append("lado_due_at")
+    _move(
+        case,
+        Action.TRIAGE,
+        by=by,
+        reason=case.triage_rationale,
+        now=now,
+        fields=changed,
+        details={"track": chosen.value},
+    )
     db.session.flush()
 
 
@@ -138,6 +184,8 @@ def record_lado_referral(
     """Record when and how the allegation was referred to the LADO.
 
     Guard: a case worker; an allegation in triage; the time not in the future.
+    Side effects: lado.referral.recorded with the method (not the LADO's reference) and
+    whether it replaces an earlier record.
     """
     if not is_case_worker(by, case) or case.status != CaseStatus.TRIAGE:
         raise NotAllowed("The LADO referral is recorded by the school during triage")
@@ -154,23 +202,42 @@ def record_lado_referral(
     )
     if triage_day_began and referred_at < triage_day_began:
         raise ValidationFailed("The referral cannot be before the triage", field="referred_on")
+    correction = case.lado_referred_at is not None
     case.lado_referred_at = referred_at
     case.lado_method = method
     case.lado_reference = (reference or "").strip()[:100]
     db.session.flush()
+    audit.record_for_case(
+        AuditAction.LADO_REFERRAL_RECORDED,
+        case,
+        actor=by,
+        details={"method": method, "correction": correction},
+    )
 
 
 def record_lado_advice(case: Case, *, advice: str, advised_on: date, today: date, by: User) -> None:
-    """Record the LADO's advice. Guard: after the referral; not in the future."""
+    """Record the LADO's advice.
+
+    Guard: a case worker during triage; after the referral; not in the future. Side
+    effects: lado.advice.recorded with the date of the advice (never the advice) and
+    whether it replaces an earlier record.
+    """
     if not is_case_worker(by, case) or case.status != CaseStatus.TRIAGE:
         raise NotAllowed("The LADO's advice is recorded by the school during triage")
     if case.lado_referred_at is None:
         raise NotAllowed("Record the referral to the LADO first")
     if advised_on > today:
         raise ValidationFailed("The date of the advice cannot be in the future", field="advised_on")
+    correction = bool(case.lado_advice.strip())
     case.lado_advice = _required(advice, "Record the LADO's advice", "advice")
     case.lado_advice_on = advised_on
     db.session.flush()
+    audit.record_for_case(
+        AuditAction.LADO_ADVICE_RECORDED,
+        case,
+        actor=by,
+        details={"advised_on": advised_on.isoformat(), "correction": correction},
+    )
 
 
 # --- investigation -------------------------------------------------------------------------
@@ -182,7 +249,8 @@ def start_investigation(
     """Move to investigation with an investigator.
 
     Guard: a case worker; the LADO referral and advice recorded for an allegation; the
-    investigator works on cases at the school and is not the subject.
+    investigator works on cases at the school and is not the subject. Side effects:
+    case.transitioned naming the investigator (by id).
     """
     now = now or utcnow()
     _check(case, Action.START_INVESTIGATION, by)
@@ -192,7 +260,14 @@ def start_investigation(
             field="investigator",
         )
     case.investigator_id = investigator.id
-    _move(case, Action.START_INVESTIGATION, by=by, now=now)
+    _move(
+        case,
+        Action.START_INVESTIGATION,
+        by=by,
+        now=now,
+        fields=["investigator_id"],
+        details={"investigator_id": investigator.id},
+    )
     db.session.flush()
 
 
@@ -205,7 +280,11 @@ def record_suspension(
     reviewed_on: date | None,
     by: User,
 ) -> Suspension:
-    """Record a suspension of the subject. Guard: a case worker on an open case."""
+    """Record a suspension of the subject.
+
+    Guard: a case worker on an open case; the end not before the start; a reason. Side
+    effects: suspension.recorded with its dates (never the reason).
+    """
     if not is_case_worker(by, case) or not case.is_open:
         raise NotAllowed("Suspensions are recorded by the school while the case is open")
     if ends_on and ends_on < starts_on:
@@ -220,6 +299,17 @@ def record_suspension(
     )
     case.suspensions.append(suspension)
     db.session.flush()
+    audit.record_for_case(
+        AuditAction.SUSPENSION_RECORDED,
+        case,
+        actor=by,
+        object_type="suspension",
+        object_id=suspension.id,
+        details={
+            "starts_on": starts_on.isoformat(),
+            "ends_on": ends_on.isoformat() if ends_on else None,
+        },
+    )
     return suspension
 
 
@@ -228,6 +318,7 @@ def submit_for_decision(case: Case, *, summary: str, by: User, now: datetime | N
 
     Guard: a case worker; at least one clause cited; an investigation summary; someone
     who can decide (headteacher, else CEO, else chair, whoever is not conflicted).
+    Side effects: case.transitioned naming the decision maker (by id).
     """
     now = now or utcnow()
     previous = case.investigation_summary
@@ -244,7 +335,17 @@ def submit_for_decision(case: Case, *, summary: str, by: User, now: datetime | N
             "are all involved in it or not set up. Ask your trust administrator."
         )
     case.decision_maker_id = decision_maker.id
-    _move(case, Action.SUBMIT_FOR_DECISION, by=by, now=now)
+    changed = ["decision_maker_id"]
+    if case.investigation_summary != previous:
+        changed.append("investigation_summary")
+    _move(
+        case,
+        Action.SUBMIT_FOR_DECISION,
+        by=by,
+        now=now,
+        fields=changed,
+        details={"decision_maker_id": decision_maker.id},
+    )
     db.session.flush()
     return decision_maker
 
@@ -252,7 +353,10 @@ def submit_for_decision(case: Case, *, summary: str, by: User, now: datetime | N
 def return_for_investigation(
     case: Case, *, reason: str, by: User, now: datetime | None = None
 ) -> None:
-    """Send the case back for more work. Guard: the decision maker; a reason."""
+    """Send the case back for more work.
+
+    Guard: the decision maker; a reason. Side effects: case.transitioned.
+    """
     now = now or utcnow()
     _check(case, Action.RETURN_FOR_INVESTIGATION, by)
     reason = _required(reason, "Say what more is needed", "reason")
@@ -266,12 +370,22 @@ def escalate_to_allegation(
     """A low-level concern becomes an allegation: back to triage, the LADO clock starts.
 
     Guard: a low-level concern in triage, investigation or awaiting decision; a case
-    worker or the decision maker; a reason.
+    worker or the decision maker; a reason. Side effects: case.transitioned with the new
+    track and the fields changed.
     """
     now = now or utcnow()
     _check(case, Action.ESCALATE, by)
     reason = _required(reason, "Say why this is now an allegation", "reason")
-    _move(case, Action.ESCALATE, by=by, reason=reason, now=now)  # checks it is low-level
+    # _move checks the case is low-level, so the track changes after it.
+    _move(
+        case,
+        Action.ESCALATE,
+        by=by,
+        reason=reason,
+        now=now,
+        fields=["decision_maker_id", "lado_due_at", "track"],
+        details={"track": Track.ALLEGATION.value},
+    )
     case.track = Track.ALLEGATION.value
     case.lado_due_at = lado_due_at(now, case.school.lado_working_days)
     case.decision_maker_id = None
@@ -309,6 +423,8 @@ def decide(
     a low-level referral to the disciplinary procedure; a written rationale; a reason for
     each referral made. A matter may never appear in references after an unsubstantiated,
     unfounded, false or malicious outcome, nor after a low-level concern (forced to no).
+    Side effects: case.transitioned, then decision.recorded with the outcome, sanction
+    and referral codes (never the rationale).
     """
     now = now or utcnow()
     _check(case, Action.DECIDE, by)
@@ -373,6 +489,19 @@ def decide(
     case.decisions.append(decision)
     _move(case, Action.DECIDE, by=by, reason=rationale, now=now)
     db.session.flush()
+    audit.record_for_case(
+        AuditAction.DECISION_RECORDED,
+        case,
+        actor=by,
+        object_type="decision",
+        object_id=decision.id,
+        details={
+            "outcome": decision.outcome,
+            "sanction": decision.sanction,
+            "referrals": [body for body in ("dbs", "tra", "police") if referrals[f"refer_{body}"]],
+            "may_mention_in_references": decision.may_mention_in_references,
+        },
+    )
     return decision
 
 
@@ -389,7 +518,9 @@ def lodge_appeal(
     """Record an appeal against the decision; it is routed to someone not involved.
 
     Guard: decided; lodged within the appeal window and not in the future; grounds; a
-    CEO or chair who has had no part in the case.
+    CEO or chair who has had no part in the case. Side effects: case.transitioned, then
+    appeal.lodged with the decision appealed, the hearer (by id) and the date lodged
+    (never the grounds).
     """
     now = now or utcnow()
     _check(case, Action.LODGE_APPEAL, by)
@@ -421,6 +552,18 @@ def lodge_appeal(
     case.appeals.append(appeal)
     _move(case, Action.LODGE_APPEAL, by=by, reason=appeal.grounds, now=now)
     db.session.flush()
+    audit.record_for_case(
+        AuditAction.APPEAL_LODGED,
+        case,
+        actor=by,
+        object_type="appeal",
+        object_id=appeal.id,
+        details={
+            "decision_id": appeal.decision_id,
+            "heard_by_id": hearer.id,
+            "lodged_on": lodged_on.isoformat(),
+        },
+    )
     return appeal
 
 
@@ -437,7 +580,9 @@ def decide_appeal(
     """Record the appeal outcome and close the case.
 
     Guard: the appeal hearer; upheld, varied (with the new sanction) or overturned; a
-    rationale. Varying a sanction recomputes the warning's expiry.
+    rationale. Varying a sanction recomputes the warning's expiry. Side effects:
+    case.transitioned, then appeal.decided with the outcome and the sanction now in
+    force (never the rationale).
     """
     now = now or utcnow()
     _check(case, Action.DECIDE_APPEAL, by)
@@ -465,39 +610,78 @@ def decide_appeal(
     appeal.outcome = result.value
     appeal.decided_at = now
     case.closed_on = today
-    _move(case, Action.DECIDE_APPEAL, by=by, reason=appeal.rationale, now=now)
+    _move(
+        case,
+        Action.DECIDE_APPEAL,
+        by=by,
+        reason=appeal.rationale,
+        now=now,
+        fields=["closed_on"],
+    )
     db.session.flush()
+    audit.record_for_case(
+        AuditAction.APPEAL_DECIDED,
+        case,
+        actor=by,
+        object_type="appeal",
+        object_id=appeal.id,
+        details={"outcome": appeal.outcome, "sanction": appeal.decision.sanction},
+    )
     return appeal
 
 
 def close_case(case: Case, *, by: User, today: date, now: datetime | None = None) -> None:
-    """Close a decided case; it becomes read-only. Guard: decided; a case worker or the
-    decision maker."""
+    """Close a decided case; it becomes read-only.
+
+    Guard: decided; a case worker or the decision maker. Side effects: case.transitioned.
+    """
     now = now or utcnow()
     _check(case, Action.CLOSE, by)
     case.closed_on = today
-    _move(case, Action.CLOSE, by=by, now=now)
+    _move(case, Action.CLOSE, by=by, now=now, fields=["closed_on"])
     db.session.flush()
 
 
 def withdraw_case(
     case: Case, *, reason: str, by: User, today: date, now: datetime | None = None
 ) -> None:
-    """Withdraw an open case with a reason, kept apart from any KCSIE outcome."""
+    """Withdraw an open case with a reason, kept apart from any KCSIE outcome.
+
+    Guard: an open case; a case worker; a reason. Side effects: case.transitioned (the
+    reason stays on the case, not in the trail).
+    """
     now = now or utcnow()
     _check(case, Action.WITHDRAW, by)
     case.closure_reason = _required(reason, "Say why the case is being withdrawn", "reason")
     case.closed_on = today
-    _move(case, Action.WITHDRAW, by=by, reason=case.closure_reason, now=now)
+    _move(
+        case,
+        Action.WITHDRAW,
+        by=by,
+        reason=case.closure_reason,
+        now=now,
+        fields=["closed_on", "closure_reason"],
+    )
     db.session.flush()
 
 
 def reopen_case(case: Case, *, reason: str, by: User, now: datetime | None = None) -> None:
-    """Reopen a closed or withdrawn case for more investigation, with a reason."""
+    """Reopen a closed or withdrawn case for more investigation, with a reason.
+
+    Guard: closed or withdrawn; someone who may log concerns at the school, not the
+    subject; a reason. Side effects: case.transitioned.
+    """
     now = now or utcnow()
     _check(case, Action.REOPEN, by)
     reason = _required(reason, "Say why the case is being reopened", "reason")
     case.closed_on = None
     case.decision_maker_id = None
-    _move(case, Action.REOPEN, by=by, reason=reason, now=now)
+    _move(
+        case,
+        Action.REOPEN,
+        by=by,
+        reason=reason,
+        now=now,
+        fields=["closed_on", "decision_maker_id"],
+    )
     db.session.flush()

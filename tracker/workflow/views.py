@@ -11,17 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import inspect, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from tracker.auth.models import RoleGrant, User
-from tracker.auth.permissions import case_in_scope_or_404
+from tracker.auth.permissions import case_in_scope_or_404, refuse
 from tracker.auth.roles import Role
 from tracker.cases import bp
 from tracker.cases.models import Case, CaseStatus, ChronologyEntry, ClauseBreach, Evidence
+from tracker.cases.services import record_case_viewed
 from tracker.cases.timeline import case_timeline, subject_read_receipts
 from tracker.clock import UK, today
 from tracker.db import utcnow
@@ -352,7 +353,7 @@ def _case_for(case_id: int, action: Action, *options) -> tuple[Case, str | None]
     """
     case = case_in_scope_or_404(current_user, case_id, *options)
     if not TRANSITIONS[action].who(current_user, case):
-        abort(403)
+        refuse(object_type="case", object_id=case.id, out_of_scope=False)
     return case, refusal(case, action, current_user)
 
 
@@ -430,7 +431,7 @@ def triage(case_id: int):
 def _lado_case(case_id: int) -> Case:
     case = case_in_scope_or_404(current_user, case_id)
     if not _lado_steps_apply(case, current_user):
-        abort(403)
+        refuse(object_type="case", object_id=case.id, out_of_scope=False)
     return case
 
 
@@ -544,7 +545,7 @@ def start_investigation(case_id: int):
 def suspension(case_id: int):
     case = case_in_scope_or_404(current_user, case_id)
     if not _may_record_suspension(case, current_user):
-        abort(403)
+        refuse(object_type="case", object_id=case.id, out_of_scope=False)
     form = SuspensionForm()
     if request.method == "GET":
         form.starts_on.data = today()
@@ -702,7 +703,7 @@ def decide(case_id: int):
     return_form = None
     if refusal(case, Action.RETURN_FOR_INVESTIGATION, current_user) is None:
         return_form = ReturnForm(formdata=None)
-    return _page(
+    page = _page(
         "workflow/decide.html",
         form,
         problem,
@@ -714,6 +715,11 @@ def decide(case_id: int):
         panel=workflow_panel(case),
         harm_questions=services.HARM_QUESTIONS,
     )
+    if request.method == "GET":
+        # The decision page shows the whole case: reading it is a read of the case.
+        record_case_viewed(case, by=current_user, page="decide")
+        db.session.commit()
+    return page
 
 
 # --- appeal and closing -----------------------------------------------------------------
