@@ -382,3 +382,17 @@ def test_eight_concurrent_writers_never_fork_the_chain(app, db):
     assert len({event.object_id for event in stored}) == 8 * per_thread
     result = _verify(db)
     assert result.intact and result.events == 8 * per_thread
+
+
+def test_both_databases_times_serialise_alike():
+    """SQLite returns the stored text, PostgreSQL a datetime: the hash must not care."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from tracker.audit.chain import _timestamp
+
+    moment = datetime(2026, 3, 4, 9, 5, 7, 120, tzinfo=UTC)
+    expected = "2026-03-04T09:05:07.000120+00:00"
+    assert _timestamp("2026-03-04 09:05:07.000120") == expected
+    assert _timestamp(moment) == expected
+    assert _timestamp(moment.astimezone(timezone(timedelta(hours=1)))) == expected
+    assert _timestamp("2026-03-04 09:05:07") == "2026-03-04T09:05:07.000000+00:00"

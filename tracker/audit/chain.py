@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,6 +53,12 @@ def canonical_details(details: Mapping[str, Any]) -> str:
     return json.dumps(details, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+# One encoder for every event: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+# SQLite's stored form of a UTC time (SQLAlchemy always writes the microseconds).
+_SQLITE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$")
+
+
 def _timestamp(value: datetime | str) -> str:
     """A UTC time as ISO 8601 with microseconds, whichever database it came from.
 
@@ -59,6 +66,8 @@ def _timestamp(value: datetime | str) -> str:
     PostgreSQL a datetime with its zone.
     """
     if isinstance(value, str):
+        if _SQLITE_TIME.match(value):  # the common case, without building a datetime
+            return f"{value[:10]}T{value[11:]}+00:00"
         value = datetime.fromisoformat(value).replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
@@ -73,7 +82,7 @@ def canonical(values: Sequence[Any]) -> bytes:
         raise ValueError(f"unknown audit serialisation version {values[1]}")
     document = list(values)
     document[2] = _timestamp(values[2])
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return _ENCODER.encode(document).encode()
 
 
 def event_hash(key: bytes, values: Sequence[Any]) -> str:
