@@ -13,7 +13,7 @@ PORT ?= 5000
 # Front-end sources that the built assets depend on.
 ASSET_SOURCES := $(wildcard assets/scss/*.scss assets/js/*.mjs) scripts/build-assets.mjs
 
-.PHONY: run test setup install assets migrate demo lint format lock clean help
+.PHONY: run test setup install assets migrate demo lint format lock audit-deps clean help
 
 help:
 	@echo "make run    install, migrate, load the demo trust and serve on http://$(HOST):$(PORT)"
@@ -27,6 +27,7 @@ run: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -q -c pyproject.toml -r app.py config.py tracker migrations
 	@set -a && . ./$(SECRETS) && set +a && tmp=$$(mktemp -d) && \
 		DATABASE_URL="sqlite:///$$tmp/check.db" $(FLASK) db upgrade && \
 		DATABASE_URL="sqlite:///$$tmp/check.db" $(FLASK) db check; \
@@ -69,6 +70,12 @@ demo: migrate
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -q -c pyproject.toml -r app.py config.py tracker migrations
+
+# Known vulnerabilities in the pinned dependencies. Needs the internet (the PyPI advisory
+# service), so it is not part of `make test`; run it where deployments are built.
+audit-deps: install
+	$(BIN)/pip-audit --strict -r constraints.txt
 
 format:
 	$(BIN)/ruff check --fix .

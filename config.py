@@ -160,8 +160,10 @@ class TestConfig(Config):
 
     def __init__(self, database_url: str | None = None, **overrides: object) -> None:
         super().__init__()
-        self.SECRET_KEY = "test-secret-key-not-for-production-use"  # noqa: S105 - tests only
-        self.AUDIT_KEY = "test-audit-key-not-for-production-use"  # noqa: S105 - tests only
+        # Fixed keys for the test suite only; the factory refuses them nowhere because
+        # TESTING is set, and no deployment uses TestConfig.
+        self.SECRET_KEY = "test-secret-key-not-for-production-use"  # noqa: S105 # nosec B105
+        self.AUDIT_KEY = "test-audit-key-not-for-production-use"  # noqa: S105
         self.SQLALCHEMY_DATABASE_URI = (
             normalise_database_url(database_url) if database_url else None
         )

@@ -164,19 +164,18 @@ class Verification:
 
 _COLUMNS = ", ".join((*CHAINED_FIELDS, "hash"))
 _SEQ, _PREV, _HASH = 0, len(CHAINED_FIELDS) - 1, len(CHAINED_FIELDS)
+# Only our own column names are formatted in; the values are bound parameters.
+_WHERE = "FROM audit_events WHERE seq > :after ORDER BY seq LIMIT :limit"
+_BATCH = text(f"SELECT {_COLUMNS} {_WHERE}")
 
 
 def _batches(session: Session, batch_size: int) -> Iterator[Sequence[Sequence[Any]]]:
     """The stored rows in order, straight from the driver (no ORM or type processing:
     the walk must manage millions of events quickly)."""
     connection = session.connection()
-    statement = (
-        f"SELECT {_COLUMNS} FROM audit_events WHERE seq > :after "  # noqa: S608 - constants
-        "ORDER BY seq LIMIT :limit"
-    )
     last = 0
     while True:
-        rows = connection.execute(text(statement), {"after": last, "limit": batch_size}).all()
+        rows = connection.execute(_BATCH, {"after": last, "limit": batch_size}).all()
         if not rows:
             return
         yield rows

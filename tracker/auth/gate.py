@@ -14,8 +14,8 @@ from tracker.extensions import db, login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# The key in the signed cookie that holds the session token (not a secret itself).
-SESSION_TOKEN_KEY = "sid"  # noqa: S105
+# The key in the signed cookie that holds the session token (a name, not a secret).
+SESSION_TOKEN_KEY = "sid"  # noqa: S105 # nosec B105
 
 ENDED_MESSAGES = {
     EndReason.IDLE: "You were signed out because you had not used the service for a while. "
