@@ -1,0 +1,395 @@
+"""The authorisation matrix: every route x every actor, with the answer DESIGN.md section 2
+expects, walked against the real app.
+
+One world (tracker/auth/permissions.py's rules made concrete): a trust with schools A and
+B, one person per role, and a member of staff at A who is also a DSL at A and is the
+subject of every case used below, so that the "subject" actor checks that the subject
+never sees a case whatever roles they hold. The matrix names every endpoint of the app;
+a route added without an entry fails `test_every_route_has_an_entry`.
+
+Answers: 200 the page, 302 a redirect (to sign in, for the anonymous actor), 403 a page
+the actor's role does not allow, 404 a record outside the actor's scope, 405 a GET of a
+POST-only route. Routes that take a POST are also posted to (with a valid CSRF token) by
+every actor who is refused the page: the POST must be refused the same way. Actors who
+may take the step are not posted to, so that the world stays as described.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from io import BytesIO
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import Factory, csrf_token_from, sign_in
+from tests.test_evidence import PNG
+from tracker.auth.models import User
+from tracker.auth.roles import Role
+from tracker.auth.services import grant_role
+from tracker.cases.evidence import Provenance, add_evidence
+from tracker.cases.models import CaseStatus
+from tracker.cases.services import policy_for
+from tracker.extensions import db as _db
+from tracker.policy.services import create_draft, current_version
+from tracker.workflow import services as wf
+
+# --- the actors ----------------------------------------------------------------------
+
+ANON = "anonymous"
+DSL_A = "dsl_a"
+DEPUTY_A = "deputy_dsl_a"
+HEAD_A = "headteacher_a"
+DSL_B = "dsl_b"  # the other school's DSL: out of scope for everything at A
+CEO = "ceo"
+CHAIR = "chair"
+DPO = "dpo"
+AUDITOR = "auditor_trust"
+AUDITOR_B = "auditor_b"
+ADMIN = "trust_admin"
+NO_ROLE = "no_role"
+SUBJECT = "subject"  # DSL at A, and the subject of the cases below
+
+ACTORS = (
+    ANON,
+    DSL_A,
+    DEPUTY_A,
+    HEAD_A,
+    DSL_B,
+    CEO,
+    CHAIR,
+    DPO,
+    AUDITOR,
+    AUDITOR_B,
+    ADMIN,
+    NO_ROLE,
+    SUBJECT,
+)
+SIGNED_IN = tuple(actor for actor in ACTORS if actor != ANON)
+WITH_A_ROLE = tuple(actor for actor in SIGNED_IN if actor != NO_ROLE)
+
+# Who reads and who works on a case at school A (the subject excepted, always).
+CASE_READERS = (DSL_A, DEPUTY_A, HEAD_A, CEO, DPO, AUDITOR)
+CASE_WORKERS = (DSL_A, DEPUTY_A, HEAD_A, CEO)
+READ_ONLY = (DPO, AUDITOR)
+# Those who may not learn that the cases at A exist: no page they are shown names one.
+NOT_READERS = (DSL_B, CHAIR, AUDITOR_B, ADMIN, NO_ROLE, SUBJECT)
+
+OK, REDIRECT, FORBIDDEN, NOT_FOUND, NOT_ALLOWED = 200, 302, 403, 404, 405
+REFUSALS = {REDIRECT, FORBIDDEN, NOT_FOUND}
+
+
+# --- the world -------------------------------------------------------------------------
+
+NO_HARM = dict.fromkeys(wf.HARM_QUESTIONS, "no")
+HARM = {**NO_HARM, "harm_child": "yes"}
+
+
+@dataclass
+class World:
+    users: dict[str, User]
+    case: int  # reported, logged by DSL A, about the subject
+    awaiting_decision: int  # a low-level concern routed to headteacher A
+    allegation: int  # an allegation in triage: the LADO steps apply
+    evidence: int  # an item of `case`
+    staff: int  # the subject's staff record (school A)
+    policy: int
+    version: int  # the published version
+    clause: int  # a clause of the published version
+    draft: int  # a draft version
+    draft_clause: int
+    references: tuple[str, ...]  # the cases' references: never on a page for NOT_READERS
+
+
+def build_world(make: Factory) -> World:
+    trust = make.trust(name="Matrix Trust")
+    school_a = make.school(trust, name="School A")
+    school_b = make.school(trust, name="School B")
+    make.policy(trust)
+    users = {
+        DSL_A: make.user(Role.DSL, school_a),
+        DEPUTY_A: make.user(Role.DEPUTY_DSL, school_a),
+        HEAD_A: make.user(Role.HEADTEACHER, school_a),
+        DSL_B: make.user(Role.DSL, school_b),
+        CEO: make.user(Role.CEO, trust=trust),
+        CHAIR: make.user(Role.CHAIR, trust=trust),
+        DPO: make.user(Role.DPO, trust=trust),
+        AUDITOR: make.user(Role.AUDITOR, trust=trust),
+        AUDITOR_B: make.user(trust=trust),
+        ADMIN: make.user(Role.TRUST_ADMIN, trust=trust),
+        NO_ROLE: make.user(trust=trust),
+        SUBJECT: make.user(Role.DSL, school_a),
+    }
+    grant_role(users[AUDITOR_B], Role.AUDITOR, school=school_b)
+    _db.session.commit()
+    subject = make.staff(school_a, name="Sam Subject", user=users[SUBJECT])
+    dsl = users[DSL_A]
+
+    case = make.case(school_a, subject=subject, by=dsl)
+    evidence = add_evidence(
+        case,
+        content=BytesIO(PNG),
+        filename="screenshot.png",
+        provenance=Provenance(description="The post"),
+        by=dsl,
+    )
+
+    waiting = make.case(school_a, subject=subject, by=dsl)
+    wf.triage(waiting, track="low_level", answers=NO_HARM, rationale="No harm", by=dsl)
+    wf.start_investigation(waiting, investigator=users[DEPUTY_A], by=dsl)
+    decider = wf.submit_for_decision(waiting, summary="Found as reported", by=users[DEPUTY_A])
+    assert decider.id == users[HEAD_A].id
+
+    allegation = make.case(school_a, subject=subject, by=dsl)
+    wf.triage(allegation, track="allegation", answers=HARM, rationale="Contact", by=dsl)
+
+    policy = policy_for(trust.id)
+    version = current_version(policy)
+    draft = create_draft(policy, version_label="2", by=users[ADMIN])
+    _db.session.commit()
+    assert case.status == CaseStatus.REPORTED
+    assert waiting.status == CaseStatus.AWAITING_DECISION
+    assert allegation.status == CaseStatus.TRIAGE and allegation.is_allegation
+    return World(
+        users=users,
+        case=case.id,
+        awaiting_decision=waiting.id,
+        allegation=allegation.id,
+        evidence=evidence.id,
+        staff=subject.id,
+        policy=policy.id,
+        version=version.id,
+        clause=version.clause("3.4").id,
+        draft=draft.id,
+        draft_clause=draft.clauses[0].id,
+        references=(case.reference, waiting.reference, allegation.reference),
+    )
+
+
+# --- the matrix ------------------------------------------------------------------------
+
+Expected = dict[str, int]
+
+
+def answers(default: int, *, anon: int = REDIRECT, **by_status: Iterable[str]) -> Expected:
+    """Every actor's answer: `default`, the anonymous one, then lists per status, as in
+    answers(403, ok=[...], not_found=[...])."""
+    status_of = {"ok": OK, "redirect": REDIRECT, "forbidden": FORBIDDEN, "not_found": NOT_FOUND}
+    expected = dict.fromkeys(ACTORS, default)
+    expected[ANON] = anon
+    for name, actors in by_status.items():
+        for actor in actors:
+            expected[actor] = status_of[name]
+    return expected
+
+
+def page(*allowed: str) -> Expected:
+    """A page for some roles: 200 for them, 403 for every other signed-in actor."""
+    return answers(FORBIDDEN, ok=allowed)
+
+
+def case_record(ok: Iterable[str], forbidden: Iterable[str] = ()) -> Expected:
+    """A page about a case at A: 404 for everyone who cannot read it (the other school,
+    the chair, the trust administrator, the subject), 403 for readers who may not take
+    it, 200 for those who may."""
+    return answers(NOT_FOUND, ok=ok, forbidden=forbidden)
+
+
+READ_CASE = case_record(CASE_READERS)
+WORK_ON_CASE = case_record(CASE_WORKERS, forbidden=READ_ONLY)
+NOBODY_NOW = case_record((), forbidden=CASE_READERS)  # a step no one may take in this state
+POST_ONLY = dict.fromkeys(ACTORS, NOT_ALLOWED)
+
+
+@dataclass(frozen=True)
+class Spec:
+    url: Callable[[World], str]
+    get: Expected
+    # What a POST answers, by actor; None: as `get` (for routes that take a POST). Only
+    # the refusals (302, 403, 404) are posted: a POST that would succeed is not made.
+    post: Expected | None = None
+    xfail: str | None = None  # a known authorisation bug: the matrix states the right answer
+
+
+def case_url(suffix: str = "", which: str = "case") -> Callable[[World], str]:
+    return lambda w: f"/cases/{getattr(w, which)}{suffix}"
+
+
+MATRIX: dict[str, Spec] = {
+    # --- public, and signing in and out
+    "auth.sign_in": Spec(lambda w: "/sign-in", answers(REDIRECT, anon=OK), post={}),
+    "auth.sign_out": Spec(lambda w: "/sign-out", POST_ONLY, post=dict.fromkeys(ACTORS, REDIRECT)),
+    "privacy.notice": Spec(lambda w: "/privacy", answers(OK, anon=OK)),
+    "home.index": Spec(lambda w: "/", answers(OK)),
+    # --- cases: list and report
+    "cases.index": Spec(lambda w: "/cases/", page(*CASE_READERS, DSL_B, AUDITOR_B, SUBJECT)),
+    "cases.new": Spec(lambda w: "/cases/new", page(*CASE_WORKERS, DSL_B, SUBJECT)),
+    # --- a case: reading
+    "cases.show": Spec(case_url(), READ_CASE),
+    "cases.history": Spec(case_url("/history"), READ_CASE),
+    "cases.download_evidence": Spec(lambda w: f"/cases/{w.case}/evidence/{w.evidence}", READ_CASE),
+    # --- a case: changing its content
+    "cases.edit": Spec(case_url("/edit"), WORK_ON_CASE),
+    "cases.new_person": Spec(case_url("/people/new"), WORK_ON_CASE),
+    "cases.new_entry": Spec(case_url("/chronology/new"), WORK_ON_CASE),
+    "cases.new_evidence": Spec(case_url("/evidence/new"), WORK_ON_CASE),
+    "cases.remove_evidence": Spec(
+        lambda w: f"/cases/{w.case}/evidence/{w.evidence}/remove", WORK_ON_CASE
+    ),
+    # --- a case: the workflow (a step not yet due still shows its page, with the reason)
+    "cases.triage": Spec(case_url("/triage"), WORK_ON_CASE),
+    "cases.lado_referral": Spec(case_url("/lado/referral", "allegation"), WORK_ON_CASE),
+    "cases.lado_advice": Spec(case_url("/lado/advice", "allegation"), WORK_ON_CASE),
+    "cases.start_investigation": Spec(case_url("/investigation/start"), WORK_ON_CASE),
+    "cases.suspension": Spec(case_url("/suspensions/new"), WORK_ON_CASE),
+    "cases.submit": Spec(case_url("/submit"), WORK_ON_CASE),
+    "cases.escalate": Spec(case_url("/escalate", "awaiting_decision"), WORK_ON_CASE),
+    "cases.withdraw": Spec(case_url("/withdraw"), WORK_ON_CASE),
+    "cases.close": Spec(case_url("/close"), WORK_ON_CASE),
+    "cases.appeal": Spec(case_url("/appeal"), WORK_ON_CASE),
+    "cases.reopen": Spec(case_url("/reopen"), WORK_ON_CASE),
+    # Only the person the decision was routed to (headteacher A) decides or returns it.
+    "cases.decide": Spec(
+        case_url("/decide", "awaiting_decision"),
+        case_record([HEAD_A], forbidden=[DSL_A, DEPUTY_A, CEO, *READ_ONLY]),
+    ),
+    "cases.return_case": Spec(
+        case_url("/return", "awaiting_decision"),
+        case_record([HEAD_A], forbidden=[DSL_A, DEPUTY_A, CEO, *READ_ONLY]),
+    ),
+    "cases.decide_appeal": Spec(case_url("/appeal/decide"), NOBODY_NOW),
+    # --- the audit trail
+    "audit.search": Spec(lambda w: "/audit/", page(DPO, AUDITOR, AUDITOR_B)),
+    "audit.export_csv": Spec(lambda w: "/audit/export.csv", page(DPO, AUDITOR, AUDITOR_B)),
+    "audit.export_json": Spec(lambda w: "/audit/export.json", page(DPO, AUDITOR, AUDITOR_B)),
+    # The page needs an audit role (403 without); then the case must be in scope (404).
+    "audit.case_history_page": Spec(
+        lambda w: f"/audit/cases/{w.case}",
+        answers(FORBIDDEN, ok=[DPO, AUDITOR], not_found=[AUDITOR_B]),
+    ),
+    # --- the staff register (the subject's own record, at A)
+    "staff.index": Spec(lambda w: "/staff/", page(DSL_A, DEPUTY_A, HEAD_A, DSL_B, ADMIN, SUBJECT)),
+    "staff.new": Spec(lambda w: "/staff/new", page(DSL_A, DEPUTY_A, HEAD_A, DSL_B, ADMIN, SUBJECT)),
+    "staff.show": Spec(
+        lambda w: f"/staff/{w.staff}",
+        answers(FORBIDDEN, ok=[DSL_A, DEPUTY_A, HEAD_A, ADMIN, SUBJECT], not_found=[DSL_B]),
+    ),
+    "staff.edit": Spec(
+        lambda w: f"/staff/{w.staff}/edit",
+        answers(FORBIDDEN, ok=[DSL_A, DEPUTY_A, HEAD_A, ADMIN, SUBJECT], not_found=[DSL_B]),
+    ),
+    # --- the policy register: read by anyone with a role; drafts only by its managers
+    "policy.register": Spec(lambda w: "/policies/", page(*WITH_A_ROLE)),
+    "policy.history": Spec(lambda w: f"/policies/{w.policy}", page(*WITH_A_ROLE)),
+    "policy.version": Spec(lambda w: f"/policies/versions/{w.version}", page(*WITH_A_ROLE)),
+    "policy.clause": Spec(lambda w: f"/policies/clauses/{w.clause}", page(*WITH_A_ROLE)),
+    # Comparing with the draft: the draft is not found by those who may not see drafts.
+    "policy.compare": Spec(
+        lambda w: f"/policies/{w.policy}/compare?older={w.version}&newer={w.draft}",
+        answers(NOT_FOUND, ok=[ADMIN, CEO], forbidden=[NO_ROLE]),
+    ),
+    "policy.new_draft": Spec(
+        lambda w: f"/policies/{w.policy}/drafts",
+        POST_ONLY,
+        post=page(ADMIN, CEO),
+    ),
+    "policy.edit_details": Spec(
+        lambda w: f"/policies/versions/{w.draft}/details", page(ADMIN, CEO)
+    ),
+    "policy.new_clause": Spec(
+        lambda w: f"/policies/versions/{w.draft}/clauses/new", page(ADMIN, CEO)
+    ),
+    "policy.publish": Spec(lambda w: f"/policies/versions/{w.draft}/publish", page(ADMIN, CEO)),
+    "policy.edit_clause": Spec(
+        lambda w: f"/policies/clauses/{w.draft_clause}/edit", page(ADMIN, CEO)
+    ),
+    "policy.remove_clause_page": Spec(
+        lambda w: f"/policies/clauses/{w.draft_clause}/remove", page(ADMIN, CEO)
+    ),
+    "policy.acknowledgements": Spec(
+        lambda w: f"/policies/versions/{w.version}/acknowledgements",
+        page(DSL_A, DEPUTY_A, HEAD_A, DSL_B, CEO, ADMIN, SUBJECT),
+    ),
+    "policy.import_acknowledgements_page": Spec(
+        lambda w: f"/policies/versions/{w.version}/acknowledgements/import",
+        POST_ONLY,
+        post=page(DSL_A, DEPUTY_A, HEAD_A, DSL_B, CEO, ADMIN, SUBJECT),
+    ),
+}
+
+
+# --- the tests -------------------------------------------------------------------------
+
+
+def _signed_in_clients(app: Flask, world: World) -> dict[str, FlaskClient]:
+    """One client per actor, signed in through the real sign-in form."""
+    clients = {ANON: app.test_client()}
+    for actor, user in world.users.items():
+        client = app.test_client()
+        response = sign_in(client, user.email)
+        assert response.status_code == REDIRECT, f"{actor} could not sign in"
+        clients[actor] = client
+    return clients
+
+
+def _csrf_token(client: FlaskClient, actor: str) -> str:
+    """A valid CSRF token for this client's session, from a page the actor can open."""
+    with client.get("/sign-in" if actor == ANON else "/") as response:
+        return csrf_token_from(response.get_data(as_text=True))
+
+
+def _methods(app: Flask, endpoint: str) -> set[str]:
+    methods: set[str] = set()
+    for rule in app.url_map.iter_rules(endpoint):
+        methods |= rule.methods or set()
+    return methods
+
+
+def test_every_route_has_an_entry(app):
+    routes = {rule.endpoint for rule in app.url_map.iter_rules()} - {"static"}
+    missing, stale = sorted(routes - set(MATRIX)), sorted(set(MATRIX) - routes)
+    assert not missing, f"routes without an entry in the authorisation matrix: {missing}"
+    assert not stale, f"matrix entries for routes that no longer exist: {stale}"
+
+
+def test_every_entry_names_every_actor():
+    for endpoint, spec in MATRIX.items():
+        assert set(spec.get) == set(ACTORS), endpoint
+        assert spec.post is None or set(spec.post) <= set(ACTORS), endpoint
+
+
+def _params():
+    for endpoint, spec in MATRIX.items():
+        marks = [pytest.mark.xfail(strict=True, reason=spec.xfail)] if spec.xfail else []
+        yield pytest.param(endpoint, id=endpoint, marks=marks)
+
+
+@pytest.mark.parametrize("endpoint", list(_params()))
+def test_each_actor_gets_the_expected_answer(app, make, endpoint):
+    spec = MATRIX[endpoint]
+    world = build_world(make)
+    url = spec.url(world)
+    methods = _methods(app, endpoint)
+    posts = spec.post if spec.post is not None else spec.get if "POST" in methods else {}
+    clients = _signed_in_clients(app, world)
+    mismatches = []
+    for actor in ACTORS:
+        client = clients[actor]
+        with client.get(url) as response:
+            got, body = response.status_code, response.get_data()
+        if got != spec.get[actor]:
+            mismatches.append(f"GET  {actor}: expected {spec.get[actor]}, got {got}")
+        if actor in NOT_READERS:
+            leaked = [ref for ref in world.references if ref.encode() in body]
+            if leaked:
+                mismatches.append(f"GET  {actor}: the page names cases {leaked}")
+        expected_post = posts.get(actor)
+        if expected_post in REFUSALS:
+            token = _csrf_token(client, actor)
+            with client.post(url, data={"csrf_token": token}) as response:
+                got = response.status_code
+            if got != expected_post:
+                mismatches.append(f"POST {actor}: expected {expected_post}, got {got}")
+    assert not mismatches, f"{endpoint} ({url}):\n" + "\n".join(mismatches)
