@@ -58,10 +58,6 @@ def events(session: Session, *, action: str | None = None) -> list[AuditEvent]:
     return list(session.scalars(query))
 
 
-def actions(session: Session) -> list[str]:
-    return [event.action for event in events(session)]
-
-
 def last_event(session: Session) -> AuditEvent:
     event = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).first()
     assert event is not None, "no audit event was written"

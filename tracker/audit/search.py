@@ -745,14 +745,6 @@ def record_export(
     )
 
 
-def record_case_history_viewed(user: User, case: Case) -> None:
-    """case.history.viewed for the auditor's history page. Two statements; the caller
-    commits."""
-    audit.record_for_case(
-        AuditAction.CASE_HISTORY_VIEWED, case, actor=user, details={"page": "audit"}
-    )
-
-
 def iter_json(header: Mapping[str, Any], records: Iterable[dict[str, Any]]) -> Iterator[str]:
     """A JSON document, {header fields..., "events": [...]}, written a piece at a time."""
     fields = [f" {json.dumps(key)}: {json.dumps(value)}" for key, value in header.items()]

@@ -44,7 +44,6 @@ from tracker.audit.search import (
     page_query,
     people_query,
     present,
-    record_case_history_viewed,
     record_export,
     record_search,
 )
@@ -57,6 +56,7 @@ from tracker.auth.permissions import (
     refuse,
 )
 from tracker.cases.models import Case
+from tracker.cases.services import record_case_history_viewed
 from tracker.clock import uk_time
 from tracker.db import utcnow
 from tracker.extensions import db
@@ -238,7 +238,9 @@ def _drain(buffer: io.StringIO) -> str:
 @bp.route("/cases/<int:case_id>")
 @permission_required(can_read_audit_trail)
 def case_history_page(case_id: int):
-    case = case_in_scope_or_404(current_user, case_id, joinedload(Case.school))
+    case = case_in_scope_or_404(
+        current_user, case_id, joinedload(Case.school), joinedload(Case.subject)
+    )
     if not can_audit_case(current_user, case):
         # Readable through another role, but not its trail: as if it did not exist.
         refuse(object_type="case", object_id=case_id)
@@ -264,7 +266,7 @@ def case_history_page(case_id: int):
                 or (item.actor_id is None if actor == SYSTEM_ACTOR else item.actor_id == actor)
             )
         ]
-        record_case_history_viewed(current_user, case)
+        record_case_history_viewed(case, by=current_user, page="audit")
         db.session.commit()
     return render_template(
         "audit/case_history.html",

@@ -468,14 +468,15 @@ def record_case_viewed(case: Case, *, by: User, page: str | None = None) -> None
     audit.record_for_case(AuditAction.CASE_VIEWED, case, actor=by, details=details)
 
 
-def record_case_history_viewed(case: Case, *, by: User) -> None:
-    """Someone read the case's history of revisions.
+def record_case_history_viewed(case: Case, *, by: User, page: str = "case") -> None:
+    """Someone read the case's history: its revisions ("case"), or everything recorded
+    about it on the auditor's page ("audit").
 
     Guard: the user may view the case. Side effects: the audit trail gets
-    case.history.viewed with the page it was read on ("case"); the caller commits.
+    case.history.viewed with the page it was read on; the caller commits.
     """
     _check_can_view(case, by)
-    audit.record_for_case(AuditAction.CASE_HISTORY_VIEWED, case, actor=by, details={"page": "case"})
+    audit.record_for_case(AuditAction.CASE_HISTORY_VIEWED, case, actor=by, details={"page": page})
 
 
 def record_case_list_viewed(filters: CaseFilters, page: CasePage, *, by: User) -> None:
