@@ -1,0 +1,1 @@
+"""Retention of case records: how long a closed case is kept, and what happens then."""
