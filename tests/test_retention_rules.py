@@ -1,4 +1,4 @@
-"""Retention rules for closed cases.
+"""Retention rules for closed cases and the deadlines for answering subject access requests.
 
 Pure functions, so no app or database fixtures: these run once, not once per backend.
 """
@@ -11,7 +11,14 @@ from datetime import date, timedelta
 import pytest
 
 from tracker.cases.models import Track
+from tracker.privacy.deadlines import (
+    ExtensionReason,
+    calendar_months_due,
+    extended_response_due,
+    response_due,
+)
 from tracker.retention.rules import HoldReason, Retention, RetentionRule, compute_retention
+from tracker.workflow.clocks import is_working_day
 from tracker.workflow.models import AllegationOutcome, LowLevelOutcome
 
 D = date
@@ -655,3 +662,157 @@ def test_rule_codes_are_stable_for_storing() -> None:
     assert RetentionRule.ALLEGATION.label == (
         "Allegation: 10 years from the allegation or the normal retirement date, whichever is later"
     )
+
+
+# --- Subject access: one calendar month, by the ICO's rule ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("received_on", "expected"),
+    [
+        pytest.param(D(2025, 9, 3), D(2025, 10, 3), id="3 September is due on 3 October"),
+        pytest.param(
+            D(2025, 1, 31), D(2025, 2, 28), id="31 January is due on 28 February, its last day"
+        ),
+        pytest.param(
+            D(2028, 1, 31), D(2028, 2, 29), id="31 January is due on 29 February in a leap year"
+        ),
+        pytest.param(
+            D(2026, 1, 31),
+            D(2026, 3, 2),
+            id="31 January 2026 runs to Saturday 28 February and so to Monday 2 March",
+        ),
+        pytest.param(D(2026, 3, 31), D(2026, 4, 30), id="31 March is due on 30 April"),
+        pytest.param(D(2026, 5, 31), D(2026, 6, 30), id="31 May is due on 30 June"),
+        pytest.param(
+            D(2026, 11, 30), D(2026, 12, 30), id="30 November is due on 30 December, a Wednesday"
+        ),
+        pytest.param(
+            D(2029, 11, 30),
+            D(2029, 12, 31),
+            id="30 November 2029 runs to Sunday 30 December and so to Monday 31st",
+        ),
+        pytest.param(
+            D(2026, 11, 25),
+            D(2026, 12, 29),
+            id="due on Christmas Day moves past Boxing Day observed to 29 December",
+        ),
+        pytest.param(D(2026, 3, 6), D(2026, 4, 7), id="due on Easter Monday moves to the Tuesday"),
+        pytest.param(
+            D(2026, 3, 3), D(2026, 4, 7), id="due on Good Friday moves over Easter to Tuesday"
+        ),
+        pytest.param(D(2026, 2, 14), D(2026, 3, 16), id="due on a Saturday moves to the Monday"),
+        pytest.param(
+            D(2026, 4, 25),
+            D(2026, 5, 26),
+            id="received on a Saturday and due on the spring bank holiday Monday",
+        ),
+        pytest.param(D(2026, 12, 1), D(2027, 1, 4), id="due on New Year's Day moves to the Monday"),
+        pytest.param(
+            D(2026, 12, 25),
+            D(2027, 1, 25),
+            id="received on Christmas Day the day of receipt still counts",
+        ),
+    ],
+)
+def test_response_due(received_on: date, expected: date) -> None:
+    assert response_due(received_on) == expected
+
+
+def test_every_response_deadline_is_a_working_day_at_least_28_days_on() -> None:
+    # The ICO suggests 28 days where a fixed count is wanted: a month is never shorter.
+    day = D(2026, 1, 1)
+    while day < D(2029, 1, 1):
+        due = response_due(day)
+        assert is_working_day(due), day
+        assert 28 <= (due - day).days <= 35, day
+        day += timedelta(days=1)
+
+
+# --- Subject access: extended by up to two further months -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("received_on", "expected"),
+    [
+        pytest.param(D(2026, 10, 15), D(2027, 1, 15), id="15 October is extended into January"),
+        pytest.param(
+            D(2026, 11, 30),
+            D(2027, 3, 1),
+            id="30 November runs over the year end to Sunday 28 February and so to 1 March",
+        ),
+        pytest.param(
+            D(2027, 11, 30), D(2028, 2, 29), id="30 November runs to 29 February in a leap year"
+        ),
+        pytest.param(
+            D(2026, 10, 31),
+            D(2027, 2, 1),
+            id="31 October runs to Sunday 31 January and so to 1 February",
+        ),
+        pytest.param(
+            D(2026, 10, 1), D(2027, 1, 4), id="due on New Year's Day 2027 moves to Monday 4th"
+        ),
+        pytest.param(
+            D(2028, 2, 29),
+            D(2028, 5, 30),
+            id="29 February runs to the spring bank holiday and so to the Tuesday",
+        ),
+        pytest.param(
+            D(2026, 1, 31),
+            D(2026, 4, 30),
+            id="counted from receipt not from the first deadline moved to 2 March",
+        ),
+    ],
+)
+def test_extended_response_due_is_three_months_from_receipt(
+    received_on: date, expected: date
+) -> None:
+    assert extended_response_due(received_on, ExtensionReason.COMPLEX) == expected
+
+
+def test_an_extension_may_be_one_further_month() -> None:
+    assert extended_response_due(D(2026, 1, 31), ExtensionReason.NUMEROUS, 1) == D(2026, 3, 31)
+
+
+def test_an_extension_accepts_the_stored_reason() -> None:
+    assert extended_response_due(D(2026, 10, 15), "numerous") == D(2027, 1, 15)
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        pytest.param("", id="no reason"),
+        pytest.param("busy", id="a reason the law does not give"),
+        pytest.param("Complex", id="a label rather than the stored value"),
+    ],
+)
+def test_an_extension_needs_a_reason(reason: str) -> None:
+    with pytest.raises(ValueError, match="an extension needs a reason: one of complex, numerous"):
+        extended_response_due(D(2026, 10, 15), reason)
+
+
+@pytest.mark.parametrize(
+    "further_months",
+    [
+        pytest.param(0, id="no further months"),
+        pytest.param(3, id="three further months"),
+        pytest.param(-1, id="a negative extension"),
+    ],
+)
+def test_an_extension_is_one_or_two_further_months(further_months: int) -> None:
+    with pytest.raises(ValueError, match="1 to 2 further months"):
+        extended_response_due(D(2026, 10, 15), ExtensionReason.COMPLEX, further_months)
+
+
+def test_calendar_months_due_refuses_less_than_a_month() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        calendar_months_due(D(2026, 10, 15), 0)
+
+
+def test_an_extended_deadline_is_always_later_than_the_first() -> None:
+    day = D(2026, 1, 1)
+    while day < D(2028, 1, 1):
+        first = response_due(day)
+        assert extended_response_due(day, ExtensionReason.COMPLEX, 1) > first, day
+        assert extended_response_due(day, ExtensionReason.COMPLEX) > first, day
+        day += timedelta(days=1)
