@@ -13,7 +13,7 @@ PORT ?= 5000
 # Front-end sources that the built assets depend on.
 ASSET_SOURCES := $(wildcard assets/scss/*.scss assets/js/*.mjs) scripts/build-assets.mjs
 
-.PHONY: run test setup install assets migrate demo lint format lock audit-deps clean help
+.PHONY: run test setup install assets secrets migrate demo lint format lock audit-deps clean help
 
 help:
 	@echo "make run    install, migrate, load the demo trust and serve on http://$(HOST):$(PORT)"
@@ -54,14 +54,12 @@ assets: static/dist/app.css
 static/dist/app.css: $(STAMPS)/node $(ASSET_SOURCES)
 	npm run --silent build
 
-# Random keys made once per checkout, readable only by you; a real deployment sets
-# SECRET_KEY and AUDIT_KEY in its own environment instead (see README).
-$(SECRETS):
-	@mkdir -p instance
-	@umask 077 && $(PYTHON) -c 'import secrets; print(f"SECRET_KEY={secrets.token_hex(32)}\nAUDIT_KEY={secrets.token_hex(32)}")' > $@
-	@echo "Wrote development keys to $@"
+# Random keys made once per checkout (and any added since), readable only by you; a real
+# deployment sets SECRET_KEY, AUDIT_KEY and TOTP_KEY in its own environment (see README).
+secrets:
+	@$(PYTHON) scripts/dev-secrets.py $(SECRETS)
 
-migrate: install $(SECRETS)
+migrate: install secrets
 	@set -a && . ./$(SECRETS) && set +a && $(FLASK) db upgrade
 
 demo: migrate

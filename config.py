@@ -51,6 +51,12 @@ class Config:
         env = os.environ
         self.SECRET_KEY = env.get("SECRET_KEY", "")
         self.AUDIT_KEY = env.get("AUDIT_KEY", "")
+        # Encrypts each user's TOTP secret at rest (tracker/auth/mfa.py). Earlier keys,
+        # comma-separated, still decrypt during a rotation (`flask users rotate-totp-key`).
+        self.TOTP_KEY = env.get("TOTP_KEY", "")
+        self.TOTP_OLD_KEYS = [
+            k.strip() for k in env.get("TOTP_OLD_KEYS", "").split(",") if k.strip()
+        ]
 
         database_url = env.get("DATABASE_URL", "").strip()
         # None means "the SQLite file in the instance folder", resolved by the factory.
@@ -67,6 +73,19 @@ class Config:
         self.SESSION_COOKIE_NAME = "__Host-tracker" if self.SESSION_COOKIE_SECURE else "tracker"
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
+
+        # Sign-in throttling (tracker/auth/throttle.py), kept in the database so that every
+        # server process sees the same counts. After this many failures in a row an account
+        # (or a client address) must wait a minute, then two, four... up to the maximum. A
+        # school's staff often share one public address, hence the higher address limit.
+        self.THROTTLE_ACCOUNT_ATTEMPTS = _int("THROTTLE_ACCOUNT_ATTEMPTS", 5)
+        self.THROTTLE_ADDRESS_ATTEMPTS = _int("THROTTLE_ADDRESS_ATTEMPTS", 100)
+        self.THROTTLE_MAX_MINUTES = _int("THROTTLE_MAX_MINUTES", 60)
+        # Failures older than this (since the last one) are forgotten.
+        self.THROTTLE_FORGET_HOURS = _int("THROTTLE_FORGET_HOURS", 24)
+        for name in ("THROTTLE_ACCOUNT_ATTEMPTS", "THROTTLE_ADDRESS_ATTEMPTS"):
+            if getattr(self, name) < 1:
+                raise RuntimeError(f"{name} must be at least 1.")
 
         # Argon2id cost (argon2-cffi's RFC 9106 "low memory" profile by default).
         self.ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 3)
@@ -164,6 +183,8 @@ class TestConfig(Config):
         # TESTING is set, and no deployment uses TestConfig.
         self.SECRET_KEY = "test-secret-key-not-for-production-use"  # noqa: S105 # nosec B105
         self.AUDIT_KEY = "test-audit-key-not-for-production-use"  # noqa: S105
+        self.TOTP_KEY = "test-totp-key-not-for-production-use"  # noqa: S105 # nosec B105
+        self.TOTP_OLD_KEYS = []
         self.SQLALCHEMY_DATABASE_URI = (
             normalise_database_url(database_url) if database_url else None
         )

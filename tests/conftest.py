@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -19,16 +20,17 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from config import TestConfig, postgres_test_url, running_in_ci
 from tests.audit_helpers import append_only_guard_lifted, reset_chain_head
 from tracker import create_app
+from tracker.auth import mfa
 from tracker.auth.models import User
 from tracker.auth.roles import Role
-from tracker.auth.services import create_user, grant_role
+from tracker.auth.services import create_user, grant_role, normalise_email
 from tracker.cases.models import Case
 from tracker.cases.services import CaseDetails, CitedClause, create_case, policy_for
 from tracker.clock import today
@@ -207,8 +209,52 @@ def post_form(client: FlaskClient, url: str, data: dict, *, form_url: str | None
     )
 
 
+_TOTP_SECRET = re.compile(r'data-testid="totp-secret">([A-Z2-7 ]+)<')
+
+
+def totp_code(email: str) -> str:
+    """A code the user's authenticator app would show now, never one already used.
+
+    Read from the database (column values, not the identity map, so never stale): the
+    user's secret and the last time step accepted. The steps now and next are both
+    accepted (clock drift), so two sign-ins fit in one 30-second step; a third waits for
+    the next step rather than being refused.
+    """
+    row = _db.session.execute(
+        select(User.totp_secret, User.totp_last_step).where(User.email == normalise_email(email))
+    ).one()
+    _db.session.commit()  # end the read, so that no snapshot outlives it
+    assert row.totp_secret, f"{email} has no second factor set up"
+    secret = mfa.decrypt_secret(row.totp_secret)
+    while True:
+        now = mfa.current_step()
+        for step in (now, now + 1):
+            if row.totp_last_step is None or step > row.totp_last_step:
+                return mfa.code_for(secret, step)
+        time.sleep((now + 1) * mfa.STEP_SECONDS - time.time() + 0.05)
+
+
 def sign_in(client: FlaskClient, email: str, password: str = DEFAULT_PASSWORD):
-    return post_form(client, "/sign-in", {"email": email, "password": password})
+    """Sign in through the real forms: the password, then the second factor.
+
+    Returns the last response: the password page's when it refuses (200), or the second
+    step's (a 302 onwards). A user with no second factor sets one up from the secret the
+    page shows, and the answer is the recovery-codes page (200).
+    """
+    response = post_form(client, "/sign-in", {"email": email, "password": password})
+    if response.status_code != 302:
+        return response
+    location = response.headers["Location"]
+    if location.endswith("/sign-in/code"):
+        return post_form(client, "/sign-in/code", {"code": totp_code(email)})
+    if location.endswith("/sign-in/set-up-authenticator"):
+        page = client.get(location).get_data(as_text=True)
+        match = _TOTP_SECRET.search(page)
+        assert match, "the set-up page shows no secret"
+        secret = match.group(1).replace(" ", "")
+        code = mfa.code_for(secret, mfa.current_step())
+        return client.post(location, data={"csrf_token": csrf_token_from(page), "code": code})
+    return response
 
 
 @pytest.fixture
@@ -217,7 +263,9 @@ def login(client) -> Callable[..., FlaskClient]:
 
     def do_login(user: User, password: str = DEFAULT_PASSWORD) -> FlaskClient:
         response = sign_in(client, user.email, password)
-        assert response.status_code == 302, response.get_data(as_text=True)
+        assert response.status_code == 302 or b'data-testid="recovery-codes"' in response.data, (
+            response.get_data(as_text=True)
+        )
         return client
 
     return do_login
@@ -261,7 +309,10 @@ class Factory:
         name: str | None = None,
         password: str = DEFAULT_PASSWORD,
         trust: Trust | None = None,
+        second_factor: bool = True,
     ) -> User:
+        """An account (with a role, when given), its authenticator app already set up
+        unless `second_factor` is False: then its first sign-in sets one up."""
         trust = trust or (school.trust if school else self.default_trust())
         number = self._next()
         user = create_user(
@@ -274,6 +325,8 @@ class Factory:
             if school is None and role in {Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER}:
                 school = self.school(trust)
             grant_role(user, role, school=school)
+        if second_factor:
+            mfa.provision(user, mfa.new_secret())
         _db.session.commit()
         return user
 

@@ -8,7 +8,16 @@ from tracker.auth.gate import is_public_endpoint
 from tracker.auth.roles import Role
 
 # Reachable without signing in. Adding a public page means adding it here, on purpose.
-PUBLIC_ENDPOINTS = {"static", "auth.sign_in", "privacy.notice"}
+# The second-factor steps are public because no session exists until they are passed;
+# each needs the password step to have just succeeded on this browser.
+PUBLIC_ENDPOINTS = {
+    "static",
+    "auth.sign_in",
+    "auth.second_factor",
+    "auth.recovery_code",
+    "auth.set_up_second_factor",
+    "privacy.notice",
+}
 
 
 def _example_path(rule) -> str:

@@ -221,7 +221,39 @@ MATRIX: dict[str, Spec] = {
     # --- public, and signing in and out
     "auth.sign_in": Spec(lambda w: "/sign-in", answers(REDIRECT, anon=OK), post={}),
     "auth.sign_out": Spec(lambda w: "/sign-out", POST_ONLY, post=dict.fromkeys(ACTORS, REDIRECT)),
+    # The second step of signing in: without a password just accepted on this browser
+    # there is nothing to show (back to sign in); signed in, there is nothing to do (home).
+    "auth.second_factor": Spec(lambda w: "/sign-in/code", answers(REDIRECT), post={}),
+    "auth.recovery_code": Spec(lambda w: "/sign-in/recovery-code", answers(REDIRECT), post={}),
+    "auth.set_up_second_factor": Spec(
+        lambda w: "/sign-in/set-up-authenticator", answers(REDIRECT), post={}
+    ),
     "privacy.notice": Spec(lambda w: "/privacy", answers(OK, anon=OK)),
+    # --- your own account: everyone signed in, roles or not
+    "auth.account": Spec(lambda w: "/account", answers(OK)),
+    "auth.change_my_password": Spec(lambda w: "/account/password", answers(OK)),
+    "auth.change_my_authenticator": Spec(lambda w: "/account/authenticator", answers(OK)),
+    # A session that is not yours is not found (this id is nobody's).
+    "auth.end_my_session": Spec(
+        lambda w: "/account/sessions/999999/end", POST_ONLY, post=answers(NOT_FOUND)
+    ),
+    "auth.end_my_other_sessions": Spec(
+        lambda w: "/account/sessions/end-others", POST_ONLY, post=answers(REDIRECT)
+    ),
+    # --- accounts, for the trust administrator (about the school B auditor, whose turn
+    # in the walk has passed when the administrator's POST ends their sessions)
+    "auth.admin_users": Spec(lambda w: "/admin/users", page(ADMIN)),
+    "auth.admin_user": Spec(lambda w: f"/admin/users/{w.users[AUDITOR_B].id}", page(ADMIN)),
+    "auth.admin_reset_second_factor": Spec(
+        lambda w: f"/admin/users/{w.users[AUDITOR_B].id}/reset-second-factor",
+        POST_ONLY,
+        post=answers(FORBIDDEN, redirect=[ADMIN]),
+    ),
+    "auth.admin_end_sessions": Spec(
+        lambda w: f"/admin/users/{w.users[AUDITOR_B].id}/end-sessions",
+        POST_ONLY,
+        post=answers(FORBIDDEN, redirect=[ADMIN]),
+    ),
     "home.index": Spec(lambda w: "/", answers(OK)),
     # --- cases: list and report
     "cases.index": Spec(lambda w: "/cases/", page(*CASE_READERS, DSL_B, AUDITOR_B, SUBJECT)),

@@ -12,6 +12,7 @@ def production_env(monkeypatch, tmp_path):
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
     monkeypatch.setenv("AUDIT_KEY", "a7" * 32)
+    monkeypatch.setenv("TOTP_KEY", "b8" * 32)
     return monkeypatch
 
 
@@ -92,3 +93,17 @@ def test_environment_sets_timeouts(monkeypatch):
     monkeypatch.setenv("SESSION_MAX_HOURS", "8")
     config = TestConfig()
     assert (config.SESSION_IDLE_MINUTES, config.SESSION_MAX_HOURS) == (10, 8)
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("value", [None, "", "dev", "short-key", "a7" * 32])
+def test_refuses_to_start_without_its_own_totp_key(production_env, value, debug):
+    production_env.setenv("SECRET_KEY", "9f" * 32)
+    if debug:
+        production_env.setenv("FLASK_DEBUG", "1")
+    if value is None:
+        production_env.delenv("TOTP_KEY", raising=False)
+    else:
+        production_env.setenv("TOTP_KEY", value)
+    with pytest.raises(ConfigurationError, match="TOTP_KEY"):
+        create_app(Config())

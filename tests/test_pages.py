@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from tests.conftest import DEFAULT_PASSWORD, csrf_token_from
 from tracker.auth.roles import Role
 from tracker.http import CONTENT_SECURITY_POLICY
 
@@ -66,6 +67,71 @@ def test_security_headers_on_every_page(client, path):
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["Cache-Control"] == "no-store"
     assert len(response.headers["X-Request-ID"]) >= 8
+    assert "camera=()" in response.headers["Permissions-Policy"]
+    # No inline code of any kind is allowed, and nothing may frame the pages.
+    assert "unsafe-inline" not in CONTENT_SECURITY_POLICY
+    assert "unsafe-eval" not in CONTENT_SECURITY_POLICY
+    assert "style-src 'self'" in CONTENT_SECURITY_POLICY
+    # Plain HTTP (development): no HSTS, which would pin a browser to HTTPS.
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_hsts_is_sent_over_https(client):
+    response = client.get("/sign-in", base_url="https://tracker.example")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_pages_with_case_data_are_never_cached(login, make):
+    dsl = make.user(Role.DSL)
+    case = make.case(dsl.grants[0].school, by=dsl)
+    client = login(dsl)
+    for path in ("/", "/cases/", f"/cases/{case.id}", f"/cases/{case.id}/history"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store", path
+
+
+def test_cookies_outside_development_are_secure_and_host_only(production_app_config):
+    assert production_app_config["SESSION_COOKIE_SECURE"] is True
+    assert production_app_config["SESSION_COOKIE_HTTPONLY"] is True
+    assert production_app_config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert production_app_config["SESSION_COOKIE_NAME"] == "__Host-tracker"
+
+
+@pytest.fixture
+def production_app_config(monkeypatch, tmp_path):
+    from config import Config
+    from tracker import create_app
+
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
+    for name, value in (("SECRET_KEY", "1a"), ("AUDIT_KEY", "2b"), ("TOTP_KEY", "3c")):
+        monkeypatch.setenv(name, value * 32)
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    return create_app(Config()).config
+
+
+def test_the_session_cookie_is_secure_when_served_over_https(make_app, make):
+    app = make_app(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_NAME="__Host-tracker")
+    user = make.user(Role.DSL)
+    client = app.test_client()
+    page = client.get("/sign-in", base_url="https://tracker.example")
+    response = client.post(
+        "/sign-in",
+        base_url="https://tracker.example",
+        # Over HTTPS the CSRF check also wants the form to have come from this site.
+        headers={"Referer": "https://tracker.example/sign-in"},
+        data={
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "email": user.email,
+            "password": DEFAULT_PASSWORD,
+        },
+    )
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-tracker=")
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Domain=" not in cookie and "Path=/" in cookie
 
 
 def test_session_cookie_is_httponly_and_samesite(client, make):

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.audit_helpers import events
-from tests.conftest import DEFAULT_PASSWORD, csrf_token_from, post_form, sign_in
+from tests.conftest import DEFAULT_PASSWORD, csrf_token_from, post_form, sign_in, totp_code
 from tracker.auth import passwords
 from tracker.auth.models import User, UserSession
 from tracker.auth.roles import Role
@@ -41,7 +41,11 @@ def test_sign_in_opens_a_server_side_session_and_shows_home(client, db, make):
 
     [event] = events(db.session, action="auth.login.succeeded")
     assert (event.actor_id, event.object_id, event.outcome) == (user.id, user.id, "allowed")
-    assert event.details == {}
+    assert event.details == {"second_factor": "totp"}
+    # The password step is recorded too: a password accepted without a second factor
+    # following it is worth an auditor's attention.
+    [accepted] = events(db.session, action="auth.login.password_accepted")
+    assert accepted.seq < event.seq and accepted.object_id == user.id
 
 
 @pytest.mark.parametrize(
@@ -211,6 +215,8 @@ def test_next_never_leaves_the_site(client, make, target):
             "password": DEFAULT_PASSWORD,
         },
     )
+    assert response.headers["Location"] == "/sign-in/code"
+    response = post_form(client, "/sign-in/code", {"code": totp_code(user.email)})
     assert response.headers["Location"] == "/"
 
 
@@ -229,6 +235,7 @@ def test_next_returns_to_the_page_asked_for(client, make):
             "password": DEFAULT_PASSWORD,
         },
     )
+    response = post_form(client, "/sign-in/code", {"code": totp_code(user.email)})
     assert response.headers["Location"] == "/?a=1"
 
 

@@ -47,10 +47,10 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def _check_secrets(app: Flask) -> None:
-    """Refuse to run with a missing or guessable SECRET_KEY or AUDIT_KEY.
+    """Refuse to run with a missing or guessable SECRET_KEY, AUDIT_KEY or TOTP_KEY.
 
-    AUDIT_KEY is needed in development too: events written under a throwaway key could
-    never be verified again.
+    AUDIT_KEY and TOTP_KEY are needed in development too: events written under a throwaway
+    key could never be verified again, and secrets encrypted under one never decrypted.
     """
     if app.debug or app.testing:
         if not app.config.get("SECRET_KEY"):
@@ -59,6 +59,7 @@ def _check_secrets(app: Flask) -> None:
 
             app.config["SECRET_KEY"] = secrets.token_hex(32)
         _check_audit_key(app)
+        _check_totp_key(app)
         return
     key = app.config.get("SECRET_KEY") or ""
     if key.strip().lower() in KNOWN_DEFAULT_SECRETS or len(key) < MIN_SECRET_LENGTH:
@@ -68,6 +69,7 @@ def _check_secrets(app: Flask) -> None:
             "example the output of: python3 -c 'import secrets; print(secrets.token_hex(32))'"
         )
     _check_audit_key(app)
+    _check_totp_key(app)
 
 
 def _check_audit_key(app: Flask) -> None:
@@ -82,6 +84,19 @@ def _check_audit_key(app: Flask) -> None:
         )
     if key == app.config.get("SECRET_KEY"):
         raise ConfigurationError("AUDIT_KEY must differ from SECRET_KEY.")
+
+
+def _check_totp_key(app: Flask) -> None:
+    key = app.config.get("TOTP_KEY") or ""
+    if key.strip().lower() in KNOWN_DEFAULT_SECRETS or len(key) < MIN_SECRET_LENGTH:
+        raise ConfigurationError(
+            "TOTP_KEY is missing or is a default value. It encrypts each user's second-factor "
+            "secret; without the same key nobody can sign in. Set the TOTP_KEY environment "
+            f"variable to a random value of at least {MIN_SECRET_LENGTH} characters and keep a "
+            "copy somewhere safe outside the database."
+        )
+    if key in (app.config.get("SECRET_KEY"), app.config.get("AUDIT_KEY")):
+        raise ConfigurationError("TOTP_KEY must differ from SECRET_KEY and AUDIT_KEY.")
 
 
 def _configure_database_url(app: Flask) -> None:
@@ -132,6 +147,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from tracker.audit import views as audit_views
+    from tracker.auth import account_views, admin_views  # noqa: F401  (routes on auth.bp)
     from tracker.auth import views as auth_views
     from tracker.cases import evidence_views, list_views  # noqa: F401  (routes on cases.bp)
     from tracker.cases import views as case_views

@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from tracker.auth import mfa
 from tracker.auth.models import User
 from tracker.auth.roles import Role
 from tracker.auth.services import create_user, grant_role
@@ -73,8 +74,9 @@ def demo_password() -> str:
     return "-".join(groups)
 
 
-def load_demo_trust() -> list[tuple[DemoUser, str]]:
-    """Create the demo trust, its schools, users, grants and staff; return the sign-ins.
+def load_demo_trust() -> list[tuple[DemoUser, str, str]]:
+    """Create the demo trust, its schools, users, grants and staff; return the sign-ins
+    (each user, their password and the secret of their authenticator app).
 
     Guard: the caller checks the database holds no trust. Flushes; the caller commits.
     """
@@ -82,13 +84,17 @@ def load_demo_trust() -> list[tuple[DemoUser, str]]:
     schools = {code: add_school(trust, name=name, code=code) for code, name in DEMO_SCHOOLS}
     for school in schools.values():
         set_lado_arrangements(school, local_authority="Horizon County Council", lado_working_days=1)
-    sign_ins: list[tuple[DemoUser, str]] = []
+    sign_ins: list[tuple[DemoUser, str, str]] = []
     for number, demo in enumerate(DEMO_USERS, start=1):
         password = demo_password()
         user = create_user(
             trust, email=f"{demo.email}@{EMAIL_DOMAIN}", display_name=demo.name, password=password
         )
         grant_role(user, demo.role, school=schools[demo.school] if demo.school else None)
+        # Set up already, so that a person trying the demo adds the printed key to an
+        # authenticator app; real accounts set theirs up at their first sign-in.
+        totp_secret = mfa.new_secret()
+        mfa.provision(user, totp_secret)
         if demo.staff_job_title and demo.school:
             add_staff_member(
                 schools[demo.school],
@@ -97,7 +103,7 @@ def load_demo_trust() -> list[tuple[DemoUser, str]]:
                 employee_number=f"HM9{number:03d}",
                 user=user,
             )
-        sign_ins.append((demo, password))
+        sign_ins.append((demo, password, totp_secret))
     for school_code, name, job_title, employee_number in DEMO_STAFF:
         add_staff_member(
             schools[school_code],
@@ -152,13 +158,21 @@ def _demo_cases(trust: Trust, version) -> None:
     start_investigation(concern, investigator=users["dsl.riverside"], by=users["dsl.riverside"])
 
 
-def format_sign_ins(sign_ins: list[tuple[DemoUser, str]]) -> str:
-    width = max(len(demo.email) for demo, _ in sign_ins) + len(EMAIL_DOMAIN) + 1
-    lines = ["Demo sign-ins (Horizon Multi Academy Trust), at http://127.0.0.1:5000", ""]
-    for demo, password in sign_ins:
+def format_sign_ins(sign_ins: list[tuple[DemoUser, str, str]]) -> str:
+    width = max(len(demo.email) for demo, _, _ in sign_ins) + len(EMAIL_DOMAIN) + 1
+    lines = [
+        "Demo sign-ins (Horizon Multi Academy Trust), at http://127.0.0.1:5000",
+        "",
+        "Each sign-in also asks for a code from an authenticator app. Add the user's key to",
+        "the app (choose to enter a key, time-based), or print the current code with:",
+        "  .venv/bin/python -c 'import pyotp; print(pyotp.TOTP(\"KEY\").now())'",
+        "",
+    ]
+    for demo, password, totp_secret in sign_ins:
         email = f"{demo.email}@{EMAIL_DOMAIN}"
         where = demo.school or "trust"
         lines.append(f"  {email:<{width}}  {password}  {demo.role.label} ({where})")
+        lines.append(f"  {'':<{width}}  key {totp_secret}")
     return "\n".join(lines) + "\n"
 
 
@@ -190,7 +204,7 @@ def demo_command(if_empty: bool) -> None:
     db.session.commit()
     text = format_sign_ins(sign_ins)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Readable by this user only: these are working passwords.
+    # Readable by this user only: these are working passwords and second factors.
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(text)

@@ -1,7 +1,7 @@
 """Every model, imported in one place so that the mappers and Alembic see the whole schema."""
 
 from tracker.audit.models import AuditChainHead, AuditEvent
-from tracker.auth.models import RoleGrant, User, UserSession
+from tracker.auth.models import RecoveryCode, RoleGrant, SignInThrottle, User, UserSession
 from tracker.cases.models import (
     Case,
     CaseReferenceCounter,
@@ -46,6 +46,8 @@ __all__ = [
     "School",
     "StaffMember",
     "Trust",
+    "RecoveryCode",
+    "SignInThrottle",
     "User",
     "UserSession",
 ]

@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from config import chromium_path, running_in_ci
+from tests.conftest import DEFAULT_PASSWORD, totp_code
 
 # Flags for a headless browser on a machine with no network beyond loopback.
 CHROMIUM_ARGS = [
@@ -57,3 +59,20 @@ def page(browser, live_server) -> Iterator[object]:
     page.console_errors = console_errors
     yield page
     context.close()
+
+
+def sign_in(page, email: str, password: str = DEFAULT_PASSWORD) -> None:
+    """Sign in through the pages: the password, then a code from the user's app.
+
+    The code comes from the user's real secret (tests.conftest.totp_code), as an
+    authenticator app would show it.
+    """
+    page.goto("/sign-in")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(
+        page.get_by_role("heading", name="Enter the code from your authenticator app")
+    ).to_be_visible()
+    page.get_by_label("Enter the code from your authenticator app").fill(totp_code(email))
+    page.get_by_role("button", name="Continue").click()

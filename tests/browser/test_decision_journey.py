@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import sign_in as sign_in_through_the_pages
 from tracker.auth.roles import Role
 from tracker.workflow.services import HARM_QUESTIONS
 
@@ -15,10 +16,7 @@ pytestmark = pytest.mark.browser
 
 
 def sign_in(page, email):
-    page.goto("/sign-in")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password", exact=True).fill("correct horse battery staple")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_through_the_pages(page, email)
     expect(page.get_by_role("heading", name="What needs your attention")).to_be_visible()
 
 

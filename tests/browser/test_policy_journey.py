@@ -5,19 +5,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import sign_in
 from tests.policy_helpers import seed_policy
 from tracker.auth.roles import Role
 
 pytestmark = pytest.mark.browser
 
 REWORDED = "Staff never contact pupils online, except through the school's own systems."
-
-
-def sign_in(page, email):
-    page.goto("/sign-in")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password", exact=True).fill("correct horse battery staple")
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_admin_drafts_rewords_publishes_and_compares(page, make):

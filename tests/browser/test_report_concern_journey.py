@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import sign_in
 from tests.test_evidence import tiny_png
 from tracker.auth.roles import Role
 
@@ -22,10 +23,7 @@ def test_dsl_reports_a_concern_and_finds_it_again(page, make, tmp_path):
     screenshot = tmp_path / "instagram-messages.png"
     screenshot.write_bytes(tiny_png())
 
-    page.goto("/sign-in")
-    page.get_by_label("E-mail address").fill("dsl@example.org")
-    page.get_by_label("Password", exact=True).fill("correct horse battery staple")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "dsl@example.org")
 
     page.get_by_role("button", name="Report a concern").click()
     expect(page.get_by_role("heading", name="Report a concern")).to_be_visible()

@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import sign_in
 from tracker.auth.roles import Role
 
 pytestmark = pytest.mark.browser
@@ -16,9 +17,7 @@ def test_dsl_signs_in_sees_home_and_signs_out(page, make):
 
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/sign-in$"))
-    page.get_by_label("E-mail address").fill("dsl@example.org")
-    page.get_by_label("Password", exact=True).fill("correct horse battery staple")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "dsl@example.org")
 
     expect(page.get_by_role("heading", name="What needs your attention")).to_be_visible()
     expect(

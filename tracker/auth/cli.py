@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from tracker.auth import mfa
 from tracker.auth.models import RoleGrant, User
 from tracker.auth.roles import Role
 from tracker.auth.services import create_user, disable_user, find_user_by_email, grant_role
@@ -117,3 +118,38 @@ def list_command(trust_code: str | None) -> None:
         )
         status = "disabled" if not user.is_active else "active"
         click.echo(f"{user.email:<40} {status:<8} {user.display_name}: {roles}")
+
+
+@users_cli.command("reset-second-factor")
+@click.argument("email")
+@with_appcontext
+def reset_second_factor_command(email: str) -> None:
+    """Take away EMAIL's authenticator app (a lost phone); they set one up at next sign-in.
+
+    For when no trust administrator can sign in to do it from the Accounts page. Ends
+    every session the account has open.
+    """
+    user = _user_or_fail(email)
+    ended = mfa.reset_second_factor(user, by=None)
+    db.session.commit()
+    click.echo(
+        f"Reset the second factor of {user.email}; ended {ended} open session(s). "
+        "They will set up an authenticator app when they next sign in."
+    )
+
+
+@users_cli.command("rotate-totp-key")
+@with_appcontext
+def rotate_totp_key_command() -> None:
+    """Re-encrypt every second-factor secret under TOTP_KEY.
+
+    Set the new key as TOTP_KEY and the old one in TOTP_OLD_KEYS, run this, then remove
+    the old key from TOTP_OLD_KEYS.
+    """
+    try:
+        count = mfa.rotate_secrets()
+    except mfa.SecretUnreadable as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Re-encrypted {count} secret(s) under the current TOTP_KEY.")

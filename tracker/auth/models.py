@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.roles import Role
@@ -27,6 +27,15 @@ class User(UserMixin, db.Model):
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # The second factor (tracker/auth/mfa.py). Secrets are Fernet tokens under TOTP_KEY,
+    # never plain. totp_pending_secret is one being set up, not yet proved by a code; it
+    # becomes totp_secret when it is. totp_last_step is the 30-second time step of the
+    # last code accepted: a code is accepted only for a later step, so each works once.
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    totp_pending_secret: Mapped[str | None] = mapped_column(Text)
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+
     trust: Mapped[Trust] = relationship()
     grants: Mapped[list[RoleGrant]] = relationship(
         back_populates="user",
@@ -38,6 +47,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login asks this
         return self.disabled_at is None
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_secret is not None
 
     def get_id(self) -> str:
         return str(self.id)
@@ -97,3 +110,33 @@ class UserSession(db.Model):
     @property
     def is_open(self) -> bool:
         return self.ended_at is None
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app. Only a hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-in attempts against one account or from one client address.
+
+    The key is an HMAC of the kind and the e-mail address typed (whether or not an account
+    has it, so that throttling cannot tell anyone which accounts exist) or of the client
+    address: neither is stored in the clear. Kept in the database so that every server
+    process counts the same failures.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # account, address
+    failures: Mapped[int] = mapped_column(Integer)
+    first_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -207,6 +207,11 @@ def can_manage_organisation(user: User) -> bool:
     return has_role(user, Role.TRUST_ADMIN)
 
 
+def can_manage_accounts(user: User) -> bool:
+    """Trust administrators see the trust's accounts, reset a second factor, end sessions."""
+    return has_role(user, Role.TRUST_ADMIN)
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 
 from tracker.audit import services as audit
 from tracker.audit.actions import AuditAction, Outcome
-from tracker.auth import passwords
-from tracker.auth.models import RoleGrant, User
+from tracker.auth import mfa, passwords, throttle
+from tracker.auth.models import RoleGrant, User, UserSession
 from tracker.auth.roles import ROLE_SCOPES, SINGLE_HOLDER_ROLES, Role, Scope
-from tracker.auth.sessions import EndReason, end_all_sessions
+from tracker.auth.sessions import EndReason, end_all_sessions, end_other_sessions
 from tracker.db import utcnow
 from tracker.errors import SignInFailed, ValidationFailed
 from tracker.extensions import db
@@ -174,16 +174,52 @@ def disable_user(user: User, *, by: User | None = None) -> int:
     return ended
 
 
-def authenticate(email: str, password: str, *, ip_address: str | None) -> User:
-    """Check an e-mail address and password, recording the attempt either way.
+class SignInThrottled(SignInFailed):
+    """Too many failed attempts: the message says how long to wait, and nothing else."""
 
-    Raises SignInFailed with one message for every failure, so nobody can learn which
-    accounts exist. Side effects: records auth.login.succeeded or auth.login.failed;
-    upgrades the stored hash when the Argon2 parameters have changed. Flushes; the caller
-    commits (on failure too, so that the attempt is kept).
+
+def _refuse_sign_in(
+    user: User | None, reason: str, keys: throttle.Keys, *, count: bool = True
+) -> None:
+    """Record a refused attempt (and count it, unless it was refused for waiting)."""
+    if count:
+        throttle.record_failure(keys)
+    # The account (when there is one) and why; never what was typed.
+    audit.record(
+        AuditAction.LOGIN_FAILED,
+        actor=None,
+        object_type="user" if user else None,
+        object_id=user.id if user else None,
+        trust_id=user.trust_id if user else None,
+        outcome=Outcome.DENIED,
+        details={"reason": reason},
+    )
+
+
+def _check_not_throttled(user: User | None, keys: throttle.Keys) -> None:
+    until = throttle.locked_until(keys)
+    if until is not None:
+        _refuse_sign_in(user, "throttled", keys, count=False)
+        raise SignInThrottled(throttle.wait_message(until))
+
+
+def authenticate(email: str, password: str, *, ip_address: str | None) -> User:
+    """Check an e-mail address and password: the first of the two steps of signing in.
+
+    Guard: neither the e-mail address typed nor the client address is waiting out a
+    throttle (checked before the password, so a locked account cannot be guessed at);
+    the account exists, is active and the password is right. Raises SignInThrottled
+    (with how long to wait) or SignInFailed, with one message for every other failure,
+    so nobody can learn which accounts exist. Side effects: records auth.login.failed
+    (details {"reason"}) and counts the failure against both throttles, or records
+    auth.login.password_accepted; upgrades the stored hash when the Argon2 parameters
+    have changed. Signing in is not finished: the second factor comes next. Flushes; the
+    caller commits (on failure too, so that the attempt is kept).
     """
     typed = normalise_email(email)
+    keys = throttle.keys_for(typed or None, ip_address)
     user = find_user_by_email(typed) if typed else None
+    _check_not_throttled(user, keys)
     password_ok = passwords.verify_password(user.password_hash if user else None, password)
 
     if user is None:
@@ -196,21 +232,182 @@ def authenticate(email: str, password: str, *, ip_address: str | None) -> User:
         reason = "ok"
 
     if reason != "ok" or user is None:
-        # The account (when there is one) and why; never what was typed.
-        audit.record(
-            AuditAction.LOGIN_FAILED,
-            actor=None,
-            object_type="user" if user else None,
-            object_id=user.id if user else None,
-            trust_id=user.trust_id if user else None,
-            outcome=Outcome.DENIED,
-            details={"reason": reason},
-        )
+        _refuse_sign_in(user, reason, keys)
         raise SignInFailed("Enter a correct e-mail address and password")
-    audit.record(AuditAction.LOGIN_SUCCEEDED, actor=user, object_type="user", object_id=user.id)
+    audit.record(
+        AuditAction.LOGIN_PASSWORD_ACCEPTED,
+        actor=user,
+        object_type="user",
+        object_id=user.id,
+        trust_id=user.trust_id,
+    )
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     return user
+
+
+WRONG_CODE = "Enter the 6-digit code your authenticator app shows now"
+USED_CODE = (
+    "That code has already been used. Wait for your authenticator app to show a new code, "
+    "then enter it"
+)
+WRONG_RECOVERY_CODE = "Enter one of your recovery codes that has not been used yet"
+
+
+def _second_factor_accepted(user: User, keys: throttle.Keys, method: str) -> None:
+    throttle.clear_account(keys)
+    audit.record(
+        AuditAction.LOGIN_SUCCEEDED,
+        actor=user,
+        object_type="user",
+        object_id=user.id,
+        trust_id=user.trust_id,
+        details={"second_factor": method},
+    )
+
+
+def _second_factor_guard(user: User, ip_address: str | None) -> throttle.Keys:
+    keys = throttle.keys_for(user.email, ip_address)
+    _check_not_throttled(user, keys)
+    if not user.is_active:
+        _refuse_sign_in(user, "disabled", keys)
+        raise SignInFailed("Enter a correct e-mail address and password")
+    return keys
+
+
+def verify_second_factor(user: User, code: str, *, ip_address: str | None) -> None:
+    """The second step of signing in: a code from the user's authenticator app.
+
+    Guard: not throttled, the account is still active, and the code is right for a time
+    step near now that has not been used. Raises SignInThrottled or SignInFailed (saying
+    whether the code was wrong or already used: the person has already given the right
+    password). Side effects: uses up the time step and clears the account's failures,
+    recording auth.login.succeeded (details {"second_factor": "totp"}); or counts the
+    failure and records auth.login.failed (reason wrong_code or reused_code). Flushes;
+    the caller commits either way.
+    """
+    keys = _second_factor_guard(user, ip_address)
+    if mfa.verify_totp(user, code):
+        _second_factor_accepted(user, keys, "totp")
+        return
+    reused = mfa.code_was_used(user, code)
+    _refuse_sign_in(user, "reused_code" if reused else "wrong_code", keys)
+    raise SignInFailed(USED_CODE if reused else WRONG_CODE, field="code")
+
+
+def verify_recovery_code(user: User, code: str, *, ip_address: str | None) -> int:
+    """The second step of signing in with a recovery code; returns how many are left.
+
+    Guard and side effects as verify_second_factor, with the code spent (recording
+    auth.recovery_code.used) and auth.login.succeeded details {"second_factor":
+    "recovery_code"}; a wrong one is reason wrong_recovery_code.
+    """
+    keys = _second_factor_guard(user, ip_address)
+    remaining = mfa.use_recovery_code(user, code)
+    if remaining is None:
+        _refuse_sign_in(user, "wrong_recovery_code", keys)
+        raise SignInFailed(WRONG_RECOVERY_CODE, field="code")
+    _second_factor_accepted(user, keys, "recovery_code")
+    return remaining
+
+
+def enrol_second_factor(user: User, code: str, *, ip_address: str | None) -> list[str]:
+    """The second step of a first sign-in: prove the new authenticator app works.
+
+    Guard as verify_second_factor, against the secret being set up. Returns the ten
+    recovery codes, to be shown once. Side effects: the secret becomes the user's second
+    factor (auth.mfa.enrolled), then auth.login.succeeded (details {"second_factor":
+    "new_totp"}); a wrong code counts and records auth.login.failed (wrong_code).
+    """
+    keys = _second_factor_guard(user, ip_address)
+    enrolled = mfa.confirm_enrolment(user, code)
+    if enrolled is None:
+        _refuse_sign_in(user, "wrong_code", keys)
+        raise SignInFailed(WRONG_CODE, field="code")
+    _second_factor_accepted(user, keys, "new_totp")
+    return enrolled.recovery_codes
+
+
+def _check_current_password(user: User, password: str, *, ip_address: str | None) -> None:
+    """Re-check the password of a signed-in user before a change to their credentials.
+
+    Counted by the same throttle as signing in, so a borrowed session cannot be used to
+    guess the password. Raises SignInThrottled or ValidationFailed (field
+    current_password).
+    """
+    keys = throttle.keys_for(user.email, ip_address)
+    until = throttle.locked_until(keys)
+    if until is not None:
+        raise SignInThrottled(throttle.wait_message(until), field="current_password")
+    if not passwords.verify_password(user.password_hash, password):
+        _refuse_sign_in(user, "wrong_password", keys)
+        raise ValidationFailed("Your current password is not right", field="current_password")
+
+
+def change_password(
+    user: User,
+    *,
+    current_password: str,
+    new_password: str,
+    keep: UserSession | None,
+    ip_address: str | None,
+) -> int:
+    """A user changes their own password; returns how many other sessions ended.
+
+    Guard: the current password is right (and not throttled) and the new one meets the
+    rules and differs from it. Side effects: stores the new hash, ends every other session
+    of the user (auth.session.revoked each) and records auth.password.changed (details
+    {"sessions_ended"}); a wrong current password records auth.login.failed and counts
+    against the throttle. Flushes; the caller commits (on failure too).
+    """
+    _check_current_password(user, current_password, ip_address=ip_address)
+    problem = passwords.password_problem(new_password)
+    if problem:
+        raise ValidationFailed(problem, field="new_password")
+    if new_password == current_password:
+        raise ValidationFailed(
+            "Your new password must be different from your current one", field="new_password"
+        )
+    user.password_hash = passwords.hash_password(new_password)
+    user.password_changed_at = utcnow()
+    ended = end_other_sessions(user, keep=keep, reason=EndReason.CREDENTIALS_CHANGED)
+    audit.record(
+        AuditAction.PASSWORD_CHANGED,
+        actor=user,
+        object_type="user",
+        object_id=user.id,
+        trust_id=user.trust_id,
+        details={"sessions_ended": ended},
+    )
+    db.session.flush()
+    return ended
+
+
+def replace_second_factor(
+    user: User,
+    *,
+    current_password: str,
+    code: str,
+    keep: UserSession | None,
+    ip_address: str | None,
+) -> list[str]:
+    """A signed-in user moves to a new authenticator app; returns new recovery codes.
+
+    Guard: the current password is right (and not throttled) and the code proves the new
+    app holds the secret being set up (mfa.pending_secret). Side effects: the new secret
+    replaces the old (auth.mfa.enrolled, details {"replacing": true}), ten new recovery
+    codes replace the old ones, and every other session of the user ends. A wrong code
+    records auth.login.failed (wrong_code) and counts against the throttle. Flushes; the
+    caller commits (on failure too).
+    """
+    _check_current_password(user, current_password, ip_address=ip_address)
+    keys = throttle.keys_for(user.email, ip_address)
+    enrolled = mfa.confirm_enrolment(user, code, replacing=True)
+    if enrolled is None:
+        _refuse_sign_in(user, "wrong_code", keys)
+        raise ValidationFailed(WRONG_CODE, field="code")
+    end_other_sessions(user, keep=keep, reason=EndReason.CREDENTIALS_CHANGED)
+    return enrolled.recovery_codes
 
 
 def count_users(trust: Trust) -> int:

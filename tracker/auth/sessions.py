@@ -28,6 +28,8 @@ class EndReason:
     EXPIRED = "expired"
     REVOKED = "revoked"
     DISABLED = "disabled"
+    # The user changed their password or second factor: their other sessions end.
+    CREDENTIALS_CHANGED = "credentials_changed"
 
 
 @dataclass(frozen=True)
@@ -186,3 +188,62 @@ def end_all_sessions(user: User, reason: str, *, by: User | None = None) -> int:
     for record in open_sessions:
         end_session(record, reason, now=now, by=by)
     return len(open_sessions)
+
+
+def end_other_sessions(user: User, *, keep: UserSession | None, reason: str) -> int:
+    """End every open session of a user but `keep` (the one they are using); returns how
+    many. Each records auth.session.revoked with the user acting. Flushes."""
+    now = utcnow()
+    query = select(UserSession).where(
+        UserSession.user_id == user.id, UserSession.ended_at.is_(None)
+    )
+    if keep is not None:
+        query = query.where(UserSession.id != keep.id)
+    others = db.session.scalars(query.order_by(UserSession.id)).all()
+    for record in others:
+        end_session(record, reason, now=now, by=user)
+    return len(others)
+
+
+def open_sessions(user: User) -> list[UserSession]:
+    """A user's open sessions, most recently used first."""
+    return list(
+        db.session.scalars(
+            select(UserSession)
+            .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+            .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+        )
+    )
+
+
+# Checked in order: Edge and Opera also say "Chrome", Chrome also says "Safari".
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("FxiOS/", "Firefox"),
+    ("CriOS/", "Chrome"),
+    ("Chrome/", "Chrome"),
+    ("Chromium/", "Chromium"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("CrOS", "ChromeOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "Mac"),
+    ("Macintosh", "Mac"),
+    ("Linux", "Linux"),
+)
+
+
+def describe_device(user_agent: str | None) -> str:
+    """ "Firefox on Windows": enough to recognise a session, from the browser's own words."""
+    text = user_agent or ""
+    browser = next((name for marker, name in _BROWSERS if marker in text), None)
+    system = next((name for marker, name in _SYSTEMS if marker in text), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown browser"

@@ -1,30 +1,82 @@
-"""Sign-in and sign-out pages."""
+"""Signing in (password, then the second factor) and signing out."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
-from tracker.auth import bp
-from tracker.auth.forms import SignInForm
+from tracker.auth import bp, mfa
+from tracker.auth.forms import CodeForm, RecoveryCodeForm, SignInForm
 from tracker.auth.gate import SESSION_TOKEN_KEY, public
-from tracker.auth.services import authenticate
+from tracker.auth.models import User
+from tracker.auth.services import (
+    authenticate,
+    enrol_second_factor,
+    verify_recovery_code,
+    verify_second_factor,
+)
 from tracker.auth.sessions import EndReason, end_session, start_session
 from tracker.errors import SignInFailed
 from tracker.extensions import db
 
+# Between the password and the second factor, the signed cookie remembers whose password
+# was right, for this long. No session exists yet: nothing can be opened in between.
+PENDING_KEY = "pending_sign_in"
+PENDING_SECONDS = 10 * 60
+
 
 def _safe_next(target: str | None) -> str | None:
     """Only follow `next` to a path on this site, never to another host."""
-    if not target:
+    if not target or not isinstance(target, str):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     if "\\" in target:
         return None
+    return target
+
+
+def _pending_user() -> User | None:
+    """The user whose password was accepted a moment ago on this browser, if any."""
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict):
+        return None
+    user_id, since = pending.get("user"), pending.get("since")
+    if not isinstance(user_id, int) or not isinstance(since, int):
+        return None
+    if time.time() - since > PENDING_SECONDS:
+        session.pop(PENDING_KEY, None)
+        flash("You took too long to enter the code. Sign in again.", "info")
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        session.pop(PENDING_KEY, None)
+        return None
+    return user
+
+
+def _restart() -> Response:
+    return redirect(url_for("auth.sign_in"))
+
+
+def _start(user: User) -> str | None:
+    """Open the session for a user who has passed both steps; returns where to go next.
+
+    The cookie session is cleared first, so the session id is new at every sign-in and
+    nothing from before it (the pending step included) carries over.
+    """
+    target = _safe_next(session.get(PENDING_KEY, {}).get("next"))
+    token = start_session(
+        user, ip_address=request.remote_addr, user_agent=request.user_agent.string
+    )
+    db.session.commit()
+    session.clear()
+    session[SESSION_TOKEN_KEY] = token
     return target
 
 
@@ -42,16 +94,104 @@ def sign_in():
             db.session.commit()  # keep the record of the failed attempt
             error = failure.message
         else:
-            token = start_session(
-                user, ip_address=request.remote_addr, user_agent=request.user_agent.string
-            )
             db.session.commit()
-            # A fresh cookie session at sign-in: nothing from before it carries over.
+            target = _safe_next(request.args.get("next"))
             session.clear()
-            session[SESSION_TOKEN_KEY] = token
-            return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+            session[PENDING_KEY] = {"user": user.id, "since": int(time.time()), "next": target}
+            if user.has_second_factor:
+                return redirect(url_for("auth.second_factor"))
+            return redirect(url_for("auth.set_up_second_factor"))
     form.password.data = ""
     return render_template("auth/sign_in.html", form=form, error=error)
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@public
+def second_factor():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    user = _pending_user()
+    if user is None:
+        return _restart()
+    if not user.has_second_factor:
+        return redirect(url_for("auth.set_up_second_factor"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            verify_second_factor(user, form.code.data, ip_address=request.remote_addr)
+        except SignInFailed as failure:
+            db.session.commit()
+            form.code.errors = [failure.message]
+        else:
+            return redirect(_start(user) or url_for("home.index"))
+    form.code.data = ""
+    return render_template("auth/second_factor.html", form=form)
+
+
+@bp.route("/sign-in/recovery-code", methods=["GET", "POST"])
+@public
+def recovery_code():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    user = _pending_user()
+    if user is None:
+        return _restart()
+    if not user.has_second_factor:
+        return redirect(url_for("auth.set_up_second_factor"))
+    form = RecoveryCodeForm()
+    if form.validate_on_submit():
+        try:
+            remaining = verify_recovery_code(user, form.code.data, ip_address=request.remote_addr)
+        except SignInFailed as failure:
+            db.session.commit()
+            form.code.errors = [failure.message]
+        else:
+            target = _start(user)
+            if remaining <= 3:
+                flash(
+                    f"You have {remaining} recovery code{'' if remaining == 1 else 's'} left. "
+                    "Set up your authenticator app again to get new codes.",
+                    "warning",
+                )
+            else:
+                flash(f"Recovery code accepted. You have {remaining} left.", "info")
+            return redirect(target or url_for("home.index"))
+    form.code.data = ""
+    return render_template("auth/recovery_code.html", form=form)
+
+
+@bp.route("/sign-in/set-up-authenticator", methods=["GET", "POST"])
+@public
+def set_up_second_factor():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    user = _pending_user()
+    if user is None:
+        return _restart()
+    if user.has_second_factor:
+        return redirect(url_for("auth.second_factor"))
+    secret = mfa.pending_secret(user)
+    db.session.commit()  # the same secret on every reload, until it is proved
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            codes = enrol_second_factor(user, form.code.data, ip_address=request.remote_addr)
+        except SignInFailed as failure:
+            db.session.commit()
+            form.code.errors = [failure.message]
+        else:
+            target = _start(user)
+            g._login_user = user  # this page is the first of the new session
+            return render_template(
+                "auth/recovery_codes.html", codes=codes, next_url=target or url_for("home.index")
+            )
+    form.code.data = ""
+    return render_template(
+        "auth/set_up_second_factor.html",
+        form=form,
+        qr=mfa.qr_svg(mfa.provisioning_uri(user, secret)),
+        secret=mfa.format_secret(secret),
+    )
 
 
 @bp.route("/sign-out", methods=["POST"])

@@ -8,6 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.auth.permissions import (
     can_keep_staff_register,
+    can_manage_accounts,
     can_manage_policies,
     can_read_audit_trail,
     can_read_cases,
@@ -64,6 +65,14 @@ def page_chrome() -> dict[str, object]:
                     "href": url_for("policy.register"),
                     "text": "Policies",
                     "active": (request.endpoint or "").startswith("policy."),
+                }
+            )
+        if can_manage_accounts(current_user):
+            nav_items.append(
+                {
+                    "href": url_for("auth.admin_users"),
+                    "text": "Accounts",
+                    "active": (request.endpoint or "").startswith("auth.admin_"),
                 }
             )
         if can_read_audit_trail(current_user):
