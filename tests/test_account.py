@@ -153,6 +153,7 @@ def test_changing_my_password_ends_my_other_sessions(two_devices, db):
     [
         ("not my password", NEW_PASSWORD, None, "Your current password is not right"),
         (DEFAULT_PASSWORD, "too short", None, "Password must be 12 characters or more"),
+        (DEFAULT_PASSWORD, "Qwerty123456!", None, "one that many people use"),
         (DEFAULT_PASSWORD, "x" * 129, None, "Password must be 128 characters or fewer"),
         (DEFAULT_PASSWORD, NEW_PASSWORD, "something else", "The passwords do not match"),
         (DEFAULT_PASSWORD, DEFAULT_PASSWORD, None, "must be different from your current one"),

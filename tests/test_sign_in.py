@@ -247,13 +247,22 @@ class TestPasswords:
         ("password", "problem"),
         [
             ("x" * 11, "Password must be 12 characters or more"),
-            ("x" * 129, "Password must be 128 characters or fewer"),
-            ("x" * 12, None),
-            ("x" * 128, None),
-            ("aaaaaaaaaaaa", None),  # no composition rules
+            ("xy" * 65, "Password must be 128 characters or fewer"),
+            ("xyz" * 4, None),
+            ("wxyz" * 32, None),
+            ("all lower case, no digits", None),  # no composition rules
+            ("correct horse battery staple", None),
+            # Among the most used passwords, or one of them padded.
+            ("qwerty123456", passwords.COMMON),
+            ("1Q2W3E4R5T6Y", passwords.COMMON),
+            ("password12345678", passwords.COMMON),
+            ("Summer2026!!!", passwords.COMMON),
+            ("  football!!  ", passwords.COMMON),
+            ("aaaaaaaaaaaa", passwords.COMMON),
+            ("abababababab", passwords.COMMON),
         ],
     )
-    def test_length_is_the_only_rule(self, password, problem):
+    def test_length_and_the_common_password_list_are_the_only_rules(self, password, problem):
         assert passwords.password_problem(password) == problem
 
     def test_hashes_are_upgraded_when_the_cost_changes(self, make_app, make):

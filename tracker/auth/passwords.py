@@ -1,6 +1,12 @@
-"""Argon2id password hashing and the password rules (12 to 128 characters)."""
+"""Argon2id password hashing and the password rules: 12 to 128 characters, and not one
+of the passwords people use most (nor one of those with a few digits or symbols added).
+No composition rules: a few unrelated words make a better password than any rule does.
+"""
 
 from __future__ import annotations
+
+import string
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,12 +32,40 @@ def _hasher() -> PasswordHasher:
     return current_app.extensions["password_hasher"]
 
 
+COMMON = (
+    "This password is one that many people use, or one of those with a few numbers or "
+    "symbols added. Choose one that is harder to guess: a few unrelated words work well"
+)
+_PADDING = string.digits + string.punctuation + string.whitespace
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    """The 30,000 most used passwords from leaked password lists, as zxcvbn ships them."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def is_common(password: str) -> bool:
+    """A common password, a common password padded with digits and symbols ("summer2026!"),
+    or one or two characters repeated."""
+    lowered = password.lower()
+    common = _common_passwords()
+    if lowered in common or len(set(lowered)) <= 2:
+        return True
+    core = lowered.strip(_PADDING)
+    return len(core) >= 4 and core in common
+
+
 def password_problem(password: str) -> str | None:
-    """Say what is wrong with a new password, or None. Length only: no composition rules."""
+    """Say what is wrong with a new password, or None. No composition rules."""
     if len(password) < MIN_LENGTH:
         return f"Password must be {MIN_LENGTH} characters or more"
     if len(password) > MAX_LENGTH:
         return f"Password must be {MAX_LENGTH} characters or fewer"
+    if is_common(password):
+        return COMMON
     return None
 
 
