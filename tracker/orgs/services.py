@@ -15,6 +15,13 @@ from tracker.orgs.models import School, Trust
 SERVICE_NAME = "Safeguarding case tracker"
 
 
+def _is_code(code: str) -> bool:
+    """Plain ASCII letters and digits: codes go into case references, file names and the
+    audit trail, where "É" or a full-width digit would not survive (str.isalnum alone
+    accepts both)."""
+    return 2 <= len(code) <= 12 and code.isascii() and code.isalnum()
+
+
 def create_trust(*, name: str, code: str, by: User | None = None) -> Trust:
     """Create a trust.
 
@@ -24,8 +31,10 @@ def create_trust(*, name: str, code: str, by: User | None = None) -> Trust:
     code = code.strip().upper()
     if not name.strip():
         raise ValidationFailed("Enter the trust's name", field="name")
-    if not (2 <= len(code) <= 12 and code.isalnum()):
-        raise ValidationFailed("The trust code must be 2 to 12 letters or digits", field="code")
+    if not _is_code(code):
+        raise ValidationFailed(
+            "The trust code must be 2 to 12 letters (A to Z) or digits", field="code"
+        )
     if db.session.scalar(select(Trust).where(Trust.code == code)) is not None:
         raise ValidationFailed(f"A trust with code {code} already exists", field="code")
     trust = Trust(name=name.strip(), code=code)
@@ -50,8 +59,10 @@ def add_school(trust: Trust, *, name: str, code: str, by: User | None = None) ->
     code = code.strip().upper()
     if not name.strip():
         raise ValidationFailed("Enter the school's name", field="name")
-    if not (2 <= len(code) <= 12 and code.isalnum()):
-        raise ValidationFailed("The school code must be 2 to 12 letters or digits", field="code")
+    if not _is_code(code):
+        raise ValidationFailed(
+            "The school code must be 2 to 12 letters (A to Z) or digits", field="code"
+        )
     clash = db.session.scalar(
         select(School).where(School.trust_id == trust.id, School.code == code)
     )
