@@ -48,10 +48,11 @@ from tracker.workflow import services as workflow
 # --- a case with third parties in every kind of field -----------------------------------
 
 # Words that identify third parties: none may appear in an export.
-THIRD_PARTY_WORDS = ["Dana", "Oakes", "Pupil B", "Year 8", "received the messages", "Kieran"]
+THIRD_PARTY_WORDS = ["Dana", "Oakes", "Pupil B", "Year 8", "received the messages"]
 # Initials, in any of the ways people write them.
 THIRD_PARTY_INITIALS = [re.compile(r"\bJ\.?\s?S\b"), re.compile(r"\bT\.?\s?R\b")]
 MANUAL_PHRASE = "Kieran Bell"
+MANUALLY_REDACTED = (MANUAL_PHRASE, "Kieran")
 
 
 @dataclass
@@ -535,8 +536,8 @@ def test_redacting_and_downloading_through_the_pages(login, make):
     assert response.mimetype == "application/zip"
     assert "attachment" in response.headers["Content-Disposition"]
     files = open_zip(response.data)
-    assert_no_third_party(files["subject-access-export.json"].decode(), also=(MANUAL_PHRASE,))
-    assert_no_third_party(pdf_text(files["subject-access-export.pdf"]), also=(MANUAL_PHRASE,))
+    assert_no_third_party(files["subject-access-export.json"].decode(), also=MANUALLY_REDACTED)
+    assert_no_third_party(pdf_text(files["subject-access-export.pdf"]), also=MANUALLY_REDACTED)
     _db.session.rollback()
     assert len(_db.session.scalars(select(SubjectAccessExport)).all()) == 1
 
