@@ -1,8 +1,9 @@
 """Rendering a Jinja template to PDF with WeasyPrint, fetching nothing from anywhere.
 
 WeasyPrint needs Pango and HarfBuzz (Debian: `libpango-1.0-0`, `libpangoft2-1.0-0`,
-`libharfbuzz-subset0`) and a font (`fonts-dejavu-core` or any other). Without them importing it fails; that becomes
-`PdfUnavailable`, which the pages show as a plain message, never an error page.
+`libharfbuzz-subset0`) and a font (`fonts-dejavu-core` or any other). Without them
+importing it fails; that becomes `PdfUnavailable`, which the pages show as a plain
+message, never an error page.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ log = logging.getLogger(__name__)
 UNAVAILABLE_MESSAGE = (
     "PDFs cannot be made on this server: the PDF library (WeasyPrint) could not load. "
     "Ask whoever runs the service to install Pango and a font (on Debian: apt-get install "
-    "libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core) and restart it. Nothing was "
-    "recorded or exported."
+    "libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core) and restart "
+    "it. Nothing was recorded or exported."
 )
 
 
