@@ -352,6 +352,48 @@ MATRIX: dict[str, Spec] = {
 }
 
 
+# --- subject access requests and hearing packs -------------------------------------------
+
+
+def _subject_access_request(world: World) -> int:
+    """A request by the subject, recorded by the DPO (made when the entry's URL is)."""
+    from tracker.clock import today
+    from tracker.privacy.services import record_request
+    from tracker.staff.models import StaffMember
+
+    found = record_request(
+        _db.session.get(StaffMember, world.staff),
+        received_on=today(),
+        by=world.users[DPO],
+        today=today(),
+    )
+    _db.session.commit()
+    return found.id
+
+
+def _sar_url(suffix: str = "") -> Callable[[World], str]:
+    return lambda w: f"/privacy/requests/{_subject_access_request(w)}{suffix}"
+
+
+# Those who work on or decide a case at A and the DPO; an auditor reads but may not.
+HEARING_PACK = case_record((*CASE_WORKERS, DPO), forbidden=[AUDITOR])
+
+MATRIX.update(
+    {
+        # Only the trust's DPO; the role is checked before the request is looked up.
+        "privacy.requests": Spec(lambda w: "/privacy/requests", page(DPO)),
+        "privacy.new_request": Spec(lambda w: "/privacy/requests/new", page(DPO)),
+        "privacy.show_request": Spec(_sar_url(), page(DPO)),
+        "privacy.extend_request": Spec(_sar_url("/extend"), page(DPO)),
+        "privacy.add_redaction": Spec(_sar_url("/redactions"), POST_ONLY, post=page(DPO)),
+        "privacy.export_request": Spec(_sar_url("/export"), POST_ONLY, post=page(DPO)),
+        "privacy.release": Spec(_sar_url("/release"), POST_ONLY, post=page(DPO)),
+        "privacy.hearing_pack": Spec(case_url("/hearing-pack"), HEARING_PACK),
+        "privacy.hearing_pack_pdf": Spec(case_url("/hearing-pack.pdf"), HEARING_PACK),
+    }
+)
+
+
 # --- the tests -------------------------------------------------------------------------
 
 

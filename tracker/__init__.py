@@ -153,6 +153,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.cases import views as case_views
     from tracker.home import views as home_views
     from tracker.policy import views as policy_views
+    from tracker.privacy import hearing_views, request_views  # noqa: F401  (on privacy.bp)
     from tracker.privacy import views as privacy_views
     from tracker.staff import views as staff_views
     from tracker.workflow import views as workflow_views  # noqa: F401  (routes on cases.bp)

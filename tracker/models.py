@@ -14,6 +14,7 @@ from tracker.cases.models import (
 from tracker.orgs.models import School, Trust
 from tracker.policy import guards  # noqa: F401  (the flush-time guard on published versions)
 from tracker.policy.models import Clause, Policy, PolicyAcknowledgement, PolicyVersion
+from tracker.privacy.models import ManualRedaction, SubjectAccessExport, SubjectAccessRequest
 from tracker.staff.models import StaffMember
 from tracker.workflow.models import (
     Appeal,
@@ -42,6 +43,9 @@ __all__ = [
     "Policy",
     "PolicyAcknowledgement",
     "PolicyVersion",
+    "ManualRedaction",
+    "SubjectAccessExport",
+    "SubjectAccessRequest",
     "RoleGrant",
     "School",
     "StaffMember",

@@ -72,6 +72,16 @@ class AuditAction(StrEnum):
     APPEAL_DECIDED = "appeal.decided"
     NOTIFICATION_SENT = "notification.sent"
 
+    # Subject access requests and hearing packs (tracker/privacy/).
+    SAR_RECORDED = "sar.recorded"
+    SAR_VIEWED = "sar.viewed"
+    SAR_EXTENDED = "sar.extended"
+    SAR_REDACTION_ADDED = "sar.redaction.added"
+    SAR_EXPORTED = "sar.exported"
+    SAR_RELEASED = "sar.released"
+    HEARING_PACK_REDACTION_ADDED = "hearing_pack.redaction.added"
+    HEARING_PACK_DOWNLOADED = "hearing_pack.downloaded"
+
     # The trail itself.
     AUDIT_SEARCHED = "audit.searched"
     AUDIT_EXPORTED = "audit.exported"
@@ -134,6 +144,14 @@ _LABELS: dict[AuditAction, str] = {
     AuditAction.APPEAL_LODGED: "Appeal lodged",
     AuditAction.APPEAL_DECIDED: "Appeal decided",
     AuditAction.NOTIFICATION_SENT: "Notification sent",
+    AuditAction.SAR_RECORDED: "Subject access request recorded",
+    AuditAction.SAR_VIEWED: "Subject access request viewed",
+    AuditAction.SAR_EXTENDED: "Subject access deadline extended",
+    AuditAction.SAR_REDACTION_ADDED: "Redaction added to a subject access request",
+    AuditAction.SAR_EXPORTED: "Subject access export produced",
+    AuditAction.SAR_RELEASED: "Subject access response released",
+    AuditAction.HEARING_PACK_REDACTION_ADDED: "Redaction added to a case's hearing pack",
+    AuditAction.HEARING_PACK_DOWNLOADED: "Hearing pack downloaded",
     AuditAction.AUDIT_SEARCHED: "Audit trail searched",
     AuditAction.AUDIT_EXPORTED: "Audit trail exported",
 }
@@ -146,5 +164,8 @@ READ_ACTIONS = frozenset(
         AuditAction.EVIDENCE_DOWNLOADED,
         AuditAction.AUDIT_SEARCHED,
         AuditAction.AUDIT_EXPORTED,
+        AuditAction.SAR_VIEWED,
+        AuditAction.SAR_EXPORTED,
+        AuditAction.HEARING_PACK_DOWNLOADED,
     }
 )

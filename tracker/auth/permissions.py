@@ -305,3 +305,27 @@ def visible_audit_events_filter(user: User) -> ColumnElement[bool]:
         reach,
         or_(AuditEvent.case_id.is_(None), AuditEvent.case_id.not_in(cases_about_the_user)),
     )
+
+
+# --- subject access requests and hearing packs ----------------------------------------
+
+
+def can_handle_subject_access(user: User) -> bool:
+    """The trust's data protection officer records, redacts and exports subject access
+    requests, across the whole trust."""
+    return school_scope(user, {Role.DPO}).whole_trust
+
+
+def can_prepare_hearing_pack(user: User, case: Case) -> bool:
+    """Download a case's hearing pack and add redactions to it.
+
+    Those who work on cases at its school, whoever a decision or appeal on it was routed
+    to, and the trust's data protection officer: never the subject (they cannot see the
+    case at all), never a read-only auditor. Open or not: a hearing often follows the
+    decision.
+    """
+    return can_view_case(user, case) and (
+        school_scope(user, CASE_WORKING_ROLES).includes(case.school_id)
+        or is_routed_to(user, case)
+        or can_handle_subject_access(user)
+    )

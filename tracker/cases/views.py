@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from tracker.auth.permissions import (
     can_audit_case,
+    can_prepare_hearing_pack,
     can_work_on_case,
     case_in_scope_or_404,
     refuse,
@@ -248,6 +249,7 @@ def show(case_id: int):
         case=case,
         can_work=can_work_on_case(current_user, case),
         can_audit=can_audit_case(current_user, case),
+        can_hearing_pack=can_prepare_hearing_pack(current_user, case),
         receipts=subject_read_receipts(case),
         timeline=case_timeline(case),
     )

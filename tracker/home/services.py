@@ -13,6 +13,7 @@ from tracker.auth.permissions import school_scope, visible_cases_filter
 from tracker.auth.roles import Role
 from tracker.cases.models import OPEN_STATUSES, Case, CaseStatus, Track
 from tracker.clock import UK, uk_time
+from tracker.clock import today as clock_today
 from tracker.db import utcnow
 from tracker.extensions import db
 from tracker.orgs.models import School
@@ -43,6 +44,12 @@ class CaseLink:
 
 
 @dataclass(frozen=True)
+class PanelLink:
+    text: str
+    endpoint: str
+
+
+@dataclass(frozen=True)
 class Panel:
     """A block on the home page: a heading, what the role is for, and what waits."""
 
@@ -54,6 +61,7 @@ class Panel:
     facts: list[Fact] = field(default_factory=list)
     cases: list[CaseLink] = field(default_factory=list)
     empty_message: str = ""
+    links: list[PanelLink] = field(default_factory=list)
 
 
 def _open_cases_at(user: User, school_id: int) -> list[CaseLink]:
@@ -157,7 +165,30 @@ _TRUST_PANELS: dict[Role, tuple[str, str]] = {
 }
 
 
-def home_panels(user: User) -> list[Panel]:
+def _dpo_panel(user: User, today: date) -> Panel:
+    """The data protection officer's: open subject access requests and how many are late."""
+    from tracker.privacy.services import open_requests_count
+
+    heading, empty = _TRUST_PANELS[Role.DPO]
+    open_count, overdue = open_requests_count(user.trust_id, today)
+    facts = []
+    if open_count:
+        facts = [
+            Fact("Open subject access requests", str(open_count)),
+            Fact("Past their deadline", str(overdue)),
+        ]
+    return Panel(
+        key=Role.DPO.value,
+        heading=heading,
+        role_label=Role.DPO.label,
+        scope_label="Whole trust",
+        facts=facts,
+        empty_message="" if open_count else empty,
+        links=[PanelLink("Subject access requests", "privacy.requests")],
+    )
+
+
+def home_panels(user: User, today: date | None = None) -> list[Panel]:
     """One panel for each role grant the user holds, in a stable order."""
     panels: list[Panel] = []
     order = list(Role)
@@ -165,6 +196,8 @@ def home_panels(user: User) -> list[Panel]:
         role = Role(grant.role)
         if role is Role.TRUST_ADMIN:
             panels.append(_trust_admin_panel(user))
+        elif role is Role.DPO and grant.school_id is None:
+            panels.append(_dpo_panel(user, today or clock_today()))
         elif role in _TRUST_PANELS and grant.school_id is None:
             heading, empty = _TRUST_PANELS[role]
             panels.append(

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from tracker.auth.permissions import (
+    can_handle_subject_access,
     can_keep_staff_register,
     can_manage_accounts,
     can_manage_policies,
@@ -75,6 +76,14 @@ def page_chrome() -> dict[str, object]:
                     "active": (request.endpoint or "").startswith("auth.admin_"),
                 }
             )
+        if can_handle_subject_access(current_user):
+            nav_items.append(
+                {
+                    "href": url_for("privacy.requests"),
+                    "text": "Subject access",
+                    "active": request.path.startswith("/privacy/requests"),
+                }
+            )
         if can_read_audit_trail(current_user):
             nav_items.append(
                 {
@@ -94,7 +103,7 @@ def index():
     return render_template(
         "home/index.html",
         work=my_work(current_user),
-        panels=home_panels(current_user),
+        panels=home_panels(current_user, today()),
         review_warnings=review_warnings,
         can_report=not reporting_scope(current_user).is_empty,
     )

@@ -1,4 +1,4 @@
-"""Data protection: the privacy notice (retention, disposal and subject access to follow)."""
+"""Data protection: the privacy notice, subject access requests and hearing packs."""
 
 from flask import Blueprint
 
