@@ -152,6 +152,18 @@ def test_admin_drafts_edits_and_publishes(login, make, seeded, db):
     assert "Staff never contact pupils online" in html
 
 
+@pytest.mark.parametrize("older", ["0", "-1", str(2**63), "x"])
+def test_comparing_with_a_version_that_cannot_exist(login, make, seeded, older):
+    # An id beyond 64 bits was an OverflowError on SQLite, not a miss.
+    client = login(make.user(Role.DSL))
+    url = f"/policies/{seeded.policy_id}/compare?older={older}&newer={seeded.id}"
+    response = client.get(url)
+    assert response.status_code == 302
+    assert "Choose two versions to compare" in client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
+
+
 def test_clause_form_keeps_input_and_explains(login, make, seeded, db):
     draft = create_draft(seeded.policy, version_label="2", by=None)
     db.session.commit()
