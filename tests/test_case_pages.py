@@ -465,6 +465,10 @@ class TestPeopleAndChronology:
                 "before the conduct",
             ),
             ({}, "Choose what kind of entry this is"),
+            (  # a date of spaces was taken for an answer, then parsed as no date: a 500
+                {"kind": "note", "occurred_on": [" ", " ", " "], "summary": "x"},
+                "Enter the when did it happen?",
+            ),
         ],
     )
     def test_chronology_validation(self, login, make, school, subject, dsl, data, message):

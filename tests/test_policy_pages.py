@@ -349,6 +349,30 @@ def test_a_dsl_cannot_record_for_another_school(login, make, seeded, staff, db):
     assert db.session.scalar(select(func.count(PolicyAcknowledgement.id))) == 0
 
 
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        # An id beyond 64 bits was an OverflowError on SQLite, not a miss.
+        ({"staff_member": str(2**63)}, "Choose the member of staff"),
+        # A date of spaces was taken for an answer, then parsed as no date: a 500.
+        ({"acknowledged_on": [" ", " ", " "]}, "Enter the date they read it"),
+    ],
+)
+def test_hand_made_answers_are_asked_for_again(login, make, seeded, staff, db, answer, message):
+    client = login(make.user(Role.DSL, staff["ash"]))
+    good = {
+        "staff_member": str(staff["people"]["A1"].id),
+        "acknowledged_on": ["2", "9", "2021"],
+        "method": "signed_form",
+    }
+    url = f"/policies/versions/{seeded.id}/acknowledgements"
+    response = post_form(client, url, good | answer)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(PolicyAcknowledgement.id))) == 0
+
+
 def test_csv_import_records_every_row(login, make, seeded, staff, db):
     client = login(make.user(Role.TRUST_ADMIN))
     content = (
