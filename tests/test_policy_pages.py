@@ -430,6 +430,10 @@ def test_a_bad_csv_row_is_reported_and_nothing_is_imported(login, make, seeded, 
             "The date cannot be before the version was approved (1 December 2020)",
         ),
         (b"employee_number,acknowledged_on,method\nA1,2021-09-02\n", "Expected 3 values, found 2"),
+        (  # beyond the csv module's field limit: it raised, and the import answered 500
+            b"employee_number,acknowledged_on,method\nA1," + b"x" * 200_000 + b",signed form\n",
+            "This line is too long to read as CSV",
+        ),
     ],
 )
 def test_csv_shape_problems_are_explained(login, make, seeded, staff, content, message):
