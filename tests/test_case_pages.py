@@ -113,6 +113,20 @@ class TestReportAConcern:
         db.session.rollback()
         assert db.session.scalar(select(func.count(Case.id))) == 0
 
+    @pytest.mark.parametrize("staff_id", ["0", "-1", str(2**63), "1" + "0" * 40])
+    def test_a_member_of_staff_who_cannot_exist_is_asked_for_again(
+        self, login, dsl, subject, db, staff_id
+    ):
+        # An id beyond 64 bits was an OverflowError on SQLite, not a miss.
+        client = login(dsl)
+        response = post_form(
+            client, "/cases/new", fill_version(client, report(subject)) | {"subject": staff_id}
+        )
+        assert response.status_code == 200
+        assert "Choose the member of staff, or add them" in response.get_data(as_text=True)
+        db.session.rollback()
+        assert db.session.scalar(select(func.count(Case.id))) == 0
+
     def test_an_empty_form_says_what_to_enter(self, login, dsl):
         client = login(dsl)
         html = post_form(
@@ -451,6 +465,10 @@ class TestPeopleAndChronology:
                 "before the conduct",
             ),
             ({}, "Choose what kind of entry this is"),
+            (  # a date of spaces was taken for an answer, then parsed as no date: a 500
+                {"kind": "note", "occurred_on": [" ", " ", " "], "summary": "x"},
+                "Enter the when did it happen?",
+            ),
         ],
     )
     def test_chronology_validation(self, login, make, school, subject, dsl, data, message):

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from config import TestConfig
 from tracker import create_app
+from tracker.db import id_from
 from tracker.extensions import db as _db
 from tracker.orgs.models import Trust
 
@@ -35,6 +36,24 @@ def test_naive_timestamps_are_refused(db, make):
 
 
 @pytest.mark.sqlite_only
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("12", 12),
+        (7, 7),
+        ("0", None),
+        ("-3", None),
+        (str(2**63 - 1), 2**63 - 1),
+        (str(2**63), None),  # SQLite raises OverflowError for it rather than miss
+        ("x", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_an_id_from_a_form_or_an_address(value, expected):
+    assert id_from(value) == expected
+
+
 def test_sqlite_enforces_foreign_keys_and_uses_wal(db):
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

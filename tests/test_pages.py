@@ -50,6 +50,17 @@ def test_a_form_posted_without_its_token_gets_a_clear_400(client):
     assert "Your form had expired" in response.get_data(as_text=True)
 
 
+def test_a_null_character_gets_a_clear_400(client, login, make):
+    # No keyboard types one, and PostgreSQL refuses text that holds one: on PostgreSQL,
+    # signing in with one in the e-mail address answered 500.
+    page = client.get("/sign-in").get_data(as_text=True)
+    data = {"csrf_token": csrf_token_from(page), "email": "a\x00@example.org", "password": "x"}
+    response = client.post("/sign-in", data=data)
+    assert response.status_code == 400
+    assert "hidden control character" in response.get_data(as_text=True)
+    assert login(make.user(Role.DSL)).get("/cases/?q=a%00").status_code == 400
+
+
 def test_wrong_method_is_a_plain_405(login, make):
     client = login(make.user(Role.DSL))
     response = client.delete("/")

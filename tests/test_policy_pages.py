@@ -152,6 +152,18 @@ def test_admin_drafts_edits_and_publishes(login, make, seeded, db):
     assert "Staff never contact pupils online" in html
 
 
+@pytest.mark.parametrize("older", ["0", "-1", str(2**63), "x"])
+def test_comparing_with_a_version_that_cannot_exist(login, make, seeded, older):
+    # An id beyond 64 bits was an OverflowError on SQLite, not a miss.
+    client = login(make.user(Role.DSL))
+    url = f"/policies/{seeded.policy_id}/compare?older={older}&newer={seeded.id}"
+    response = client.get(url)
+    assert response.status_code == 302
+    assert "Choose two versions to compare" in client.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
+
+
 def test_clause_form_keeps_input_and_explains(login, make, seeded, db):
     draft = create_draft(seeded.policy, version_label="2", by=None)
     db.session.commit()
@@ -337,6 +349,30 @@ def test_a_dsl_cannot_record_for_another_school(login, make, seeded, staff, db):
     assert db.session.scalar(select(func.count(PolicyAcknowledgement.id))) == 0
 
 
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        # An id beyond 64 bits was an OverflowError on SQLite, not a miss.
+        ({"staff_member": str(2**63)}, "Choose the member of staff"),
+        # A date of spaces was taken for an answer, then parsed as no date: a 500.
+        ({"acknowledged_on": [" ", " ", " "]}, "Enter the date they read it"),
+    ],
+)
+def test_hand_made_answers_are_asked_for_again(login, make, seeded, staff, db, answer, message):
+    client = login(make.user(Role.DSL, staff["ash"]))
+    good = {
+        "staff_member": str(staff["people"]["A1"].id),
+        "acknowledged_on": ["2", "9", "2021"],
+        "method": "signed_form",
+    }
+    url = f"/policies/versions/{seeded.id}/acknowledgements"
+    response = post_form(client, url, good | answer)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(PolicyAcknowledgement.id))) == 0
+
+
 def test_csv_import_records_every_row(login, make, seeded, staff, db):
     client = login(make.user(Role.TRUST_ADMIN))
     content = (
@@ -394,6 +430,10 @@ def test_a_bad_csv_row_is_reported_and_nothing_is_imported(login, make, seeded, 
             "The date cannot be before the version was approved (1 December 2020)",
         ),
         (b"employee_number,acknowledged_on,method\nA1,2021-09-02\n", "Expected 3 values, found 2"),
+        (  # beyond the csv module's field limit: it raised, and the import answered 500
+            b"employee_number,acknowledged_on,method\nA1," + b"x" * 200_000 + b",signed form\n",
+            "This line is too long to read as CSV",
+        ),
     ],
 )
 def test_csv_shape_problems_are_explained(login, make, seeded, staff, content, message):

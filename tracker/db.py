@@ -23,6 +23,24 @@ NAMING_CONVENTION = {
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
+# The largest id a row can have: SQLite's INTEGER and PostgreSQL's BIGINT are 64-bit.
+MAX_ID = 2**63 - 1
+
+
+def id_from(value: str | int | None) -> int | None:
+    """A row's id from a form or an address, or None if the value cannot be one.
+
+    Check before looking a row up: SQLite does not miss an id too large for 64 bits, it
+    raises OverflowError (a 500).
+    """
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        return None
+    return number if 0 < number <= MAX_ID else None
+
 
 def utcnow() -> datetime:
     """The current time as an aware UTC datetime (pass the function, not its result)."""

@@ -8,7 +8,7 @@ from datetime import time
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextInput
 from wtforms import DateField, StringField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, StopValidation
 
 from tracker.errors import DomainError
 
@@ -29,13 +29,28 @@ def show_error(form: FlaskForm, error: DomainError) -> None:
 DATE_FORMAT = "%d %m %Y"  # the three boxes of the GOV.UK date input, joined by spaces
 
 
+class DateRequired(InputRequired):
+    """InputRequired for the three boxes of a date.
+
+    InputRequired looks only at the day box, and takes a space there for an answer; the
+    field then parses as no date at all, and the view would get None for a date it was
+    promised (a 500 where the page should say "Enter the date").
+    """
+
+    def __call__(self, form, field):
+        super().__call__(form, field)
+        if not any(part.strip() for part in field.raw_data):
+            field.errors[:] = []
+            raise StopValidation(self.message)
+
+
 class GovDateField(DateField):
     """A date typed as day, month and year, with a message a person can act on."""
 
     def __init__(self, label: str, *, required: bool = True, **kwargs):
         # Not WTForms' Optional for the optional case: it looks only at the day box and
         # would silently drop a date typed without one.
-        validators = [InputRequired(message=f"Enter the {label.lower()}")] if required else []
+        validators = [DateRequired(message=f"Enter the {label.lower()}")] if required else []
         super().__init__(
             label, format=DATE_FORMAT, widget=GovDateInput(), validators=validators, **kwargs
         )

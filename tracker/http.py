@@ -8,6 +8,8 @@ import secrets
 
 from flask import Flask, Response, g, request
 
+from tracker.errors import render_error
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -51,11 +53,36 @@ def configure_logging(app: Flask) -> None:
     logger.propagate = False
 
 
+def _holds_a_null_character() -> bool:
+    for fields in (request.args, request.form):
+        for _name, values in fields.lists():
+            if any("\x00" in value for value in values):
+                return True
+    return False
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def assign_request_id() -> None:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else secrets.token_hex(8)
+
+    @app.before_request
+    def refuse_null_characters():
+        """A NUL character in a query string or a form is refused before any view runs.
+
+        No keyboard types one, and PostgreSQL refuses text that holds one, so a hand-made
+        request would otherwise end in a 500 wherever its text reached the database.
+        Uploaded files are left to their readers: an evidence file's name is cleaned of
+        control characters before it is kept, and no file's contents are kept as text.
+        """
+        if _holds_a_null_character():
+            return render_error(
+                400,
+                message="It held a hidden control character that the service cannot accept. "
+                "Go back, check what you typed or pasted, and try again.",
+            )
+        return None
 
     @app.after_request
     def security_headers(response: Response) -> Response:

@@ -48,6 +48,7 @@ from tracker.cases.services import (
 )
 from tracker.cases.timeline import case_timeline, subject_read_receipts
 from tracker.clock import today
+from tracker.db import id_from
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.forms import show_error
@@ -141,11 +142,8 @@ def _subject_for(form: ReportConcernForm, school: School) -> StaffMember | None:
             employee_number=form.new_staff_employee_number.data or "",
             by=current_user,
         )
-    try:
-        staff_id = int(form.subject.data or "")
-    except ValueError:
-        return None
-    member = db.session.get(StaffMember, staff_id)
+    staff_id = id_from(form.subject.data)
+    member = db.session.get(StaffMember, staff_id) if staff_id else None
     return member if member is not None and member.school_id == school.id else None
 
 

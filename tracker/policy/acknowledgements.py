@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -120,6 +121,16 @@ def record_acknowledgement(
     return record
 
 
+def _rows(text: str, report: ImportReport) -> Iterator[list[str]]:
+    """The file's rows, read as they are needed. A line the csv module refuses (a value
+    longer than its limit, 131,072 characters) ends them, with the problem reported."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        yield from reader
+    except csv.Error:
+        report.errors.append((reader.line_num, "This line is too long to read as CSV"))
+
+
 @dataclass
 class ImportReport:
     imported: int = 0
@@ -156,8 +167,10 @@ def import_acknowledgements(
     except UnicodeDecodeError:
         report.errors.append((0, "The file is not a CSV file saved as UTF-8 text"))
         return report
-    reader = csv.reader(io.StringIO(text))
+    reader = _rows(text, report)
     header = next(reader, None)
+    if report.errors:
+        return report
     if header is None or [c.strip().lower() for c in header] != list(CSV_COLUMNS):
         report.errors.append(
             (1, "The first line must be the column names: " + ",".join(CSV_COLUMNS))

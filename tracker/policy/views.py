@@ -20,6 +20,7 @@ from tracker.auth.permissions import (
 )
 from tracker.cases.models import Case, ClauseBreach
 from tracker.clock import today
+from tracker.db import id_from
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.forms import show_error
@@ -146,8 +147,8 @@ def history(policy_id: int):
 @permission_required(can_view_policies)
 def compare(policy_id: int):
     policy = _policy_or_404(policy_id)
-    older_id = request.args.get("older", type=int)
-    newer_id = request.args.get("newer", type=int)
+    older_id = request.args.get("older", type=id_from)
+    newer_id = request.args.get("newer", type=id_from)
     if older_id is None or newer_id is None:
         flash("Choose two versions to compare.", "info")
         return redirect(url_for("policy.history", policy_id=policy.id))
@@ -400,7 +401,8 @@ def acknowledgements(version_id: int):
         form.method.data = AcknowledgementMethod.SIGNED_FORM.value
     if form.validate_on_submit():
         scope = acknowledgement_scope(current_user)
-        staff = db.session.get(StaffMember, form.staff_member.data)
+        staff_id = id_from(form.staff_member.data)
+        staff = db.session.get(StaffMember, staff_id) if staff_id else None
         if staff is None or staff.trust_id != scope.trust_id or not scope.includes(staff.school_id):
             form.staff_member.errors = ["Choose the member of staff"]
         else:

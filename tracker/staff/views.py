@@ -18,6 +18,7 @@ from tracker.auth.permissions import (
     visible_cases,
 )
 from tracker.cases.models import Case
+from tracker.db import id_from
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.forms import show_error
@@ -33,6 +34,9 @@ from tracker.staff.models import StaffMember
 from tracker.staff.services import add_staff_member, update_staff_member
 
 PAGE_SIZE = 50
+# Beyond any trust's register (50,000 people); an address asking for a page past it gets
+# the last one there could be, not a database error for an OFFSET too large to hold.
+MAX_PAGE = 1000
 
 # How the changed fields read in the message after an edit.
 FIELD_WORDS = {
@@ -87,7 +91,7 @@ def index():
     query = select(StaffMember).where(
         StaffMember.trust_id == scope.trust_id, scope.filter(StaffMember.school_id)
     )
-    school_id = form.school.data if isinstance(form.school.data, int) else 0
+    school_id = id_from(form.school.data) or 0
     if school_id:
         query = query.where(StaffMember.school_id == school_id)
     search = (form.q.data or "").strip()[:200]
@@ -103,7 +107,7 @@ def index():
         query.options(joinedload(StaffMember.school)).order_by(
             func.lower(StaffMember.full_name), StaffMember.id
         ),
-        page=request.args.get("page", 1, type=int),
+        page=min(request.args.get("page", 1, type=int), MAX_PAGE),
         per_page=PAGE_SIZE,
         max_per_page=PAGE_SIZE,
         error_out=False,
