@@ -39,15 +39,17 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
+from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import TestResponse, encode_multipart
 
 from config import TestConfig
-from tests.conftest import csrf_token_from, sign_in
+from tests.conftest import DEFAULT_PASSWORD, csrf_token_from, post_form, sign_in
 from tests.test_authorisation_matrix import (
     ACTORS,
     ADMIN,
     AUDITOR,
+    AUDITOR_B,
     CEO,
     DEPUTY_A,
     DPO,
@@ -62,8 +64,11 @@ from tests.test_authorisation_matrix import (
 )
 from tests.test_evidence import GIF, PDF, PNG
 from tracker import create_app
-from tracker.auth.models import User
+from tracker.auth import mfa
+from tracker.auth.gate import SESSION_TOKEN_KEY
+from tracker.auth.models import User, UserSession
 from tracker.auth.roles import Role
+from tracker.auth.sessions import hash_token, start_session
 from tracker.cases.evidence import Provenance, add_evidence
 from tracker.cases.models import Case
 from tracker.clock import today
@@ -95,6 +100,7 @@ POST_ROUTES = _routes_taking("POST")
 # Routes the matrix names nobody for, with who takes them here and why.
 ACTOR_FOR: dict[str, tuple[str, str]] = {
     "auth.sign_out": (DSL_A, "everyone's sign-out answers a redirect to sign in"),
+    "auth.admin_reset_second_factor": (ADMIN, "the button is on the account's page"),
 }
 
 
@@ -145,7 +151,71 @@ def _policy_without_a_draft(world: World) -> tuple[str, str]:
     return f"/policies/{world.policy}/drafts", ADMIN
 
 
+# The steps of signing in after the password: taken by someone whose password has just
+# been accepted on this browser and who has no session yet (a "pending" visitor).
+PENDING = "pending:"
+
+
+def _pending_code_step(world: World) -> tuple[str, str]:
+    return "/sign-in/code", PENDING + DSL_A
+
+
+def _pending_recovery_step(world: World) -> tuple[str, str]:
+    return "/sign-in/recovery-code", PENDING + DSL_A
+
+
+def _pending_set_up_step(world: World) -> tuple[str, str]:
+    mfa.reset_second_factor(world.users[DEPUTY_A], by=None)
+    _db.session.commit()
+    return "/sign-in/set-up-authenticator", PENDING + DEPUTY_A
+
+
+def _another_session_of(user: User) -> int:
+    session_id = start_session(user, ip_address="192.0.2.1", user_agent="Hostile/1.0")
+    _db.session.commit()
+    return _db.session.scalar(
+        select(UserSession.id).where(UserSession.token_hash == hash_token(session_id))
+    )
+
+
+def _my_other_session(world: World) -> tuple[str, str]:
+    return f"/account/sessions/{_another_session_of(world.users[DSL_A])}/end", DSL_A
+
+
+def _my_other_sessions(world: World) -> tuple[str, str]:
+    _another_session_of(world.users[DSL_A])
+    return "/account/sessions/end-others", DSL_A
+
+
+def _someone_signed_in(world: World) -> tuple[str, str]:
+    target = world.users[AUDITOR_B]
+    _another_session_of(target)
+    return f"/admin/users/{target.id}/end-sessions", ADMIN
+
+
 ARRANGEMENTS: dict[str, Arrangement] = {
+    "auth.second_factor": Arrangement(
+        "only a browser whose password was just accepted sees the code form",
+        _pending_code_step,
+    ),
+    "auth.recovery_code": Arrangement(
+        "only a browser whose password was just accepted sees the recovery code form",
+        _pending_recovery_step,
+    ),
+    "auth.set_up_second_factor": Arrangement(
+        "only someone with no authenticator app, just past the password, sees the set-up form",
+        _pending_set_up_step,
+    ),
+    "auth.end_my_session": Arrangement(
+        "the matrix's session id is nobody's; the form is for one of your other sessions",
+        _my_other_session,
+    ),
+    "auth.end_my_other_sessions": Arrangement(
+        "the button shows only when you have another session", _my_other_sessions
+    ),
+    "auth.admin_end_sessions": Arrangement(
+        "the button shows only when the account has a session open", _someone_signed_in
+    ),
     "cases.decide_appeal": Arrangement(
         "the world has no case under appeal, so nobody may open the page", _case_under_appeal
     ),
@@ -189,6 +259,9 @@ def _another_clause(world: World) -> str:
 
 
 RENEWALS: dict[str, Renewal] = {
+    "auth.end_my_session": Renewal(
+        "an ended session's button is gone", lambda world: _my_other_session(world)[0]
+    ),
     "cases.remove_evidence": Renewal(
         "a removed item's page sends you back to the case", _another_evidence_item
     ),
@@ -677,6 +750,8 @@ class Visitor:
 
     @classmethod
     def of(cls, app: Flask, world: World, actor: str) -> Visitor:
+        if actor.startswith(PENDING):
+            return PendingVisitor(app, world.users[actor.removeprefix(PENDING)], actor)
         return cls(app, world.users.get(actor), actor)
 
     def _new_client(self) -> FlaskClient:
@@ -705,9 +780,40 @@ class Visitor:
         with self.client.post(url, **sent) as response:
             response.get_data()
         if self.user is not None and _path(response.headers.get("Location")) == "/sign-in":
-            self.client = self._new_client()
-            self.csrf_token = self.token_from_a_page()
+            self._resume()
         return response
+
+    def _resume(self) -> None:
+        """Back in after a post ended the session (signing out does, on every example).
+
+        The first sign-in went through both pages; signing in again the same way would wait
+        for a fresh TOTP time step every third time, so here the session is opened by the
+        service the second step ends with, and its token put in the cookie."""
+        token = start_session(self.user, ip_address="127.0.0.1", user_agent="Hostile/1.0")
+        _db.session.commit()
+        self.client = self.app.test_client()
+        with self.client.session_transaction() as cookie:
+            cookie[SESSION_TOKEN_KEY] = token
+        self.csrf_token = self.token_from_a_page()
+
+
+class PendingVisitor(Visitor):
+    """A browser just past the password step: no session yet, a code still to give."""
+
+    def _resume(self) -> None:
+        self.client = self._new_client()
+        self.csrf_token = self.token_from_a_page()
+
+    def _new_client(self) -> FlaskClient:
+        client = self.app.test_client()
+        response = post_form(
+            client, "/sign-in", {"email": self.user.email, "password": DEFAULT_PASSWORD}
+        )
+        assert response.status_code == 302, f"{self.actor} could not give their password"
+        return client
+
+    def token_from_a_page(self) -> str:
+        return csrf_token_from(self.get("/sign-in").get_data(as_text=True))
 
 
 def _flat(values: Any) -> list[Any]:
@@ -730,6 +836,8 @@ def _local(location: str | None) -> str | None:
 
 def _pages_for(actor: str, url: str, world: World) -> list[str]:
     """The pages an actor may open: the route's own first, then those nearest to it."""
+    if actor.startswith(PENDING):
+        return [url]  # no session: only the step's own page
     pages = {spec.url(world) for spec in MATRIX.values() if spec.get[actor] == OK}
     nearest = sorted(pages, key=lambda page: (-len(commonprefix([page, url])), page))
     return list(dict.fromkeys([url, "/", *nearest]))
@@ -991,6 +1099,15 @@ class Writer:
 # The forms the test below does not fill in, and why: none of them keeps words to show.
 NOT_WRITTEN = {
     "auth.sign_in": "what is typed is checked, never kept (a reflection is the fuzz's to find)",
+    "auth.second_factor": "a code: checked, never kept",
+    "auth.recovery_code": "a code: checked, never kept",
+    "auth.set_up_second_factor": "a code: checked, never kept",
+    "auth.change_my_password": "passwords are never shown",
+    "auth.change_my_authenticator": "a password and a code: never shown",
+    "auth.end_my_session": "no fields",
+    "auth.end_my_other_sessions": "no fields",
+    "auth.admin_reset_second_factor": "no fields",
+    "auth.admin_end_sessions": "no fields",
     "auth.sign_out": "no fields",
     "cases.close": "no fields",
     "policy.remove_clause_page": "no fields",
