@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -14,10 +15,12 @@ from tracker.cases.list_forms import CaseFilterForm
 from tracker.cases.listing import (
     DEFAULT_PAGE_SIZE,
     CaseFilters,
+    CasePage,
     Sort,
     case_list_query,
     clamp_page,
     clamp_page_size,
+    decode_cursor,
     filter_options_query,
     options_from_rows,
     page_from_rows,
@@ -30,8 +33,8 @@ from tracker.extensions import db
 @permission_required(can_read_cases)
 def index():
     # Two statements to read (see tracker/cases/listing.py): the form's choices, then the
-    # page; nothing the template reads may load lazily. Then two to record the read in
-    # the audit trail, once the page has rendered.
+    # page with its count; nothing the template reads may load lazily. Then two to record
+    # the read in the audit trail, once the page has rendered.
     options = options_from_rows(db.session.execute(filter_options_query(current_user)).all())
     form = CaseFilterForm(request.args)
     form.offer(options)
@@ -39,7 +42,7 @@ def index():
     page = None
     filters = None
     if form.validate():
-        filters = form.filters(page=clamp_page(request.args.get("page")), per_page=per_page)
+        filters = _with_cursor(form.filters(page=1, per_page=per_page))
         rows = db.session.execute(case_list_query(current_user, filters)).all()
         page = page_from_rows(rows, filters)
     html = render_template(
@@ -47,7 +50,11 @@ def index():
         form=form,
         filters=filters,
         page=page,
-        page_url=lambda number: _list_url(filters, number),
+        first_url=_list_url(filters, 1) if filters else None,
+        previous_url=_previous_url(filters, page) if page and page.has_previous else None,
+        next_url=_list_url(filters, page.page + 1, after=page.next_cursor)
+        if page and page.has_next
+        else None,
         clear_url=_list_url(CaseFilters(per_page=per_page), 1),
         # Kept when the filters are applied again (there is no box for it).
         per_page=per_page if per_page != DEFAULT_PAGE_SIZE else None,
@@ -59,8 +66,27 @@ def index():
     return html
 
 
-def _list_url(filters: CaseFilters, page: int) -> str:
-    """The list with the same filters, sort and page size, at another page."""
+def _with_cursor(filters: CaseFilters) -> CaseFilters:
+    """The filters with the page's cursor from the address; without a valid one (a
+    made-up or stale address, or a cursor for another sort) the list starts again."""
+    after = decode_cursor(request.args.get("after"), filters.sort)
+    before = None if after is not None else decode_cursor(request.args.get("before"), filters.sort)
+    if after is None and before is None:
+        return filters
+    return replace(filters, after=after, before=before, page=clamp_page(request.args.get("page")))
+
+
+def _previous_url(filters: CaseFilters, page: CasePage) -> str:
+    if page.page <= 2:
+        return _list_url(filters, 1)
+    return _list_url(filters, page.page - 1, before=page.previous_cursor)
+
+
+def _list_url(
+    filters: CaseFilters, page: int, *, after: str | None = None, before: str | None = None
+) -> str:
+    """The list with the same filters, sort and page size, at another page: the first,
+    or the one after (before) the case whose cursor is given."""
     args: dict[str, Any] = {
         "q": filters.search,
         "school": filters.school_id,
@@ -73,6 +99,8 @@ def _list_url(filters: CaseFilters, page: int) -> str:
         "sort": filters.sort.value if filters.sort is not Sort.NEWEST else None,
         "per_page": filters.per_page if filters.per_page != DEFAULT_PAGE_SIZE else None,
         "page": page if page > 1 else None,
+        "after": after,
+        "before": before,
     }
     return url_for("cases.index", **{key: value for key, value in args.items() if value})
 
