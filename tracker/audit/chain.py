@@ -280,16 +280,19 @@ _worker_engines: dict[str, Any] = {}
 
 
 def _parallel_walks(
-    session: Session, key: bytes, expected: dict[int, Checkpoint], workers: int
+    session: Session,
+    key: bytes,
+    expected: dict[int, Checkpoint],
+    workers: int,
+    newest: int,
+    range_size: int,
 ) -> Iterator[_Walk]:
     """The walks of consecutive ranges of numbers, in order, checked by worker processes."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    bind = session.get_bind()
-    url = bind.url.render_as_string(hide_password=False)
-    newest = session.execute(text("SELECT max(seq) FROM audit_events")).scalar() or 0
-    bounds = [(after, min(after + RANGE_SIZE, newest)) for after in range(0, newest, RANGE_SIZE)]
+    url = session.get_bind().url.render_as_string(hide_password=False)
+    bounds = [(after, min(after + range_size, newest)) for after in range(0, newest, range_size)]
     # spawn: a fresh interpreter per worker, not a fork of one holding open connections.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
@@ -319,6 +322,7 @@ def verify_chain(
     checkpoints: Iterable[Checkpoint] = (),
     batch_size: int = 20_000,
     workers: int = 1,
+    range_size: int = RANGE_SIZE,
 ) -> Verification:
     """Walk the whole trail in order and report the first event that breaks the chain.
 
@@ -327,9 +331,10 @@ def verify_chain(
     field edited). Then every checkpoint must still be in the chain with the same hash
     (the newest events were not removed), and the chain-head row must agree.
 
-    With `workers` above 1, ranges of events are read and their HMACs checked by that
-    many processes at once (each event's HMAC depends only on its own row); only the
-    links between ranges are checked here, in order, so the answer is the same.
+    With `workers` above 1 and more than `range_size` events, ranges of events are read
+    and their HMACs checked by that many processes at once (each event's HMAC depends
+    only on its own row); only the links between ranges are checked here, in order, so
+    the answer is the same.
     """
     expected = {checkpoint.seq: checkpoint for checkpoint in checkpoints}
     walk = _Walk(previous_seq=0, previous_hash=GENESIS_HASH)
@@ -345,8 +350,11 @@ def verify_chain(
             problem,
         )
 
+    newest = 0
     if workers > 1:
-        for part in _parallel_walks(session, key, expected, workers):
+        newest = session.execute(text("SELECT max(seq) FROM audit_events")).scalar() or 0
+    if newest > range_size:
+        for part in _parallel_walks(session, key, expected, workers, newest, range_size):
             if part.first_seq is None:
                 continue  # no events stored in that range: the next range's first says so
             # The range's first event, checked against the end of the range before.

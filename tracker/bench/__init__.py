@@ -72,6 +72,35 @@ def seed_command(cases: int, audit_events: int | None, backend: str) -> None:
     )
 
 
+@bench_cli.command("url")
+@click.option(
+    "--database", "backend", type=click.Choice(["sqlite", "postgresql"]), default="sqlite"
+)
+def url_command(backend: str) -> None:
+    """Print the benchmark database's URL (for serving it under load)."""
+    from tracker.bench import databases
+
+    click.echo(
+        databases.database_url(
+            backend, instance_path=current_app.instance_path, server_url=_server_url()
+        )
+    )
+
+
+@bench_cli.command("drop")
+@click.option(
+    "--database", "backend", type=click.Choice(["sqlite", "postgresql"]), default="sqlite"
+)
+def drop_command(backend: str) -> None:
+    """Remove the benchmark database."""
+    from tracker.bench import databases
+
+    url = databases.database_url(
+        backend, instance_path=current_app.instance_path, server_url=_server_url()
+    )
+    databases.drop(backend, server_url=_server_url(), url=url)
+
+
 def _progress(backend: str):
     started = time.perf_counter()
 

@@ -176,10 +176,14 @@ def _get(client: FlaskClient, url: str) -> str:
 # --- the scenarios ---------------------------------------------------------------------
 
 
-def deep_page_url(client: FlaskClient, *, position: int) -> str:
-    """The list's address for the page holding the case at `position` (newest first)."""
-    page = min(position // listing.DEFAULT_PAGE_SIZE + 1, listing.MAX_PAGE)
-    return f"/cases/?page={page}"
+def deep_page_url(*, position: int) -> str:
+    """The list's address for the page after the case at `position` (newest first), as
+    following "Next" that far would reach it."""
+    case = db.session.scalars(
+        select(Case).order_by(Case.reported_on.desc(), Case.id.desc()).offset(position).limit(1)
+    ).one()
+    cursor = listing.encode_cursor(case, listing.Sort.NEWEST)
+    return f"/cases/?page={position // listing.DEFAULT_PAGE_SIZE + 2}&after={cursor}"
 
 
 def measure_pages(app: Flask, users: list[BenchUser], requests: int) -> dict[str, PageFigures]:
@@ -192,7 +196,7 @@ def measure_pages(app: Flask, users: list[BenchUser], requests: int) -> dict[str
     case_ids = db.session.scalars(select(Case.id)).all()
     chosen = [rng.choice(case_ids) for _ in range(requests + 5)]
     surnames = ["smith", "patel", "wood", "khan", "lee", "ward"]
-    deep = deep_page_url(ceo_client, position=total // 2)
+    deep = deep_page_url(position=total // 2)
     db.session.remove()
     scenarios: list[tuple[str, FlaskClient, Callable[[int], str]]] = [
         ("list_first", ceo_client, lambda n: "/cases/"),

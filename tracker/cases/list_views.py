@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from flask import render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
 
 from tracker.auth.permissions import can_read_cases, permission_required, reporting_scope
 from tracker.cases import bp
@@ -16,6 +19,7 @@ from tracker.cases.listing import (
     DEFAULT_PAGE_SIZE,
     CaseFilters,
     CasePage,
+    FilterOptions,
     Sort,
     case_list_query,
     clamp_page,
@@ -48,6 +52,7 @@ def index():
     html = render_template(
         "cases/list.html",
         form=form,
+        filter_form=_filter_form(form, options, per_page),
         filters=filters,
         page=page,
         first_url=_list_url(filters, 1) if filters else None,
@@ -64,6 +69,45 @@ def index():
         record_case_list_viewed(filters, page, by=current_user)
         db.session.commit()
     return html
+
+
+def _filter_form(form: CaseFilterForm, options: FilterOptions, per_page: int) -> Markup:
+    """The filter form's HTML. Its GOV.UK macros cost more than the page's SQL, and the
+    same choices and values always render the same, so a form without errors comes from
+    a small cache of renderings (per process; nothing in it belongs to a user)."""
+    if form.errors:
+        return _render_filter_form(form, per_page)
+    return _cached_filter_form(
+        tuple(options.schools),
+        tuple(options.clause_references),
+        tuple(request.args.items(multi=True)),
+        per_page,
+    )
+
+
+@lru_cache(maxsize=512)
+def _cached_filter_form(
+    schools: tuple[tuple[int, str], ...],
+    clause_references: tuple[str, ...],
+    args: tuple[tuple[str, str], ...],
+    per_page: int,
+) -> Markup:
+    form = CaseFilterForm(MultiDict(args))
+    form.offer(FilterOptions(schools=list(schools), clause_references=list(clause_references)))
+    form.validate()
+    return _render_filter_form(form, per_page)
+
+
+def _render_filter_form(form: CaseFilterForm, per_page: int) -> Markup:
+    # Our own template's output, already escaped by Jinja's autoescaping.
+    return Markup(  # noqa: S704 # nosec B704
+        render_template(
+            "cases/_filter_form.html",
+            form=form,
+            per_page=per_page if per_page != DEFAULT_PAGE_SIZE else None,
+            clear_url=_list_url(CaseFilters(per_page=per_page), 1),
+        )
+    )
 
 
 def _with_cursor(filters: CaseFilters) -> CaseFilters:

@@ -56,6 +56,10 @@ from tracker.staff.models import StaffMember
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
+# The list counts the matching cases up to this many, and says "more than" beyond: an
+# exact count of a whole trust's history would read every row on every page, and nobody
+# pages through more than a thousand cases (they filter).
+COUNT_LIMIT = 1000
 # The page number is only what the page says ("Showing 26 to 50"); the cursor decides
 # which cases are on it. Bounded so that a hand-edited number stays a small integer.
 MAX_PAGE = 1_000_000
@@ -167,7 +171,8 @@ class CaseRow:
 @dataclass(frozen=True)
 class CasePage:
     rows: list[CaseRow]
-    # How many cases match; None when a cursor led past the end (nothing came back).
+    # How many cases match, up to COUNT_LIMIT + 1 (see is_count_capped); None when a
+    # cursor led past the end (nothing came back).
     total: int | None
     page: int
     per_page: int
@@ -188,6 +193,15 @@ class CasePage:
     @property
     def is_past_the_end(self) -> bool:
         return self.total is None
+
+    @property
+    def is_count_capped(self) -> bool:
+        """More than COUNT_LIMIT cases match: the page says "more than" that."""
+        return self.total is not None and self.total > COUNT_LIMIT
+
+    @property
+    def count_limit(self) -> int:
+        return COUNT_LIMIT
 
 
 @dataclass(frozen=True)
@@ -326,14 +340,20 @@ def case_list_query(user: User, filters: CaseFilters) -> Select[Any]:
 
 
 def _count_matching(user: User, filters: CaseFilters) -> Any:
-    """How many cases match, whatever the page: a scalar subquery that does not depend on
-    the outer row, so it is computed once, and without the cursor, the sort or the joins
-    the page needs for display (the subject only when searching by name)."""
+    """How many cases match, counted up to COUNT_LIMIT + 1, whatever the page.
+
+    A scalar subquery that does not depend on the outer row, so the database computes it
+    once, without the cursor, the sort or the joins the page needs for display (the
+    subject only when searching by name); the LIMIT inside bounds its work however many
+    cases the trust holds.
+    """
     subject = aliased(StaffMember)
-    count = select(func.count()).select_from(Case)
+    matching = select(Case.id)
     if filters.search.strip():
-        count = count.join(subject, Case.subject_id == subject.id)
-    return count.where(visible_cases_filter(user), *_conditions(filters, subject)).scalar_subquery()
+        matching = matching.join(subject, Case.subject_id == subject.id)
+    matching = matching.where(visible_cases_filter(user), *_conditions(filters, subject))
+    limited = matching.limit(COUNT_LIMIT + 1).subquery()
+    return select(func.count()).select_from(limited).scalar_subquery()
 
 
 def _conditions(filters: CaseFilters, subject: Any) -> list[ColumnElement[bool]]:
