@@ -13,7 +13,7 @@ PORT ?= 5000
 # Front-end sources that the built assets depend on.
 ASSET_SOURCES := $(wildcard assets/scss/*.scss assets/js/*.mjs) scripts/build-assets.mjs
 
-.PHONY: run test setup install assets secrets migrate demo lint format lock audit-deps clean help
+.PHONY: run test setup install assets secrets migrate demo lint format lock audit-deps clean help bench loadtest
 
 help:
 	@echo "make run    install, migrate, load the demo trust and serve on http://$(HOST):$(PORT)"
@@ -69,6 +69,17 @@ lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/bandit -q -c pyproject.toml -r app.py config.py tracker migrations
+
+# Performance at trust scale (docs/performance.md). SQLite always; PostgreSQL too when
+# BENCH_DATABASE_URL names a server (a database of its own is created there and dropped).
+BENCH_CASES ?= 100000
+bench: setup
+	@set -a && . ./$(SECRETS) && set +a && $(FLASK) bench run --cases $(BENCH_CASES)
+
+# gunicorn (4 workers) on PostgreSQL under a mixed workload from locust; needs
+# BENCH_DATABASE_URL. LOADTEST_CASES, LOADTEST_USERS, LOADTEST_SECONDS adjust it.
+loadtest: setup
+	@set -a && . ./$(SECRETS) && set +a && ./scripts/loadtest.sh
 
 # Known vulnerabilities in the pinned dependencies. Needs the internet (the PyPI advisory
 # service), so it is not part of `make test`; run it where deployments are built.

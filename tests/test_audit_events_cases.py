@@ -37,6 +37,7 @@ from tracker.audit.actions import AuditAction as A
 from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
 from tracker.auth.roles import Role
+from tracker.cases.listing import Sort, encode_cursor
 from tracker.cases.models import (
     Case,
     ChronologyEntry,
@@ -405,7 +406,11 @@ def searching_and_filtering_cases(w: World) -> list[dict]:
 
 
 def paging_past_the_end(w: World) -> list[dict]:
-    return _listed(w, w.dsl, {"page": "3"}, {"filters": [], "results": None, "page": 3})
+    # A cursor after the only case: nothing left to show.
+    after = encode_cursor(w.case, Sort.NEWEST)
+    return _listed(
+        w, w.dsl, {"page": "3", "after": after}, {"filters": [], "results": None, "page": 3}
+    )
 
 
 # Workflow steps, each through its page.

@@ -16,6 +16,7 @@ from tests.querycount import count_statements
 from tracker.auth.models import User
 from tracker.auth.roles import Role
 from tracker.auth.services import grant_role
+from tracker.cases.listing import Sort, encode_cursor
 from tracker.cases.models import Case, CaseStatus, Track
 from tracker.extensions import db as _db
 from tracker.orgs.models import School
@@ -311,6 +312,12 @@ def test_a_from_date_after_the_to_date_is_explained_and_kept(world, client_for):
         "page=-4&per_page=100000",
         "page=abc&per_page=xyz",
         "page=99999999999999999999",
+        "after=not-a-cursor",
+        "before=%25%25%25",
+        "after=WyJ4Il0",  # a list of the wrong length and type
+        "after=WyIyMDI2LTEzLTQwIiwxXQ",  # ["2026-13-40",1]: not a date
+        "sort=reference&after=WzFd",  # [1] where a reference is expected
+        "after=" + "A" * 300,
         "q=" + "x" * 500,
     ],
 )
@@ -440,11 +447,74 @@ def test_date_filters_survive_paging(world, client_for):
     assert "3 cases match these filters" in second
 
 
-def test_a_page_past_the_end_says_so(world, client_for):
-    world.log(world.school_a)
+def test_a_page_number_alone_shows_the_first_page(world, client_for):
+    # Pages are found by cursor; a number without one (an old or hand-made address) is
+    # only a label, so the list starts again rather than guessing.
+    case = world.log(world.school_a)
     page = client_for(world.dsl_a).get("/cases/?page=7").get_data(as_text=True)
-    assert "There are no cases on page 7" in page
-    assert 'href="/cases/">Go to the first page' in page
+    assert listed(page) == [case.reference]
+    assert "1 case</h2>" in page
+
+
+def test_a_cursor_past_the_end_says_so(world, client_for):
+    oldest = world.log(world.school_a, occurred_on=date(2026, 2, 1), reported_on=date(2026, 3, 1))
+    world.log(world.school_a, occurred_on=date(2026, 2, 1), reported_on=date(2026, 3, 2))
+    after_the_oldest = encode_cursor(oldest, Sort.NEWEST)
+    page = client_for(world.dsl_a).get(f"/cases/?page=3&after={after_the_oldest}")
+    text = page.get_data(as_text=True)
+    assert "There are no more cases here" in text
+    assert 'href="/cases/">Go to the first page' in text
+    assert listed(text) == []
+
+
+def _walk(client: FlaskClient, url: str, rel: str) -> list[list[str]]:
+    """Every page from `url`, following `rel` links to the end: the references on each."""
+    pages = []
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        pages.append(listed(page))
+        url = link(page, rel)
+        assert len(pages) < 50, "the links never end"
+    return pages
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest", "reference", "status"])
+def test_keyset_pages_hold_every_case_exactly_once_both_ways(world, client_for, sort):
+    # Ties on the date reported and on the status, so that the unique tie-breaker matters.
+    cases = [
+        world.log(
+            world.school_a, occurred_on=date(2026, 2, 1), reported_on=date(2026, 3, 1 + number % 3)
+        )
+        for number in range(11)
+    ]
+    for case in cases[::4]:
+        set_state(case, status=CaseStatus.CLOSED)
+    client = client_for(world.dsl_a)
+    forwards = _walk(client, f"/cases/?sort={sort}&per_page=3", "next")
+    assert [len(page) for page in forwards] == [3, 3, 3, 2]
+    shown = [reference for page in forwards for reference in page]
+    assert sorted(shown) == sorted(case.reference for case in cases)
+    assert shown == listed(client.get(f"/cases/?sort={sort}&per_page=20").get_data(as_text=True))
+    # From the last page back to the first, through "Previous", the same pages.
+    last = client.get(f"/cases/?sort={sort}&per_page=3").get_data(as_text=True)
+    for _ in range(3):
+        last = client.get(link(last, "next")).get_data(as_text=True)
+    assert "Showing 10 to 11 of 11." in last
+    backwards = _walk(client, link(last, "prev"), "prev")
+    assert list(reversed(backwards)) == forwards[:-1]
+
+
+def test_a_case_logged_between_pages_does_not_shift_the_next_page(world, client_for):
+    first_cases = [
+        world.log(world.school_a, occurred_on=date(2026, 2, 1), reported_on=date(2026, 3, day))
+        for day in (1, 2, 3)
+    ]
+    client = client_for(world.dsl_a)
+    page_one = client.get("/cases/?per_page=2").get_data(as_text=True)
+    world.log(world.school_a, reported_on=date(2026, 3, 9))  # newest: goes on page one
+    page_two = client.get(link(page_one, "next")).get_data(as_text=True)
+    assert listed(page_two) == [first_cases[0].reference]
+    assert "4 cases</h2>" in page_two
 
 
 # --- empty states ----------------------------------------------------------------------

@@ -174,12 +174,14 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from tracker.audit.cli import audit_cli
     from tracker.auth.cli import users_cli
+    from tracker.bench import bench_cli
     from tracker.demo import demo_command
     from tracker.notifications.cli import reminders_cli
     from tracker.orgs.cli import schools_cli
     from tracker.policy.cli import policy_cli
 
     app.cli.add_command(audit_cli)
+    app.cli.add_command(bench_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(policy_cli)

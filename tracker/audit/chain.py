@@ -182,12 +182,147 @@ def _batches(session: Session, batch_size: int) -> Iterator[Sequence[Sequence[An
         last = rows[-1][_SEQ]
 
 
+@dataclass
+class _Walk:
+    """Where a walk over some stored rows got to: what `verify_chain` carries between
+    batches, and what each worker of a parallel verification reports for its range."""
+
+    previous_seq: int
+    previous_hash: str | None  # None: the first row's link is checked by the caller
+    count: int = 0
+    seen_checkpoints: int = 0
+    problem: Problem | None = None
+    first_seq: int | None = None
+    first_prev_hash: str | None = None
+
+
+def _walk(
+    walk: _Walk, rows: Iterable[Sequence[Any]], key: bytes, expected: dict[int, Checkpoint]
+) -> _Walk:
+    """Check rows in order from where `walk` stands; stop at the first problem.
+
+    For each event: its number follows the last one's (no event removed, none moved), it
+    names the last event's hash, its own HMAC matches its contents (no field edited), and
+    it is the event any checkpoint at its number recorded.
+    """
+    for row in rows:
+        seq = row[_SEQ]
+        if walk.first_seq is None:
+            walk.first_seq, walk.first_prev_hash = seq, row[_PREV]
+        if walk.previous_hash is not None:
+            if seq != walk.previous_seq + 1:
+                if seq > walk.previous_seq + 1:
+                    missing = walk.previous_seq + 1
+                    message = f"event {missing} is missing (the next stored is {seq})"
+                    walk.problem = Problem(missing, message)
+                else:
+                    walk.problem = Problem(seq, f"event {seq} is out of order")
+                return walk
+            if row[_PREV] != walk.previous_hash:
+                walk.problem = Problem(
+                    seq,
+                    f"event {seq} does not follow event {walk.previous_seq}: the events "
+                    "around it were removed, reordered or changed",
+                )
+                return walk
+        try:
+            recomputed = event_hash(key, row[:_HASH])
+        except (ValueError, TypeError) as exc:
+            walk.problem = Problem(seq, f"event {seq} cannot be read ({exc})")
+            return walk
+        if not hmac.compare_digest(recomputed, row[_HASH]):
+            walk.problem = Problem(
+                seq,
+                f"event {seq} has been changed since it was written (or AUDIT_KEY "
+                "is not the key it was written with)",
+            )
+            return walk
+        checkpoint = expected.get(seq)
+        if checkpoint is not None:
+            if checkpoint.hash != row[_HASH]:
+                walk.problem = Problem(
+                    seq,
+                    f"event {seq} is not the event checkpointed at {_timestamp(checkpoint.at)}",
+                )
+                return walk
+            walk.seen_checkpoints += 1
+        walk.previous_seq, walk.previous_hash = seq, row[_HASH]
+        walk.count += 1
+    return walk
+
+
+# Events one worker checks at a time in a parallel verification.
+RANGE_SIZE = 50_000
+_RANGE_WHERE = "FROM audit_events WHERE seq > :after AND seq <= :upto ORDER BY seq"
+_RANGE = text(f"SELECT {_COLUMNS} {_RANGE_WHERE}")
+
+
+def _check_range(
+    url: str, key: bytes, after: int, upto: int, expected: dict[int, Checkpoint]
+) -> _Walk:
+    """A worker process: read and check the events numbered after `after` up to `upto`.
+
+    The first row's number and link are left to the caller, which knows the range
+    before; everything else is checked here, reading through a connection of its own.
+    """
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    engine = _worker_engines.get(url)
+    if engine is None:
+        engine = _worker_engines[url] = create_engine(url, poolclass=NullPool)
+    with engine.connect() as connection:
+        rows = connection.execute(_RANGE, {"after": after, "upto": upto}).all()
+    return _walk(_Walk(previous_seq=after, previous_hash=None), rows, key, expected)
+
+
+_worker_engines: dict[str, Any] = {}
+
+
+def _parallel_walks(
+    session: Session,
+    key: bytes,
+    expected: dict[int, Checkpoint],
+    workers: int,
+    newest: int,
+    range_size: int,
+) -> Iterator[_Walk]:
+    """The walks of consecutive ranges of numbers, in order, checked by worker processes."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    url = session.get_bind().url.render_as_string(hide_password=False)
+    bounds = [(after, min(after + range_size, newest)) for after in range(0, newest, range_size)]
+    # spawn: a fresh interpreter per worker, not a fork of one holding open connections.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [
+            pool.submit(
+                _check_range,
+                url,
+                key,
+                after,
+                upto,
+                {seq: c for seq, c in expected.items() if after < seq <= upto},
+            )
+            for after, upto in bounds
+        ]
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+
 def verify_chain(
     session: Session,
     key: bytes,
     *,
     checkpoints: Iterable[Checkpoint] = (),
     batch_size: int = 20_000,
+    workers: int = 1,
+    range_size: int = RANGE_SIZE,
 ) -> Verification:
     """Walk the whole trail in order and report the first event that breaks the chain.
 
@@ -195,60 +330,65 @@ def verify_chain(
     moved), it names the last event's hash, and its own HMAC matches its contents (no
     field edited). Then every checkpoint must still be in the chain with the same hash
     (the newest events were not removed), and the chain-head row must agree.
+
+    With `workers` above 1 and more than `range_size` events, ranges of events are read
+    and their HMACs checked by that many processes at once (each event's HMAC depends
+    only on its own row); only the links between ranges are checked here, in order, so
+    the answer is the same.
     """
     expected = {checkpoint.seq: checkpoint for checkpoint in checkpoints}
-    seen_checkpoints = 0
-    previous_seq, previous_hash = 0, GENESIS_HASH
-    count = 0
+    walk = _Walk(previous_seq=0, previous_hash=GENESIS_HASH)
+    if 0 in expected:
+        walk.seen_checkpoints += 1
 
     def result(problem: Problem | None) -> Verification:
-        return Verification(count, previous_seq, previous_hash, seen_checkpoints, problem)
+        return Verification(
+            walk.count,
+            walk.previous_seq,
+            walk.previous_hash or GENESIS_HASH,
+            walk.seen_checkpoints,
+            problem,
+        )
 
-    checkpoint = expected.get(0)
-    if checkpoint is not None:
-        seen_checkpoints += 1
-    for rows in _batches(session, batch_size):
-        for row in rows:
-            seq = row[_SEQ]
-            if seq != previous_seq + 1:
-                if seq > previous_seq + 1:
-                    message = f"event {previous_seq + 1} is missing (the next stored is {seq})"
-                    return result(Problem(previous_seq + 1, message))
-                return result(Problem(seq, f"event {seq} is out of order"))
-            if row[_PREV] != previous_hash:
-                return result(
-                    Problem(
-                        seq,
-                        f"event {seq} does not follow event {previous_seq}: the events "
-                        "around it were removed, reordered or changed",
-                    )
-                )
-            try:
-                recomputed = event_hash(key, row[:_HASH])
-            except (ValueError, TypeError) as exc:
-                return result(Problem(seq, f"event {seq} cannot be read ({exc})"))
-            if not hmac.compare_digest(recomputed, row[_HASH]):
-                return result(
-                    Problem(
-                        seq,
-                        f"event {seq} has been changed since it was written (or AUDIT_KEY "
-                        "is not the key it was written with)",
-                    )
-                )
-            checkpoint = expected.get(seq)
-            if checkpoint is not None:
-                if checkpoint.hash != row[_HASH]:
+    newest = 0
+    if workers > 1:
+        newest = session.execute(text("SELECT max(seq) FROM audit_events")).scalar() or 0
+    if newest > range_size:
+        for part in _parallel_walks(session, key, expected, workers, newest, range_size):
+            if part.first_seq is None:
+                continue  # no events stored in that range: the next range's first says so
+            # The range's first event, checked against the end of the range before.
+            if part.first_seq != walk.previous_seq + 1:
+                if part.first_seq > walk.previous_seq + 1:
+                    missing = walk.previous_seq + 1
                     return result(
                         Problem(
-                            seq,
-                            f"event {seq} is not the event checkpointed at "
-                            f"{_timestamp(checkpoint.at)}",
+                            missing,
+                            f"event {missing} is missing (the next stored is {part.first_seq})",
                         )
                     )
-                seen_checkpoints += 1
-            previous_seq, previous_hash = seq, row[_HASH]
-            count += 1
+                return result(Problem(part.first_seq, f"event {part.first_seq} is out of order"))
+            if part.first_prev_hash != walk.previous_hash:
+                return result(
+                    Problem(
+                        part.first_seq,
+                        f"event {part.first_seq} does not follow event {walk.previous_seq}: "
+                        "the events around it were removed, reordered or changed",
+                    )
+                )
+            walk.count += part.count
+            walk.seen_checkpoints += part.seen_checkpoints
+            if part.count:
+                walk.previous_seq, walk.previous_hash = part.previous_seq, part.previous_hash
+            if part.problem is not None:
+                return result(part.problem)
+    else:
+        for rows in _batches(session, batch_size):
+            _walk(walk, rows, key, expected)
+            if walk.problem is not None:
+                return result(walk.problem)
 
+    previous_seq, previous_hash = walk.previous_seq, walk.previous_hash
     beyond = [c for c in expected.values() if c.seq > previous_seq]
     if beyond:
         newest = max(beyond, key=lambda c: c.seq)

@@ -39,8 +39,15 @@ def audit_cli() -> None:
     "in the chain (catches removal of the newest events).",
 )
 @click.option("--batch-size", default=20_000, show_default=True, help="Events read at a time.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=lambda: os.cpu_count() or 1,
+    show_default="the number of CPUs",
+    help="Processes that check ranges of events at once (1: all in this one).",
+)
 @with_appcontext
-def verify_command(checkpoint_path: Path | None, batch_size: int) -> None:
+def verify_command(checkpoint_path: Path | None, batch_size: int, workers: int) -> None:
     """Walk the whole chain and name the first event that breaks it (exit status 1)."""
     try:
         checkpoints = read_checkpoints(checkpoint_path) if checkpoint_path else []
@@ -48,7 +55,9 @@ def verify_command(checkpoint_path: Path | None, batch_size: int) -> None:
         raise click.ClickException(str(exc)) from exc
     key = key_bytes(current_app.config["AUDIT_KEY"])
     # Read-only: the walk never writes, so it can run against a replica too.
-    result = verify_chain(db.session, key, checkpoints=checkpoints, batch_size=batch_size)
+    result = verify_chain(
+        db.session, key, checkpoints=checkpoints, batch_size=batch_size, workers=workers
+    )
     db.session.rollback()
     if result.problem is None:
         click.echo(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from flask import render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
 
 from tracker.auth.permissions import can_read_cases, permission_required, reporting_scope
 from tracker.cases import bp
@@ -14,10 +18,13 @@ from tracker.cases.list_forms import CaseFilterForm
 from tracker.cases.listing import (
     DEFAULT_PAGE_SIZE,
     CaseFilters,
+    CasePage,
+    FilterOptions,
     Sort,
     case_list_query,
     clamp_page,
     clamp_page_size,
+    decode_cursor,
     filter_options_query,
     options_from_rows,
     page_from_rows,
@@ -30,8 +37,8 @@ from tracker.extensions import db
 @permission_required(can_read_cases)
 def index():
     # Two statements to read (see tracker/cases/listing.py): the form's choices, then the
-    # page; nothing the template reads may load lazily. Then two to record the read in
-    # the audit trail, once the page has rendered.
+    # page with its count; nothing the template reads may load lazily. Then two to record
+    # the read in the audit trail, once the page has rendered.
     options = options_from_rows(db.session.execute(filter_options_query(current_user)).all())
     form = CaseFilterForm(request.args)
     form.offer(options)
@@ -39,15 +46,20 @@ def index():
     page = None
     filters = None
     if form.validate():
-        filters = form.filters(page=clamp_page(request.args.get("page")), per_page=per_page)
+        filters = _with_cursor(form.filters(page=1, per_page=per_page))
         rows = db.session.execute(case_list_query(current_user, filters)).all()
         page = page_from_rows(rows, filters)
     html = render_template(
         "cases/list.html",
         form=form,
+        filter_form=_filter_form(form, options, per_page),
         filters=filters,
         page=page,
-        page_url=lambda number: _list_url(filters, number),
+        first_url=_list_url(filters, 1) if filters else None,
+        previous_url=_previous_url(filters, page) if page and page.has_previous else None,
+        next_url=_list_url(filters, page.page + 1, after=page.next_cursor)
+        if page and page.has_next
+        else None,
         clear_url=_list_url(CaseFilters(per_page=per_page), 1),
         # Kept when the filters are applied again (there is no box for it).
         per_page=per_page if per_page != DEFAULT_PAGE_SIZE else None,
@@ -59,8 +71,66 @@ def index():
     return html
 
 
-def _list_url(filters: CaseFilters, page: int) -> str:
-    """The list with the same filters, sort and page size, at another page."""
+def _filter_form(form: CaseFilterForm, options: FilterOptions, per_page: int) -> Markup:
+    """The filter form's HTML. Its GOV.UK macros cost more than the page's SQL, and the
+    same choices and values always render the same, so a form without errors comes from
+    a small cache of renderings (per process; nothing in it belongs to a user)."""
+    if form.errors:
+        return _render_filter_form(form, per_page)
+    return _cached_filter_form(
+        tuple(options.schools),
+        tuple(options.clause_references),
+        tuple(request.args.items(multi=True)),
+        per_page,
+    )
+
+
+@lru_cache(maxsize=512)
+def _cached_filter_form(
+    schools: tuple[tuple[int, str], ...],
+    clause_references: tuple[str, ...],
+    args: tuple[tuple[str, str], ...],
+    per_page: int,
+) -> Markup:
+    form = CaseFilterForm(MultiDict(args))
+    form.offer(FilterOptions(schools=list(schools), clause_references=list(clause_references)))
+    form.validate()
+    return _render_filter_form(form, per_page)
+
+
+def _render_filter_form(form: CaseFilterForm, per_page: int) -> Markup:
+    # Our own template's output, already escaped by Jinja's autoescaping.
+    return Markup(  # noqa: S704 # nosec B704
+        render_template(
+            "cases/_filter_form.html",
+            form=form,
+            per_page=per_page if per_page != DEFAULT_PAGE_SIZE else None,
+            clear_url=_list_url(CaseFilters(per_page=per_page), 1),
+        )
+    )
+
+
+def _with_cursor(filters: CaseFilters) -> CaseFilters:
+    """The filters with the page's cursor from the address; without a valid one (a
+    made-up or stale address, or a cursor for another sort) the list starts again."""
+    after = decode_cursor(request.args.get("after"), filters.sort)
+    before = None if after is not None else decode_cursor(request.args.get("before"), filters.sort)
+    if after is None and before is None:
+        return filters
+    return replace(filters, after=after, before=before, page=clamp_page(request.args.get("page")))
+
+
+def _previous_url(filters: CaseFilters, page: CasePage) -> str:
+    if page.page <= 2:
+        return _list_url(filters, 1)
+    return _list_url(filters, page.page - 1, before=page.previous_cursor)
+
+
+def _list_url(
+    filters: CaseFilters, page: int, *, after: str | None = None, before: str | None = None
+) -> str:
+    """The list with the same filters, sort and page size, at another page: the first,
+    or the one after (before) the case whose cursor is given."""
     args: dict[str, Any] = {
         "q": filters.search,
         "school": filters.school_id,
@@ -73,6 +143,8 @@ def _list_url(filters: CaseFilters, page: int) -> str:
         "sort": filters.sort.value if filters.sort is not Sort.NEWEST else None,
         "per_page": filters.per_page if filters.per_page != DEFAULT_PAGE_SIZE else None,
         "page": page if page > 1 else None,
+        "after": after,
+        "before": before,
     }
     return url_for("cases.index", **{key: value for key, value in args.items() if value})
 

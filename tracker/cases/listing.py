@@ -9,11 +9,20 @@ user (tracker/auth/sessions.py):
    references a case can cite, in one UNION ALL (the form's choices).
 2. `case_list_query`: one page of cases with their school and subject joined, the
    references they cite aggregated into one column, and the number of cases matching
-   (`count(*) OVER ()`, computed before LIMIT).
+   (an uncorrelated scalar subquery, which the database computes once).
+
+Pages are keyset pages: a page starts after (or, going back, ends before) the sort key of
+the row at its edge, carried in the address as a cursor, so the database seeks to it
+through an index instead of reading and discarding every row before it, and page 4,000
+costs what page 1 does. Every ordering ends on a unique column, so pages never overlap
+or skip a case, even when cases are added between two clicks.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,6 +42,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    tuple_,
     union_all,
 )
 from sqlalchemy.orm import aliased, contains_eager
@@ -46,9 +56,13 @@ from tracker.staff.models import StaffMember
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
-# OFFSET reads and discards every row before the page; this keeps that work bounded
-# (100,000 rows at the largest page size), far beyond any trust's case history.
-MAX_PAGE = 1000
+# The list counts the matching cases up to this many, and says "more than" beyond: an
+# exact count of a whole trust's history would read every row on every page, and nobody
+# pages through more than a thousand cases (they filter).
+COUNT_LIMIT = 1000
+# The page number is only what the page says ("Showing 26 to 50"); the cursor decides
+# which cases are on it. Bounded so that a hand-edited number stays a small integer.
+MAX_PAGE = 1_000_000
 # The track filter's value for cases not triaged yet (track is NULL).
 NOT_TRIAGED = "none"
 # Clause references are digits, dots, brackets and a letter, so a comma never occurs in one.
@@ -86,6 +100,10 @@ class CaseFilters:
     sort: Sort = Sort.NEWEST
     page: int = 1
     per_page: int = DEFAULT_PAGE_SIZE
+    # The sort key of the last case of the page before (forwards) or of the first case of
+    # the page after (backwards, for "Previous"); neither on the first page.
+    after: tuple[Any, ...] | None = None
+    before: tuple[Any, ...] | None = None
 
     @property
     def names_in_use(self) -> list[str]:
@@ -101,8 +119,8 @@ class CaseFilters:
         return bool(self.names_in_use)
 
     @property
-    def offset(self) -> int:
-        return (self.page - 1) * self.per_page
+    def cursor(self) -> tuple[Any, ...] | None:
+        return self.before if self.before is not None else self.after
 
 
 _FILTER_NAMES = (
@@ -153,11 +171,16 @@ class CaseRow:
 @dataclass(frozen=True)
 class CasePage:
     rows: list[CaseRow]
-    # How many cases match; None when the page is past the end (nothing came back to
-    # carry the count, and a second count query would break the query budget).
+    # How many cases match, up to COUNT_LIMIT + 1 (see is_count_capped); None when a
+    # cursor led past the end (nothing came back).
     total: int | None
     page: int
     per_page: int
+    has_previous: bool = False
+    has_next: bool = False
+    # Cursors for the links: the sort keys of the first and the last case shown.
+    previous_cursor: str | None = None
+    next_cursor: str | None = None
 
     @property
     def first_number(self) -> int:
@@ -168,24 +191,120 @@ class CasePage:
         return (self.page - 1) * self.per_page + len(self.rows)
 
     @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.total is not None and self.last_number < self.total and self.page < MAX_PAGE
-
-    @property
     def is_past_the_end(self) -> bool:
         return self.total is None
 
+    @property
+    def is_count_capped(self) -> bool:
+        """More than COUNT_LIMIT cases match: the page says "more than" that."""
+        return self.total is not None and self.total > COUNT_LIMIT
+
+    @property
+    def count_limit(self) -> int:
+        return COUNT_LIMIT
+
+
+@dataclass(frozen=True)
+class _SortKey:
+    """One column of an ordering: how to order by it and how its cursor value is typed."""
+
+    column: Any
+    descending: bool
+    kind: type  # date, int or str: what a cursor value must be
+
+
+def _status_rank(status: str) -> int:
+    return _STATUS_RANK.get(status, len(CaseStatus))
+
+
+def _sort_keys(sort: Sort) -> list[_SortKey]:
+    # Every ordering ends on a unique column so that pages never overlap or skip.
+    if sort is Sort.OLDEST:
+        return [_SortKey(Case.reported_on, False, date), _SortKey(Case.id, False, int)]
+    if sort is Sort.REFERENCE:
+        return [_SortKey(Case.reference, False, str)]
+    if sort is Sort.STATUS:
+        return [
+            _SortKey(_STATUS_ORDER, False, int),
+            _SortKey(Case.reported_on, True, date),
+            _SortKey(Case.id, True, int),
+        ]
+    return [_SortKey(Case.reported_on, True, date), _SortKey(Case.id, True, int)]
+
+
+def _key_of(case: Case, sort: Sort) -> list[Any]:
+    return {
+        Sort.NEWEST: [case.reported_on, case.id],
+        Sort.OLDEST: [case.reported_on, case.id],
+        Sort.REFERENCE: [case.reference],
+        Sort.STATUS: [_status_rank(case.status), case.reported_on, case.id],
+    }[sort]
+
+
+def encode_cursor(case: Case, sort: Sort) -> str:
+    """The case's place in the ordering, as a short opaque token for an address."""
+    values = [v.isoformat() if isinstance(v, date) else v for v in _key_of(case, sort)]
+    text = json.dumps(values, separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: Any, sort: Sort) -> tuple[Any, ...] | None:
+    """The sort key a cursor carries, or None when it is not one for this ordering (a
+    hand-edited or stale address: the list then starts at the first page)."""
+    if not isinstance(token, str) or not token or len(token) > 200:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        values = json.loads(text)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    keys = _sort_keys(sort)
+    if not isinstance(values, list) or len(values) != len(keys):
+        return None
+    key: list[Any] = []
+    for value, sort_key in zip(values, keys, strict=True):
+        if sort_key.kind is date:
+            try:
+                key.append(date.fromisoformat(value))
+            except (TypeError, ValueError):
+                return None
+        elif sort_key.kind is int:
+            if not isinstance(value, int) or isinstance(value, bool) or abs(value) > 2**62:
+                return None
+            key.append(value)
+        elif isinstance(value, str) and len(value) <= 32:
+            key.append(value)
+        else:
+            return None
+    return tuple(key)
+
+
+def _beyond(keys: list[_SortKey], cursor: tuple[Any, ...], backwards: bool) -> Any:
+    """Rows after the cursor in the ordering (before it, going backwards)."""
+    if len({key.descending for key in keys}) == 1:
+        # One direction throughout: a row-value comparison, which an index can seek to.
+        columns = tuple_(*(key.column for key in keys))
+        values = tuple_(*(literal(value) for value in cursor))
+        later = keys[0].descending == backwards
+        return columns > values if later else columns < values
+    # Mixed directions (status, then newest first): spelt out column by column.
+    condition = None
+    for key, value in reversed(list(zip(keys, cursor, strict=True))):
+        later = key.descending == backwards
+        beyond = key.column > value if later else key.column < value
+        condition = (
+            beyond if condition is None else or_(beyond, and_(key.column == value, condition))
+        )
+    return condition
+
 
 def case_list_query(user: User, filters: CaseFilters) -> Select[Any]:
-    """One page of the cases the user may read that match the filters.
+    """One page of the cases the user may read that match the filters, and one more.
 
     Rows are (Case with school and subject loaded, cited references joined by commas,
     total matching). School and subject are many-to-one joins, so they never multiply
-    rows and the window count is the number of matching cases.
+    rows. The extra row, when it comes back, says there is a page beyond this one; going
+    backwards (`filters.before`) the rows come in reverse order (see `page_from_rows`).
     """
     # Aliased to keep the join apart from visible_cases_filter's own subquery on
     # staff_members: were that subquery ever an EXISTS, SQLAlchemy would correlate it to
@@ -198,16 +317,43 @@ def case_list_query(user: User, filters: CaseFilters) -> Select[Any]:
         .where(ClauseBreach.case_id == Case.id)
         .scalar_subquery()
     )
+    keys = _sort_keys(filters.sort)
+    backwards = filters.before is not None
+    conditions = [visible_cases_filter(user), *_conditions(filters, subject)]
+    paged = list(conditions)
+    if filters.cursor is not None:
+        paged.append(_beyond(keys, filters.cursor, backwards))
     return (
-        select(Case, cited.label("cited_references"), func.count().over().label("total"))
+        select(Case, cited.label("cited_references"), _count_matching(user, filters).label("total"))
         .join(Case.school)
         .join(subject, Case.subject.of_type(subject))
         .options(contains_eager(Case.school), contains_eager(Case.subject.of_type(subject)))
-        .where(visible_cases_filter(user), *_conditions(filters, subject))
-        .order_by(*_ordering(filters.sort))
-        .limit(filters.per_page)
-        .offset(filters.offset)
+        .where(*paged)
+        .order_by(
+            *(
+                key.column.desc() if key.descending != backwards else key.column.asc()
+                for key in keys
+            )
+        )
+        .limit(filters.per_page + 1)
     )
+
+
+def _count_matching(user: User, filters: CaseFilters) -> Any:
+    """How many cases match, counted up to COUNT_LIMIT + 1, whatever the page.
+
+    A scalar subquery that does not depend on the outer row, so the database computes it
+    once, without the cursor, the sort or the joins the page needs for display (the
+    subject only when searching by name); the LIMIT inside bounds its work however many
+    cases the trust holds.
+    """
+    subject = aliased(StaffMember)
+    matching = select(Case.id)
+    if filters.search.strip():
+        matching = matching.join(subject, Case.subject_id == subject.id)
+    matching = matching.where(visible_cases_filter(user), *_conditions(filters, subject))
+    limited = matching.limit(COUNT_LIMIT + 1).subquery()
+    return select(func.count()).select_from(limited).scalar_subquery()
 
 
 def _conditions(filters: CaseFilters, subject: Any) -> list[ColumnElement[bool]]:
@@ -245,26 +391,22 @@ def _conditions(filters: CaseFilters, subject: Any) -> list[ColumnElement[bool]]
     return conditions
 
 
-_STATUS_ORDER = case(
-    {status.value: position for position, status in enumerate(CaseStatus)},
-    value=Case.status,
-    else_=len(CaseStatus),
-)
-
-
-def _ordering(sort: Sort) -> list[Any]:
-    # Every ordering ends on a unique column so that pages never overlap or skip.
-    if sort is Sort.OLDEST:
-        return [Case.reported_on.asc(), Case.id.asc()]
-    if sort is Sort.REFERENCE:
-        return [Case.reference.asc()]
-    if sort is Sort.STATUS:
-        return [_STATUS_ORDER, Case.reported_on.desc(), Case.id.desc()]
-    return [Case.reported_on.desc(), Case.id.desc()]
+_STATUS_RANK = {status.value: position for position, status in enumerate(CaseStatus)}
+_STATUS_ORDER = case(_STATUS_RANK, value=Case.status, else_=len(CaseStatus))
 
 
 def page_from_rows(rows: list[Any], filters: CaseFilters) -> CasePage:
     """Shape what `case_list_query` returned into a page."""
+    more = len(rows) > filters.per_page
+    rows = rows[: filters.per_page]
+    page_number = filters.page
+    if filters.before is not None:
+        rows = list(reversed(rows))
+        has_previous, has_next = more, True
+        if not more:
+            page_number = 1  # back at the start, whatever the address said
+    else:
+        has_previous, has_next = filters.after is not None, more
     case_rows = [
         CaseRow(
             case=row[0],
@@ -278,9 +420,19 @@ def page_from_rows(rows: list[Any], filters: CaseFilters) -> CasePage:
     if rows:
         total: int | None = rows[0][2]
     else:
-        # An empty first page means nothing matches; an empty later page is past the end.
-        total = 0 if filters.page == 1 else None
-    return CasePage(rows=case_rows, total=total, page=filters.page, per_page=filters.per_page)
+        # An empty first page means nothing matches; an empty page after a cursor is past
+        # the end (the cases after it have gone, or the address was made up).
+        total = 0 if filters.cursor is None else None
+    return CasePage(
+        rows=case_rows,
+        total=total,
+        page=page_number,
+        per_page=filters.per_page,
+        has_previous=has_previous and bool(rows),
+        has_next=has_next and bool(rows),
+        previous_cursor=encode_cursor(rows[0][0], filters.sort) if rows else None,
+        next_cursor=encode_cursor(rows[-1][0], filters.sort) if rows else None,
+    )
 
 
 # --- the filter form's choices ---------------------------------------------------------

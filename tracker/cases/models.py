@@ -188,6 +188,9 @@ class Case(db.Model):
     __table_args__ = (
         Index("ix_cases_school_id_status", "school_id", "status"),
         Index("ix_cases_trust_id_created_at", "trust_id", "created_at"),
+        # The case list's default orderings (newest or oldest first), which keyset pages
+        # seek through (tracker/cases/listing.py).
+        Index("ix_cases_trust_id_reported_on_id", "trust_id", "reported_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import date, time
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -484,15 +485,17 @@ def record_case_list_viewed(filters: CaseFilters, page: CasePage, *, by: User) -
 
     Guard: none beyond the view's (the list only ever holds cases the user may read).
     Side effects: the audit trail gets case.list.viewed with the names of the filters
-    in use, the number of cases matching and the page number: never what was searched
-    for, which may be a person's name. Two statements; the caller commits.
+    in use, the number of cases matching (with results_capped when there were more than
+    the list counts) and the page number: never what was searched for, which may be a
+    person's name. Two statements; the caller commits.
     """
-    audit.record(
-        AuditAction.CASE_LIST_VIEWED,
-        actor=by,
-        details={
-            "filters": filters.names_in_use,
-            "results": page.total,
-            "page": page.page,
-        },
-    )
+    details: dict[str, Any] = {
+        "filters": filters.names_in_use,
+        "results": page.total,
+        "page": page.page,
+    }
+    if page.is_count_capped:
+        # The list counts up to a limit (tracker/cases/listing.py): "results" is that
+        # limit plus one, meaning "more than the limit".
+        details["results_capped"] = True
+    audit.record(AuditAction.CASE_LIST_VIEWED, actor=by, details=details)

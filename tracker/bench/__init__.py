@@ -1,0 +1,199 @@
+"""`flask bench`: a synthetic trust at scale, and the benchmark that measures it.
+
+`bench seed` builds the trust in a benchmark database of its own (never the app's);
+`bench run` seeds and measures SQLite and, when BENCH_DATABASE_URL is set, PostgreSQL in
+one process, prints a table against the budgets and writes bench/results.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from config import PROJECT_ROOT
+from tracker.clock import today
+
+RESULTS_FILE = PROJECT_ROOT / "bench" / "results.json"
+
+
+@click.group("bench")
+def bench_cli() -> None:
+    """Build a trust at scale and measure the app against its performance budgets."""
+
+
+def _server_url() -> str | None:
+    return os.environ.get("BENCH_DATABASE_URL") or None
+
+
+def _backends(choice: str) -> list[str]:
+    if choice == "both":
+        return ["sqlite", *(["postgresql"] if _server_url() else [])]
+    return [choice]
+
+
+@bench_cli.command("seed")
+@click.option("--cases", default=100_000, show_default=True)
+@click.option("--audit-events", type=int, help="Default: 20 for each case.")
+@click.option(
+    "--database",
+    "backend",
+    type=click.Choice(["sqlite", "postgresql"]),
+    default="sqlite",
+    show_default=True,
+    help="sqlite: instance/bench.db; postgresql: a database of its own on BENCH_DATABASE_URL.",
+)
+def seed_command(cases: int, audit_events: int | None, backend: str) -> None:
+    """Make the benchmark database afresh and fill it with a synthetic trust.
+
+    The bench accounts' passwords and authenticator keys go to
+    instance/bench-sign-ins.json (for the load test).
+    """
+    from tracker.bench import databases
+    from tracker.bench.seed import SIGN_INS_FILE, seed, write_sign_ins
+
+    instance = current_app.instance_path
+    url = databases.database_url(backend, instance_path=instance, server_url=_server_url())
+    databases.recreate(backend, url, server_url=_server_url())
+    started = time.perf_counter()
+    with databases.bench_app(url):
+        result = seed(
+            cases=cases, audit_events=audit_events, today=today(), progress=_progress(backend)
+        )
+    write_sign_ins(result, Path(instance) / SIGN_INS_FILE)
+    click.echo(
+        f"{backend}: seeded {result.cases} cases and {result.audit_events} audit events "
+        f"in {time.perf_counter() - started:.0f} s."
+    )
+
+
+@bench_cli.command("url")
+@click.option(
+    "--database", "backend", type=click.Choice(["sqlite", "postgresql"]), default="sqlite"
+)
+def url_command(backend: str) -> None:
+    """Print the benchmark database's URL (for serving it under load)."""
+    from tracker.bench import databases
+
+    click.echo(
+        databases.database_url(
+            backend, instance_path=current_app.instance_path, server_url=_server_url()
+        )
+    )
+
+
+@bench_cli.command("drop")
+@click.option(
+    "--database", "backend", type=click.Choice(["sqlite", "postgresql"]), default="sqlite"
+)
+def drop_command(backend: str) -> None:
+    """Remove the benchmark database."""
+    from tracker.bench import databases
+
+    url = databases.database_url(
+        backend, instance_path=current_app.instance_path, server_url=_server_url()
+    )
+    databases.drop(backend, server_url=_server_url(), url=url)
+
+
+def _progress(backend: str):
+    started = time.perf_counter()
+
+    def say(message: str) -> None:
+        click.echo(f"  [{backend} {time.perf_counter() - started:6.1f} s] {message}")
+
+    return say
+
+
+@bench_cli.command("run")
+@click.option("--cases", default=100_000, show_default=True)
+@click.option("--audit-events", type=int, help="Default: 20 for each case.")
+@click.option("--requests", default=200, show_default=True, help="Timed requests per page.")
+@click.option(
+    "--database",
+    "backend",
+    type=click.Choice(["both", "sqlite", "postgresql"]),
+    default="both",
+    show_default=True,
+    help="both: SQLite, and PostgreSQL when BENCH_DATABASE_URL is set.",
+)
+@click.option("--sequential-verify/--no-sequential-verify", default=True, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=RESULTS_FILE, show_default=True)
+def run_command(
+    cases: int,
+    audit_events: int | None,
+    requests: int,
+    backend: str,
+    sequential_verify: bool,
+    out: Path,
+) -> None:
+    """Seed each database afresh, measure it, print the table and write the results."""
+    from tracker.bench import databases
+    from tracker.bench.report import table
+    from tracker.bench.run import BackendResult, peak_memory_mb
+
+    instance = current_app.instance_path
+    results: list[BackendResult] = []
+    started = time.perf_counter()
+    for name in _backends(backend):
+        url = databases.database_url(name, instance_path=instance, server_url=_server_url())
+        databases.recreate(name, url, server_url=_server_url())
+        try:
+            results.append(_measure(name, url, cases, audit_events, requests, sequential_verify))
+        finally:
+            databases.drop(name, server_url=_server_url(), url=url)
+    summary = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "cases": cases,
+        "requests_per_page": requests,
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "peak_memory_mb": peak_memory_mb(),
+        "seconds": round(time.perf_counter() - started, 1),
+        "backends": [result.as_dict() for result in results],
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary, indent=2) + "\n")
+    click.echo(table(summary))
+    click.echo(f"Written to {out}.")
+
+
+def _measure(backend, url, cases, audit_events, requests, sequential_verify):
+    from tracker.bench import run
+    from tracker.bench.databases import bench_app
+    from tracker.bench.seed import seed
+
+    say = _progress(backend)
+    with bench_app(url) as app:
+        seeded = seed(cases=cases, audit_events=audit_events, today=today(), progress=say)
+        result = run.BackendResult(
+            backend=backend,
+            cases=seeded.cases,
+            audit_events=seeded.audit_events,
+            seed_seconds={key: round(value, 1) for key, value in seeded.seconds.items()},
+        )
+        result.pages = run.measure_pages(app, seeded.users, requests)
+        say("pages measured")
+        result.bare_sql_p50_ms = run.bare_sql_p50(seeded.user("ceo").email, requests)
+        result.list_over_sql = round(
+            result.pages["list_first"].p50_ms / max(result.bare_sql_p50_ms, 0.001), 1
+        )
+        result.appends_per_second = run.appends_per_second(app, writers=result.appenders)
+        say(f"{result.appends_per_second} audit appends per second")
+        workers = max(os.cpu_count() or 1, 2)
+        result.verify_workers = workers
+        result.verify_seconds, result.verified_events, intact = run.time_verify(
+            app, workers=workers
+        )
+        result.chain_intact_after_appends = intact
+        say(f"verified {result.verified_events} events in {result.verify_seconds} s")
+        if sequential_verify:
+            result.verify_sequential_seconds, _, _ = run.time_verify(app, workers=1)
+            say(f"sequentially in {result.verify_sequential_seconds} s")
+        result.budgets = run.judge(result)
+    return result

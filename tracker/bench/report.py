@@ -1,0 +1,71 @@
+"""The benchmark's results as a plain-text table (Markdown, so docs can quote it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_PAGES = {
+    "list_first": "case list, first page",
+    "list_filtered": "case list, filtered",
+    "list_deep": "case list, deep page",
+    "case_page": "case page (with its audit event)",
+    "search": "case list, search by name",
+    "home_dsl": "home page, safeguarding lead",
+    "home_ceo": "home page, chief executive",
+}
+
+
+def table(summary: dict[str, Any]) -> str:
+    backends = summary["backends"]
+    if not backends:
+        return "No results."
+    names = [backend["backend"] for backend in backends]
+    lines = [
+        f"{summary['cases']} cases, {summary['requests_per_page']} requests per page, "
+        f"{summary['cpus']} CPUs, Python {summary['python']}, peak memory "
+        f"{summary['peak_memory_mb']} MB, {summary['seconds']} s in all.",
+        "",
+        "| page | " + " | ".join(f"{n} p50 ms | {n} p95 ms | {n} queries" for n in names) + " |",
+        "|---|" + "---:|---:|---:|" * len(names),
+    ]
+    for key, label in _PAGES.items():
+        cells = []
+        for backend in backends:
+            page = backend["pages"][key]
+            queries = f"{page['queries_median']:g}"
+            if page["queries_max"] != page["queries_median"]:
+                queries += f" (max {page['queries_max']})"
+            cells += [f"{page['p50_ms']:.2f}", f"{page['p95_ms']:.2f}", queries]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += ["", "| figure | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    figures = [
+        ("audit events at the start", lambda b: f"{b['audit_events']:,}"),
+        ("seeding (s)", lambda b: f"{b['seed_seconds'].get('total', 0):.0f}"),
+        ("list page's bare SQL p50 (ms)", lambda b: f"{b['bare_sql_p50_ms']:.3f}"),
+        ("list page p50 / bare SQL p50", lambda b: f"{b['list_over_sql']:g}"),
+        ("audit appends per second (8 writers)", lambda b: f"{b['appends_per_second']:,.0f}"),
+        (
+            "verify, parallel (s)",
+            lambda b: (
+                f"{b['verify_seconds']:.1f} ({b['verified_events']:,} events, "
+                f"{b['verify_workers']} processes)"
+            ),
+        ),
+        (
+            "verify, one process (s)",
+            lambda b: (
+                "-"
+                if b["verify_sequential_seconds"] is None
+                else f"{b['verify_sequential_seconds']:.1f}"
+            ),
+        ),
+    ]
+    for label, cell in figures:
+        lines.append(f"| {label} | " + " | ".join(cell(b) for b in backends) + " |")
+    for backend in backends:
+        lines += ["", f"Budgets on {backend['backend']}:", ""]
+        lines += ["| budget | measured | limit | |", "|---|---:|---|---|"]
+        for row in backend["budgets"]:
+            verdict = "pass" if row["pass"] else "**miss**"
+            lines.append(f"| {row['budget']} | {row['value']:g} | {row['limit']} | {verdict} |")
+    return "\n".join(lines)
