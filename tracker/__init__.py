@@ -154,6 +154,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.home import views as home_views
     from tracker.policy import views as policy_views
     from tracker.privacy import views as privacy_views
+    from tracker.retention import views as retention_views
     from tracker.staff import views as staff_views
     from tracker.workflow import views as workflow_views  # noqa: F401  (routes on cases.bp)
 
@@ -166,6 +167,7 @@ def _register_blueprints(app: Flask) -> None:
         staff_views,
         privacy_views,
         audit_views,
+        retention_views,
     ):
         app.register_blueprint(module.bp)
 
@@ -177,6 +179,7 @@ def _register_cli(app: Flask) -> None:
     from tracker.notifications.cli import reminders_cli
     from tracker.orgs.cli import schools_cli
     from tracker.policy.cli import policy_cli
+    from tracker.retention.cli import retention_cli
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(users_cli)
@@ -184,3 +187,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(policy_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(schools_cli)
+    app.cli.add_command(retention_cli)

@@ -72,6 +72,14 @@ class AuditAction(StrEnum):
     APPEAL_DECIDED = "appeal.decided"
     NOTIFICATION_SENT = "notification.sent"
 
+    # Retention, legal holds and disposal (tracker/retention/).
+    CASE_RETENTION_SET = "case.retention.set"
+    CASE_RETENTION_FACTS_CHANGED = "case.retention_facts.changed"
+    LEGAL_HOLD_SET = "legal_hold.set"
+    LEGAL_HOLD_LIFTED = "legal_hold.lifted"
+    CASE_DISPOSED = "case.disposed"
+    RETENTION_LIST_VIEWED = "retention.list.viewed"
+
     # The trail itself.
     AUDIT_SEARCHED = "audit.searched"
     AUDIT_EXPORTED = "audit.exported"
@@ -134,6 +142,12 @@ _LABELS: dict[AuditAction, str] = {
     AuditAction.APPEAL_LODGED: "Appeal lodged",
     AuditAction.APPEAL_DECIDED: "Appeal decided",
     AuditAction.NOTIFICATION_SENT: "Notification sent",
+    AuditAction.CASE_RETENTION_SET: "Retention worked out",
+    AuditAction.CASE_RETENTION_FACTS_CHANGED: "Retention facts changed",
+    AuditAction.LEGAL_HOLD_SET: "Legal hold placed",
+    AuditAction.LEGAL_HOLD_LIFTED: "Legal hold lifted",
+    AuditAction.CASE_DISPOSED: "Case disposed of",
+    AuditAction.RETENTION_LIST_VIEWED: "Retention and disposal list viewed",
     AuditAction.AUDIT_SEARCHED: "Audit trail searched",
     AuditAction.AUDIT_EXPORTED: "Audit trail exported",
 }
@@ -146,5 +160,6 @@ READ_ACTIONS = frozenset(
         AuditAction.EVIDENCE_DOWNLOADED,
         AuditAction.AUDIT_SEARCHED,
         AuditAction.AUDIT_EXPORTED,
+        AuditAction.RETENTION_LIST_VIEWED,
     }
 )
