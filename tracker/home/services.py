@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
+from flask import url_for
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -16,6 +17,7 @@ from tracker.clock import UK, uk_time
 from tracker.db import utcnow
 from tracker.extensions import db
 from tracker.orgs.models import School
+from tracker.retention.overview import retention_counts
 from tracker.staff.models import StaffMember
 from tracker.workflow.clocks import END_OF_WORKING_DAY, kcsie_targets
 from tracker.workflow.models import Appeal
@@ -43,6 +45,12 @@ class CaseLink:
 
 
 @dataclass(frozen=True)
+class PanelLink:
+    text: str
+    href: str
+
+
+@dataclass(frozen=True)
 class Panel:
     """A block on the home page: a heading, what the role is for, and what waits."""
 
@@ -54,6 +62,7 @@ class Panel:
     facts: list[Fact] = field(default_factory=list)
     cases: list[CaseLink] = field(default_factory=list)
     empty_message: str = ""
+    links: list[PanelLink] = field(default_factory=list)
 
 
 def _open_cases_at(user: User, school_id: int) -> list[CaseLink]:
@@ -157,6 +166,33 @@ _TRUST_PANELS: dict[Role, tuple[str, str]] = {
 }
 
 
+def _with_retention(panel: Panel, user: User) -> Panel:
+    """The DPO's panel with what retention needs of them, and the way to the list."""
+    counts = retention_counts(user, uk_time(utcnow()).date())
+    facts = [
+        Fact("Cases due for disposal", str(counts.due_now)),
+        Fact("Cases due for review", str(counts.reviews)),
+        Fact("Closed cases held", str(counts.held)),
+    ]
+    waiting = counts.due_now or counts.reviews
+    return replace(
+        panel,
+        facts=[*panel.facts, *facts],
+        empty_message=(
+            "Cases are waiting for disposal or your review: check them before the next run."
+            if waiting
+            else panel.empty_message
+        ),
+        links=[
+            *panel.links,
+            PanelLink(
+                "Retention and disposal: what is due, held or missing facts",
+                url_for("retention.index"),
+            ),
+        ],
+    )
+
+
 def home_panels(user: User) -> list[Panel]:
     """One panel for each role grant the user holds, in a stable order."""
     panels: list[Panel] = []
@@ -176,6 +212,8 @@ def home_panels(user: User) -> list[Panel]:
                     empty_message=empty,
                 )
             )
+            if role is Role.DPO:
+                panels[-1] = _with_retention(panels[-1], user)
         elif role is Role.AUDITOR:
             heading, empty = _TRUST_PANELS[role]
             panels.append(

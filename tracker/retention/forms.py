@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea
 from wtforms import RadioField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from tracker.forms import GovDateField
 
@@ -72,4 +72,4 @@ class RetentionFactsForm(FlaskForm):
 
     def validate_keep_consent_on(self, field: GovDateField) -> None:
         if self.keep_consent.data == "yes" and field.data is None and not field.errors:
-            raise ValueError("Enter the date they consented")
+            raise ValidationError("Enter the date they consented")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from tracker.audit import services as audit
 from tracker.audit.actions import AuditAction
@@ -109,6 +109,31 @@ def retention_overview(user: User, today: date, warning_days: int) -> RetentionO
         if item.missing:
             overview.missing.append(item)
     return overview
+
+
+@dataclass(frozen=True)
+class RetentionCounts:
+    due_now: int
+    reviews: int
+    held: int
+
+
+def retention_counts(user: User, today: date) -> RetentionCounts:
+    """How many closed cases the user can read are due for disposal, due for review, or
+    held: one statement, for the DPO's home page."""
+    due = and_(
+        Case.retention_held.is_(None),
+        Case.retention_due_on.is_not(None),
+        Case.retention_due_on <= today,
+    )
+    row = db.session.execute(
+        select(
+            func.count(case((and_(due, Case.retention_is_review.is_(False)), 1))),
+            func.count(case((and_(due, Case.retention_is_review.is_(True)), 1))),
+            func.count(case((Case.retention_held.is_not(None), 1))),
+        ).where(visible_cases_filter(user), Case.status.in_(CLOSED_STATUSES))
+    ).one()
+    return RetentionCounts(*row)
 
 
 def record_retention_list_viewed(user: User, overview: RetentionOverview) -> None:
