@@ -724,3 +724,56 @@ def test_the_file_of_a_disposed_case_survives_a_rollback(make, people, db):
     retention.dispose_case(case, by=None, today=CLOSED)
     db.session.rollback()
     assert path.exists() and db.session.get(Case, case.id) is not None
+
+
+# --- the facts, entered where the school enters them ---------------------------------------
+
+
+def test_a_leaving_date_on_the_staff_page_settles_a_low_level_review(make, people, db, login):
+    member = subject(make, people)
+    case = make.case(people["school"], subject=member, by=people["dsl"])
+    close(case, people, track="low_level", outcome="no_further_action")
+    client = login(people["dsl"])
+    url = f"/staff/{member.id}/edit"
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    data = {
+        "csrf_token": token,
+        "school": str(member.school_id),
+        "full_name": member.full_name,
+        "job_title": member.job_title,
+        "employee_number": member.employee_number,
+        "normal_retirement_date": ["3", "3", "2040"],
+        "left_on": ["31", "8", "2027"],
+    }
+    response = client.post(url, data=data)
+    assert response.status_code == 302
+    assert "Saved the last day of employment" in client.get(response.headers["Location"]).text
+    db.session.rollback()
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert case.retention_due_on == D(2027, 9, 1)
+    assert retention_events(case.id)[-1]["due_on"] == "2027-09-01"
+    bad = client.post(url, data={**data, "left_on": ["31", "8", "1900"]})
+    assert "The leaving date must be after 1950" in bad.get_data(as_text=True)
+
+
+def test_the_triage_page_marks_sexual_abuse(make, people, db, login):
+    case = make.case(people["school"], subject=subject(make, people), by=people["dsl"])
+    client = login(people["dsl"])
+    url = f"/cases/{case.id}/triage"
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    response = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            **HARM,
+            "track": "allegation",
+            "rationale": "Contact with a pupil",
+            "sexual_abuse": "y",
+        },
+    )
+    assert response.status_code == 302
+    db.session.rollback()
+    assert db.session.get(Case, case.id).sexual_abuse is True
+    (moved,) = events("case.transitioned")
+    assert "sexual_abuse" in json.loads(moved.details_json)["fields"]
