@@ -154,6 +154,12 @@ class Config:
         # Working days after a decision within which an appeal may be lodged.
         self.APPEAL_WINDOW_WORKING_DAYS = _int("APPEAL_WINDOW_WORKING_DAYS", 5)
 
+        # Days before a closed case falls due for disposal (or review) that the school's
+        # DSLs and the DPO are warned by e-mail (`flask retention run`).
+        self.RETENTION_WARNING_DAYS = _int("RETENTION_WARNING_DAYS", 30)
+        if self.RETENTION_WARNING_DAYS < 0:
+            raise RuntimeError("RETENTION_WARNING_DAYS must be 0 or more.")
+
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO").upper()
         self.TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
 

@@ -604,26 +604,60 @@ def deciding_the_appeal(w: World) -> list[dict]:
             obj=("appeal", appeal.id),
             details={"outcome": "varied", "sanction": "first_written_warning"},
         ),
+        kept(w.ceo, w.case, ALLEGATION_KEPT),
     ]
+
+
+# The retention an allegation about a subject with no recorded retirement date gets when
+# it closes (reported 4 March 2026): ten years, then a review for the missing date.
+ALLEGATION_KEPT = {
+    "rule": "allegation_10y_or_retirement",
+    "due_on": "2036-03-04",
+    "review": True,
+    "held": False,
+    "missing": ["normal_retirement_date"],
+}
+
+
+def kept(actor: User, case: Case, details: dict[str, Any]) -> dict[str, Any]:
+    return about(A.CASE_RETENTION_SET, actor, case, details=details)
 
 
 def closing(w: World) -> list[dict]:
     decided(w.db, w.case, w.dsl, w.head)
     _step(w, w.head, "close", {})
-    return [moved(w.head, w.case, "close", "decided", "closed", fields=["closed_on"])]
+    return [
+        moved(w.head, w.case, "close", "decided", "closed", fields=["closed_on"]),
+        kept(w.head, w.case, ALLEGATION_KEPT),
+    ]
 
 
 def withdrawing(w: World) -> list[dict]:
     _step(w, w.dsl, "withdraw", {"reason": "Reported about the wrong person."})
     fields = ["closed_on", "closure_reason"]
-    return [moved(w.dsl, w.case, "withdraw", "reported", "withdrawn", fields=fields)]
+    # Withdrawn before triage: kept as a low-level concern while the subject works here.
+    low_level = {
+        "rule": "low_level_until_leaving",
+        "due_on": None,
+        "review": True,
+        "held": False,
+        "missing": [],
+    }
+    return [
+        moved(w.dsl, w.case, "withdraw", "reported", "withdrawn", fields=fields),
+        kept(w.dsl, w.case, low_level),
+    ]
 
 
 def reopening(w: World) -> list[dict]:
     closed(w.db, w.case, w.dsl, w.head)
     _step(w, w.dsl, "reopen", {"reason": "New messages came to light."})
     fields = ["closed_on", "decision_maker_id"]
-    return [moved(w.dsl, w.case, "reopen", "closed", "investigation", fields=fields)]
+    cleared = {"rule": "not_closed", "due_on": None, "review": False, "held": False, "missing": []}
+    return [
+        moved(w.dsl, w.case, "reopen", "closed", "investigation", fields=fields),
+        kept(w.dsl, w.case, cleared),
+    ]
 
 
 SCENARIOS: list[Callable[[World], list[dict]]] = [

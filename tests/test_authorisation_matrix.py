@@ -199,7 +199,9 @@ def case_record(ok: Iterable[str], forbidden: Iterable[str] = ()) -> Expected:
 
 READ_CASE = case_record(CASE_READERS)
 WORK_ON_CASE = case_record(CASE_WORKERS, forbidden=READ_ONLY)
-NOBODY_NOW = case_record((), forbidden=CASE_READERS)  # a step no one may take in this state
+NOBODY_NOW = case_record((), forbidden=CASE_READERS)
+# Readers of a case at A who may not place holds or change retention facts.
+READ_WORKERS = (DSL_A, DEPUTY_A, HEAD_A, AUDITOR)  # a step no one may take in this state
 POST_ONLY = dict.fromkeys(ACTORS, NOT_ALLOWED)
 
 
@@ -300,6 +302,18 @@ MATRIX: dict[str, Spec] = {
     "audit.case_history_page": Spec(
         lambda w: f"/audit/cases/{w.case}",
         answers(FORBIDDEN, ok=[DPO, AUDITOR], not_found=[AUDITOR_B]),
+    ),
+    # --- retention: the DPO's list; holds and facts by the DPO or the CEO on a case at A
+    "retention.index": Spec(lambda w: "/retention/", page(DPO)),
+    "retention.place_hold": Spec(
+        lambda w: f"/retention/cases/{w.case}/legal-hold", case_record([DPO, CEO], READ_WORKERS)
+    ),
+    "retention.lift_hold": Spec(
+        lambda w: f"/retention/cases/{w.case}/legal-hold/lift",
+        case_record([DPO, CEO], READ_WORKERS),
+    ),
+    "retention.facts": Spec(
+        lambda w: f"/retention/cases/{w.case}/facts", case_record([DPO, CEO], READ_WORKERS)
     ),
     # --- the staff register (the subject's own record, at A)
     "staff.index": Spec(lambda w: "/staff/", page(DSL_A, DEPUTY_A, HEAD_A, DSL_B, ADMIN, SUBJECT)),

@@ -658,7 +658,7 @@ def test_rule_codes_are_stable_for_storing() -> None:
         "false_or_malicious_kept_with_consent",
         "low_level_until_leaving",
     ]
-    assert [reason.value for reason in HoldReason] == ["sexual_abuse_inquiry"]
+    assert [reason.value for reason in HoldReason] == ["sexual_abuse_inquiry", "legal_hold"]
     assert RetentionRule.ALLEGATION.label == (
         "Allegation: 10 years from the allegation or the normal retirement date, whichever is later"
     )

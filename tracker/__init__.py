@@ -155,6 +155,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.policy import views as policy_views
     from tracker.privacy import hearing_views, request_views  # noqa: F401  (on privacy.bp)
     from tracker.privacy import views as privacy_views
+    from tracker.retention import views as retention_views
     from tracker.staff import views as staff_views
     from tracker.workflow import views as workflow_views  # noqa: F401  (routes on cases.bp)
 
@@ -167,6 +168,7 @@ def _register_blueprints(app: Flask) -> None:
         staff_views,
         privacy_views,
         audit_views,
+        retention_views,
     ):
         app.register_blueprint(module.bp)
 
@@ -179,6 +181,7 @@ def _register_cli(app: Flask) -> None:
     from tracker.notifications.cli import reminders_cli
     from tracker.orgs.cli import schools_cli
     from tracker.policy.cli import policy_cli
+    from tracker.retention.cli import retention_cli
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(bench_cli)
@@ -187,3 +190,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(policy_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(schools_cli)
+    app.cli.add_command(retention_cli)

@@ -15,6 +15,7 @@ from tracker.orgs.models import School, Trust
 from tracker.policy import guards  # noqa: F401  (the flush-time guard on published versions)
 from tracker.policy.models import Clause, Policy, PolicyAcknowledgement, PolicyVersion
 from tracker.privacy.models import ManualRedaction, SubjectAccessExport, SubjectAccessRequest
+from tracker.retention.models import CaseTombstone, LegalHold
 from tracker.staff.models import StaffMember
 from tracker.workflow.models import (
     Appeal,
@@ -35,6 +36,8 @@ __all__ = [
     "Suspension",
     "Case",
     "CaseReferenceCounter",
+    "CaseTombstone",
+    "LegalHold",
     "ChronologyEntry",
     "ClauseBreach",
     "Evidence",

@@ -81,6 +81,13 @@ class AuditAction(StrEnum):
     SAR_RELEASED = "sar.released"
     HEARING_PACK_REDACTION_ADDED = "hearing_pack.redaction.added"
     HEARING_PACK_DOWNLOADED = "hearing_pack.downloaded"
+    # Retention, legal holds and disposal (tracker/retention/).
+    CASE_RETENTION_SET = "case.retention.set"
+    CASE_RETENTION_FACTS_CHANGED = "case.retention_facts.changed"
+    LEGAL_HOLD_SET = "legal_hold.set"
+    LEGAL_HOLD_LIFTED = "legal_hold.lifted"
+    CASE_DISPOSED = "case.disposed"
+    RETENTION_LIST_VIEWED = "retention.list.viewed"
 
     # The trail itself.
     AUDIT_SEARCHED = "audit.searched"
@@ -152,6 +159,12 @@ _LABELS: dict[AuditAction, str] = {
     AuditAction.SAR_RELEASED: "Subject access response released",
     AuditAction.HEARING_PACK_REDACTION_ADDED: "Redaction added to a case's hearing pack",
     AuditAction.HEARING_PACK_DOWNLOADED: "Hearing pack downloaded",
+    AuditAction.CASE_RETENTION_SET: "Retention worked out",
+    AuditAction.CASE_RETENTION_FACTS_CHANGED: "Retention facts changed",
+    AuditAction.LEGAL_HOLD_SET: "Legal hold placed",
+    AuditAction.LEGAL_HOLD_LIFTED: "Legal hold lifted",
+    AuditAction.CASE_DISPOSED: "Case disposed of",
+    AuditAction.RETENTION_LIST_VIEWED: "Retention and disposal list viewed",
     AuditAction.AUDIT_SEARCHED: "Audit trail searched",
     AuditAction.AUDIT_EXPORTED: "Audit trail exported",
 }
@@ -167,5 +180,6 @@ READ_ACTIONS = frozenset(
         AuditAction.SAR_VIEWED,
         AuditAction.SAR_EXPORTED,
         AuditAction.HEARING_PACK_DOWNLOADED,
+        AuditAction.RETENTION_LIST_VIEWED,
     }
 )

@@ -41,6 +41,7 @@ from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
 from tracker.auth.permissions import (
     audit_scope,
+    case_scope,
     schools_in_scope,
     visible_audit_events_filter,
     visible_cases_filter,
@@ -57,6 +58,7 @@ from tracker.cases.models import (
 )
 from tracker.clock import UK
 from tracker.orgs.models import School
+from tracker.retention.models import CaseTombstone
 
 PAGE_SIZE = 50
 # An export holds at most this many events (the oldest that match); the search page
@@ -150,16 +152,26 @@ def about_case(case_id: int) -> ColumnElement[bool]:
     )
 
 
-def case_id_for_reference(user: User, reference: str) -> Select[tuple[int]]:
-    """The id of the case with this reference, if the user may read it and its trail.
+def case_id_for_reference(user: User, reference: str) -> CompoundSelect:
+    """The id of the case with this reference, if the user may read it and its trail, and
+    whether it has been disposed of (rows of (id, disposed)).
 
-    A case outside either scope is not found, exactly as one that does not exist.
+    A case outside either scope is not found, exactly as one that does not exist. A
+    disposed case is found by its tombstone, at a school whose cases and trail the user
+    may read, so that its events can still be searched.
     """
-    return select(Case.id).where(
+    held = select(Case.id.label("id"), literal(False).label("disposed")).where(
         Case.reference == reference,
         visible_cases_filter(user),
         audit_scope(user).filter(Case.school_id),
     )
+    disposed = select(CaseTombstone.case_id, literal(True)).where(
+        CaseTombstone.reference == reference,
+        CaseTombstone.trust_id == user.trust_id,
+        case_scope(user).filter(CaseTombstone.school_id),
+        audit_scope(user).filter(CaseTombstone.school_id),
+    )
+    return union_all(held, disposed)
 
 
 # --- the form's choices --------------------------------------------------------------
@@ -246,11 +258,19 @@ def count_query(user: User, filters: AuditFilters) -> Select[tuple[int, int | No
 
 
 def _events_with_references() -> Select[Any]:
+    """Events with their case's reference, and the day it was disposed of when only its
+    tombstone is left (rows of (event, reference, disposed_on))."""
     # Aliased so that the scope filter's own subquery on cases is never correlated to
     # this join (which would silently change its meaning).
     event_case = aliased(Case)
-    return select(AuditEvent, event_case.reference).outerjoin(
-        event_case, event_case.id == AuditEvent.case_id
+    return (
+        select(
+            AuditEvent,
+            func.coalesce(event_case.reference, CaseTombstone.reference),
+            CaseTombstone.disposed_on,
+        )
+        .outerjoin(event_case, event_case.id == AuditEvent.case_id)
+        .outerjoin(CaseTombstone, CaseTombstone.case_id == AuditEvent.case_id)
     )
 
 
@@ -297,7 +317,9 @@ def page_from_rows(
         has_newer, has_older = beyond, True
     else:
         has_newer, has_older = cursor.before is not None, beyond
-    shown = [present(event, reference, options) for event, reference in rows]
+    shown = [
+        present(event, reference, options, disposed_on) for event, reference, disposed_on in rows
+    ]
     if not shown:
         has_newer = has_older = False
     return EventPage(rows=shown, has_newer=has_newer, has_older=has_older)
@@ -348,6 +370,7 @@ class EventRow:
     details: dict[str, Any]
     prev_hash: str
     hash: str
+    case_disposed_on: date | None = None  # the case is gone; only its tombstone is left
 
     @property
     def actor_role_words(self) -> str:
@@ -419,7 +442,12 @@ def _detail_value(value: Any) -> str:
     return str(value)
 
 
-def present(event: AuditEvent, reference: str | None, options: FilterOptions) -> EventRow:
+def present(
+    event: AuditEvent,
+    reference: str | None,
+    options: FilterOptions,
+    disposed_on: date | None = None,
+) -> EventRow:
     """Shape a stored event for reading, with names from the form's choices."""
     if event.actor_id is None:
         actor_name = "Nobody signed in" if event.action == AuditAction.LOGIN_FAILED else "System"
@@ -449,6 +477,7 @@ def present(event: AuditEvent, reference: str | None, options: FilterOptions) ->
         details=dict(event.details or {}),
         prev_hash=event.prev_hash,
         hash=event.hash,
+        case_disposed_on=disposed_on,
     )
 
 

@@ -69,8 +69,9 @@ def uk_timestamp(moment: datetime) -> str:
     return f"{local.day} {local:%B %Y}, {local:%H:%M:%S}"
 
 
-def _search_form() -> tuple[AuditSearchForm, FilterOptions, AuditFilters | None]:
-    """The filter form with its choices, and the checked filters (None if they are wrong).
+def _search_form() -> tuple[AuditSearchForm, FilterOptions, AuditFilters | None, bool]:
+    """The filter form with its choices, the checked filters (None if they are wrong), and
+    whether the case filtered on has been disposed of.
 
     A case reference is looked up here, in the user's scope: one that names no case they
     may read is a message on the field, the same whether or not the case exists.
@@ -81,13 +82,17 @@ def _search_form() -> tuple[AuditSearchForm, FilterOptions, AuditFilters | None]
     form.offer(options)
     valid = form.validate()
     case_id = None
+    disposed = False
     if form.case_reference and not form.case.errors:
         # Looked up even when another filter is wrong, so every problem shows at once.
-        case_id = db.session.scalar(case_id_for_reference(current_user, form.case_reference))
+        found = db.session.execute(case_id_for_reference(current_user, form.case_reference)).first()
+        case_id = found.id if found else None
+        # A disposed case has no complete history to show, only its events.
+        disposed = bool(found and found.disposed)
         if case_id is None:
             form.unknown_case()
             valid = False
-    return form, options, form.filters(case_id=case_id) if valid else None
+    return form, options, form.filters(case_id=case_id) if valid else None, disposed
 
 
 def _cursor() -> Cursor:
@@ -109,7 +114,7 @@ def _filter_args() -> dict[str, Any]:
 @bp.route("/")
 @permission_required(can_read_audit_trail)
 def search():
-    form, options, filters = _search_form()
+    form, options, filters, case_disposed = _search_form()
     page = None
     total = None
     if filters is not None:
@@ -122,6 +127,7 @@ def search():
     args = _filter_args()
     return render_template(
         "audit/search.html",
+        case_disposed=case_disposed,
         form=form,
         filters=filters,
         page=page,
@@ -159,7 +165,7 @@ def _export(file_format: str) -> Response:
     file is then written as it is read, a chunk of events per statement, each in a
     short transaction of its own.
     """
-    _form, options, filters = _search_form()
+    _form, options, filters, _disposed = _search_form()
     if filters is None:
         # The search page shows what is wrong with the filters, with what was typed.
         return redirect(url_for("audit.search", **_filter_args()))
@@ -177,7 +183,10 @@ def _export(file_format: str) -> Response:
                     user, filters, after=after, up_to=newest, size=min(EXPORT_CHUNK, left)
                 )
             ).all()
-            records = [present(event, reference, options) for event, reference in chunk]
+            records = [
+                present(event, reference, options, disposed_on)
+                for event, reference, disposed_on in chunk
+            ]
             # End the read (it wrote nothing) rather than hold a transaction open while
             # the file goes out: on SQLite each one holds the write lock.
             db.session.commit()

@@ -170,6 +170,23 @@ def can_work_on_case(user: User, case: Case) -> bool:
     )
 
 
+# Roles that place and lift legal holds and record the facts retention depends on
+# (DESIGN.md section 2: the DPO handles legal holds and disposal; the CEO answers for
+# the trust).
+RETENTION_MANAGING_ROLES = frozenset({Role.DPO, Role.CEO})
+
+
+def can_manage_retention(user: User, case: Case) -> bool:
+    """Place or lift a legal hold on the case, or change its retention facts (the sexual
+    abuse flag, the subject's consent to keep a false or malicious allegation)."""
+    return can_view_case(user, case) and has_role(user, *RETENTION_MANAGING_ROLES)
+
+
+def can_review_retention(user: User) -> bool:
+    """The DPO's list of what is due for disposal or review, held, or missing facts."""
+    return has_role(user, Role.DPO)
+
+
 def case_in_scope_or_404(user: User, case_id: int, *options: Any) -> Case:
     """The case if the user may read it; otherwise 404, as if it did not exist."""
     case = db.session.scalar(visible_cases(user).where(Case.id == case_id).options(*options))

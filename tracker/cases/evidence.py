@@ -304,6 +304,12 @@ def _settle_files(session: Session, transaction: SessionTransaction) -> None:
     _delete_files(session.info.pop(_WRITTEN, []))
 
 
+def delete_files_after_commit(paths: list[Path]) -> None:
+    """Delete these stored files once the current transaction commits; a rollback keeps
+    them (disposal of a case, like removal of one item, uses this)."""
+    db.session.info.setdefault(_TO_DELETE, []).extend(paths)
+
+
 # --- services --------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     ForeignKey,
     Index,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -29,6 +31,7 @@ from tracker.policy.models import Clause
 from tracker.staff.models import StaffMember
 
 if TYPE_CHECKING:
+    from tracker.retention.models import LegalHold
     from tracker.workflow.models import Appeal, CaseTransition, Decision, Suspension
 
 
@@ -233,6 +236,22 @@ class Case(db.Model):
     closed_on: Mapped[date | None] = mapped_column(Date)
     # Why a case was withdrawn or closed early, kept apart from any KCSIE outcome.
     closure_reason: Mapped[str] = mapped_column(Text, default="")
+    # Retention facts (tracker/retention/): an allegation of sexual abuse is preserved for
+    # the inquiry whatever the rule; the day the subject consented to keeping a false or
+    # malicious allegation on record (None: no consent), recorded by the DPO or CEO.
+    sexual_abuse: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    keep_consent_on: Mapped[date | None] = mapped_column(Date)
+    # The retention worked out when the case closed (tracker/retention/services.py), kept
+    # so that lists and the disposal command query an indexed date. All None while open.
+    retention_rule: Mapped[str | None] = mapped_column(String(40))
+    retention_due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    retention_is_review: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    retention_held: Mapped[str | None] = mapped_column(String(32))
+    # The facts the rule needed and did not get, as a comma-separated list of names.
+    retention_missing: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    retention_computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Optimistic locking: every UPDATE checks and bumps it (SQLAlchemy version_id_col).
@@ -266,6 +285,9 @@ class Case(db.Model):
     )
     revisions: Mapped[list[CaseRevision]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseRevision.number"
+    )
+    legal_holds: Mapped[list[LegalHold]] = relationship(
+        cascade="all, delete-orphan", order_by="LegalHold.id"
     )
     chronology: Mapped[list[ChronologyEntry]] = relationship(
         back_populates="case",

@@ -40,6 +40,7 @@ from tracker.extensions import db
 from tracker.orgs.models import School, Trust
 from tracker.policy.models import Clause, Policy
 from tracker.policy.services import version_in_force
+from tracker.retention.models import CaseTombstone
 from tracker.staff.models import StaffMember
 
 YEAR_GROUPS = ["Nursery", "Reception", *[f"Year {n}" for n in range(1, 14)]]
@@ -80,6 +81,29 @@ def allocate_reference(trust: Trust, year: int) -> str:
     )
     number = db.session.execute(statement).scalar_one()
     return f"{trust.code}-{year}-{number:04d}"
+
+
+def _unused_case_id() -> int | None:
+    """On SQLite, an id no case has ever had; elsewhere None (the sequence gives one).
+
+    SQLite gives a new row the largest id in the table plus one, so a new case would take
+    the id of the newest case if that case had been disposed of, and the audit trail
+    (which names cases by id) would mix the two. A disposed case's id stays in its
+    tombstone; counting those too means no id is used twice. The reference counter's
+    upsert just before holds SQLite's write lock, so no other writer can take it.
+    PostgreSQL's sequence never hands out a number twice.
+    """
+    if db.session.get_bind().dialect.name != "sqlite":
+        return None
+    highest = db.session.scalar(
+        select(
+            func.max(
+                func.coalesce(select(func.max(Case.id)).scalar_subquery(), 0),
+                func.coalesce(select(func.max(CaseTombstone.case_id)).scalar_subquery(), 0),
+            )
+        )
+    )
+    return int(highest or 0) + 1
 
 
 # --- the case record -------------------------------------------------------------------
@@ -214,10 +238,12 @@ def create_case(
     details = _check_details(details, today)
     breaches = _checked_breaches(school.trust_id, details.occurred_on, cited)
 
+    reference = allocate_reference(school.trust, today.year)
     case = Case(
+        id=_unused_case_id(),
         trust_id=school.trust_id,
         school_id=school.id,
-        reference=allocate_reference(school.trust, today.year),
+        reference=reference,
         subject_id=subject.id,
         reported_by_id=by.id,
         **details.__dict__,

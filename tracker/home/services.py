@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
+from flask import url_for
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -17,6 +18,7 @@ from tracker.clock import today as clock_today
 from tracker.db import utcnow
 from tracker.extensions import db
 from tracker.orgs.models import School
+from tracker.retention.overview import retention_counts
 from tracker.staff.models import StaffMember
 from tracker.workflow.clocks import END_OF_WORKING_DAY, kcsie_targets
 from tracker.workflow.models import Appeal
@@ -46,7 +48,7 @@ class CaseLink:
 @dataclass(frozen=True)
 class PanelLink:
     text: str
-    endpoint: str
+    href: str
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,34 @@ def _dpo_panel(user: User, today: date) -> Panel:
         scope_label="Whole trust",
         facts=facts,
         empty_message="" if open_count else empty,
-        links=[PanelLink("Subject access requests", "privacy.requests")],
+        links=[PanelLink("Subject access requests", url_for("privacy.requests"))],
+    )
+
+
+def _with_retention(panel: Panel, user: User, today: date) -> Panel:
+    """The DPO's panel with what retention needs of them, and the way to the list."""
+    counts = retention_counts(user, today)
+    facts = [
+        Fact("Cases due for disposal", str(counts.due_now)),
+        Fact("Cases due for review", str(counts.reviews)),
+        Fact("Closed cases held", str(counts.held)),
+    ]
+    waiting = counts.due_now or counts.reviews
+    return replace(
+        panel,
+        facts=[*panel.facts, *facts],
+        empty_message=(
+            "Cases are waiting for disposal or your review: check them before the next run."
+            if waiting
+            else panel.empty_message
+        ),
+        links=[
+            *panel.links,
+            PanelLink(
+                "Retention and disposal: what is due, held or missing facts",
+                url_for("retention.index"),
+            ),
+        ],
     )
 
 
@@ -197,7 +226,8 @@ def home_panels(user: User, today: date | None = None) -> list[Panel]:
         if role is Role.TRUST_ADMIN:
             panels.append(_trust_admin_panel(user))
         elif role is Role.DPO and grant.school_id is None:
-            panels.append(_dpo_panel(user, today or clock_today()))
+            day = today or clock_today()
+            panels.append(_with_retention(_dpo_panel(user, day), user, day))
         elif role in _TRUST_PANELS and grant.school_id is None:
             heading, empty = _TRUST_PANELS[role]
             panels.append(

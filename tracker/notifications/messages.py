@@ -21,6 +21,7 @@ class NotificationKind(StrEnum):
     LADO_REFERRAL_DUE = "lado_referral_due"
     RETURNED_FOR_INVESTIGATION = "returned_for_investigation"
     APPEAL_LODGED = "appeal_lodged"
+    RETENTION_DUE = "retention_due"
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,12 @@ WORDING: dict[NotificationKind, Wording] = {
     NotificationKind.APPEAL_LODGED: Wording(
         "An appeal has been lodged",
         "An appeal has been lodged on a case in the safeguarding case tracker.",
+    ),
+    NotificationKind.RETENTION_DUE: Wording(
+        "A record is due for disposal or review",
+        "A case record in the safeguarding case tracker will soon be due for disposal "
+        "or review under the trust's retention rules. Check whether it must be kept "
+        "longer, for example under a legal hold.",
     ),
 }
 

@@ -158,8 +158,13 @@ def send_due_notifications(
     address or the words); one that fails to send records nothing.
     """
     now = now or utcnow()
+    return deliver(due_notifications(now, case_id=case_id), now)
+
+
+def deliver(pending: list[Due], now: datetime) -> SendReport:
+    """Send each of `pending` whose key has not been claimed yet; commits after each one
+    (see `send_due_notifications`, which this serves, as does the retention warning)."""
     report = SendReport()
-    pending = due_notifications(now, case_id=case_id)
     sent_keys = set(
         db.session.scalars(
             select(SentNotification.key).where(SentNotification.key.in_([d.key for d in pending]))

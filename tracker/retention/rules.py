@@ -59,10 +59,57 @@ class HoldReason(LabelledEnum):
     """Why a record is preserved whatever its retention rule says."""
 
     SEXUAL_ABUSE_INQUIRY = "sexual_abuse_inquiry"
+    LEGAL_HOLD = "legal_hold"
 
     @classmethod
     def _labels(cls) -> dict[str, str]:
-        return {"sexual_abuse_inquiry": "Sexual abuse: preserved for the inquiry"}
+        return {
+            "sexual_abuse_inquiry": "Sexual abuse: preserved for the inquiry",
+            "legal_hold": "Legal hold: kept until the hold is lifted",
+        }
+
+
+# The rules in words for the privacy notice: one sentence per stored rule and hold, from
+# the same constants the rules use, so that the notice cannot drift from what happens.
+NOTICE_RULE_WORDS: dict[RetentionRule, str] = {
+    RetentionRule.ALLEGATION: (
+        "Allegations found substantiated, unsubstantiated or unfounded, and allegations "
+        "withdrawn without an outcome: kept until the member of staff's normal retirement "
+        f"date or for {ALLEGATION_YEARS} years from the date of the allegation, whichever is "
+        f"later. If the retirement date is not known, the record is reviewed after the "
+        f"{ALLEGATION_YEARS} years rather than removed."
+    ),
+    RetentionRule.FALSE_OR_MALICIOUS_REMOVED: (
+        "Allegations found false or malicious: removed once the case is closed."
+    ),
+    RetentionRule.FALSE_OR_MALICIOUS_KEPT: (
+        "If the member of staff asks for a false or malicious allegation to be kept on "
+        "record (for example, to show it was disproved), it is kept like any other "
+        "allegation, and removed if they withdraw their consent."
+    ),
+    RetentionRule.LOW_LEVEL: (
+        "Low-level concerns, and concerns withdrawn before they were assessed: kept while "
+        "the member of staff works for the trust, then reviewed by the data protection "
+        "officer when they leave."
+    ),
+}
+NOTICE_HOLD_WORDS: dict[HoldReason, str] = {
+    HoldReason.SEXUAL_ABUSE_INQUIRY: (
+        "Allegations of sexual abuse: preserved for the statutory inquiry, whatever the "
+        "rules above say."
+    ),
+    HoldReason.LEGAL_HOLD: (
+        "Records needed for legal proceedings or an investigation are put on legal hold by "
+        "the data protection officer or the chief executive, and kept until the hold is "
+        "lifted."
+    ),
+}
+NOTICE_DISPOSAL_WORDS = (
+    "When a record's time is up, the case, the people involved, its chronology, its "
+    "history and its evidence files are deleted. What remains is a note that a case with "
+    "that reference existed at the school, its dates and the rule applied, and the audit "
+    "trail of who did what, which records no case content."
+)
 
 
 @dataclass(frozen=True)
@@ -226,6 +273,30 @@ def compute_retention(
             explanation=words,
         )
     return retention
+
+
+def under_legal_hold(retention: Retention) -> Retention:
+    """The retention while a legal hold stands on the case: held, never due.
+
+    A legal hold is set by a person (the DPO or the CEO) rather than following from the
+    facts, so it is applied to `compute_retention`'s answer, not passed into it. The due
+    date is kept: it is when disposal falls due once the hold is lifted. An inquiry hold
+    already preserves the record for longer, so it stays the reason shown.
+    """
+    if retention.held_because is HoldReason.SEXUAL_ABUSE_INQUIRY:
+        return replace(
+            retention,
+            explanation=f"{retention.explanation} A legal hold also stands on it.",
+        )
+    words = "A legal hold stands on the case: nothing is disposed of until it is lifted."
+    if retention.due_on is not None:
+        words += f" Without the hold, {'review' if retention.is_review else 'disposal'} "
+        words += f"would be due on {_uk(retention.due_on)}."
+    return replace(
+        retention,
+        held_because=HoldReason.LEGAL_HOLD,
+        explanation=f"{words} {retention.explanation}",
+    )
 
 
 def _outcome(

@@ -63,4 +63,10 @@ class NewStaffMemberForm(StaffMemberForm):
 
 
 class EditStaffMemberForm(StaffMemberForm):
+    left_on = GovDateField(
+        "Last day of employment",
+        required=False,
+        description="Only once they are leaving the trust, or have left. For example, "
+        "31 8 2027. Low-level concerns about them are reviewed after this day.",
+    )
     submit = SubmitField("Save changes", widget=GovSubmitInput())

@@ -27,6 +27,9 @@ class StaffMember(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
     # Drives retention of allegation records (DESIGN.md section 6).
     normal_retirement_date: Mapped[date | None] = mapped_column(Date)
+    # Their last day in the trust's employment, once known: a low-level concern is kept
+    # until then and reviewed (DESIGN.md section 6).
+    left_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     school: Mapped[School] = relationship(back_populates="staff")

@@ -16,6 +16,7 @@ from tracker.clock import today
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.orgs.models import School
+from tracker.retention.services import recompute_for_subject
 from tracker.staff.models import StaffMember
 
 # A normal retirement date before this is a typing mistake, not a member of staff.
@@ -69,6 +70,11 @@ def _check_retirement_date(value: date | None) -> None:
             f"The normal retirement date must be within {RETIREMENT_YEARS_AHEAD} years from today",
             field="normal_retirement_date",
         )
+
+
+def _check_left_on(value: date | None) -> None:
+    if value is not None and value < EARLIEST_RETIREMENT_DATE:
+        raise ValidationFailed("The leaving date must be after 1950", field="left_on")
 
 
 @contextmanager
@@ -149,27 +155,32 @@ def update_staff_member(
     job_title: str,
     employee_number: str,
     normal_retirement_date: date | None,
+    left_on: date | None = None,
     by: User | None = None,
 ) -> list[str]:
     """Change a member of staff's register entry; returns the names of the changed fields.
 
     Guard: the same as adding them, and the school must be in their trust (a member of
-    staff never moves between trusts). Changes nothing when any check fails. Side
-    effects: when anything changed, records staff.updated (`by` acting, or the system;
-    details {"fields"}: the changed field names, never the values, plus
-    {"previous_school_id"} on a move, so the school they left can find it too). Flushes;
-    the caller commits.
+    staff never moves between trusts); a leaving date after 1950 (it may be ahead: notice
+    given). Changes nothing when any check fails. Side effects: when anything changed,
+    records staff.updated (`by` acting, or the system; details {"fields"}: the changed
+    field names, never the values, plus {"previous_school_id"} on a move, so the school
+    they left can find it too); when the retirement or leaving date changed, the
+    retention of their closed cases is worked out again (case.retention.set for each
+    that changes). Flushes; the caller commits.
     """
     full_name, job_title, employee_number = _cleaned(full_name, job_title, employee_number)
     if school.trust_id != member.trust_id:
         raise ValidationFailed("Choose one of the trust's schools", field="school")
     _check_number_unused(member.trust_id, employee_number, other_than=member.id)
     _check_retirement_date(normal_retirement_date)
+    _check_left_on(left_on)
     wanted = {
         "full_name": full_name,
         "job_title": job_title,
         "employee_number": employee_number,
         "normal_retirement_date": normal_retirement_date,
+        "left_on": left_on,
     }
     changed = []
     previous_school_id = member.school_id
@@ -195,4 +206,6 @@ def update_staff_member(
             school_id=member.school_id,
             details=details,
         )
+    if {"normal_retirement_date", "left_on"} & set(changed):
+        recompute_for_subject(member, by=by)
     return changed

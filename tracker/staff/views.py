@@ -45,6 +45,7 @@ FIELD_WORDS = {
     "job_title": "job title",
     "employee_number": "employee number",
     "normal_retirement_date": "normal retirement date",
+    "left_on": "last day of employment",
 }
 
 
@@ -206,6 +207,7 @@ def edit(staff_id: int):
                 job_title=form.job_title.data,
                 employee_number=form.employee_number.data,
                 normal_retirement_date=form.normal_retirement_date.data,
+                left_on=form.left_on.data,
                 by=current_user,
             )
         except DomainError as error:

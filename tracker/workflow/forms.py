@@ -76,6 +76,12 @@ class TriageForm(FlaskForm):
         "Explain the triage decision, including any decision not to refer",
         description="Include any decision not to refer to the LADO and why. " + NO_NAMES,
     )
+    sexual_abuse = BooleanField(
+        "The concern is about sexual abuse",
+        widget=GovCheckboxInput(),
+        description="The record is then preserved for the statutory inquiry, whatever the "
+        "usual retention. Only the data protection officer or the CEO can change this later.",
+    )
     submit = SubmitField("Save the triage", widget=GovSubmitInput())
 
 

@@ -27,6 +27,7 @@ from tracker.clock import UK, uk_time
 from tracker.db import utcnow
 from tracker.errors import NotAllowed, ValidationFailed
 from tracker.extensions import db
+from tracker.retention.services import record_retention
 from tracker.workflow.clocks import appeal_deadline, lado_due_at, warning_expires_on
 from tracker.workflow.models import (
     NEVER_IN_REFERENCES,
@@ -132,12 +133,15 @@ def triage(
     answers: dict[str, str],
     rationale: str,
     by: User,
+    sexual_abuse: bool = False,
     now: datetime | None = None,
 ) -> None:
     """Choose the track. An allegation starts the LADO clock.
 
     Guard: a case worker, the case `reported`; every harm-threshold question answered; a
     rationale (including a decision not to refer). Any "yes" means an allegation.
+    `sexual_abuse` marks a concern about sexual abuse: preserved for the inquiry whatever
+    the retention rule (only the DPO or the CEO can take the mark off).
     Side effects: case.transitioned with the track chosen and the fields set.
     """
     now = now or utcnow()
@@ -163,6 +167,9 @@ def triage(
     case.track = chosen.value
     case.triaged_at = now
     changed = ["triage_rationale", *HARM_QUESTIONS, "track", "triaged_at"]
+    if sexual_abuse and not case.sexual_abuse:
+        case.sexual_abuse = True
+        changed.append("sexual_abuse")
     if chosen is Track.ALLEGATION:
         case.lado_due_at = lado_due_at(now, case.school.lado_working_days)
         changed.append("lado_due_at")
@@ -582,7 +589,8 @@ def decide_appeal(
     Guard: the appeal hearer; upheld, varied (with the new sanction) or overturned; a
     rationale. Varying a sanction recomputes the warning's expiry. Side effects:
     case.transitioned, then appeal.decided with the outcome and the sanction now in
-    force (never the rationale).
+    force (never the rationale), then the retention worked out (case.retention.set; an
+    overturned decision leaves no finding in force).
     """
     now = now or utcnow()
     _check(case, Action.DECIDE_APPEAL, by)
@@ -627,19 +635,22 @@ def decide_appeal(
         object_id=appeal.id,
         details={"outcome": appeal.outcome, "sanction": appeal.decision.sanction},
     )
+    record_retention(case, by=by, now=now)
     return appeal
 
 
 def close_case(case: Case, *, by: User, today: date, now: datetime | None = None) -> None:
     """Close a decided case; it becomes read-only.
 
-    Guard: decided; a case worker or the decision maker. Side effects: case.transitioned.
+    Guard: decided; a case worker or the decision maker. Side effects: case.transitioned,
+    then the retention worked out from the track and outcome (case.retention.set).
     """
     now = now or utcnow()
     _check(case, Action.CLOSE, by)
     case.closed_on = today
     _move(case, Action.CLOSE, by=by, now=now, fields=["closed_on"])
     db.session.flush()
+    record_retention(case, by=by, now=now)
 
 
 def withdraw_case(
@@ -648,7 +659,8 @@ def withdraw_case(
     """Withdraw an open case with a reason, kept apart from any KCSIE outcome.
 
     Guard: an open case; a case worker; a reason. Side effects: case.transitioned (the
-    reason stays on the case, not in the trail).
+    reason stays on the case, not in the trail), then the retention worked out
+    (case.retention.set).
     """
     now = now or utcnow()
     _check(case, Action.WITHDRAW, by)
@@ -663,13 +675,15 @@ def withdraw_case(
         fields=["closed_on", "closure_reason"],
     )
     db.session.flush()
+    record_retention(case, by=by, now=now)
 
 
 def reopen_case(case: Case, *, reason: str, by: User, now: datetime | None = None) -> None:
     """Reopen a closed or withdrawn case for more investigation, with a reason.
 
     Guard: closed or withdrawn; someone who may log concerns at the school, not the
-    subject; a reason. Side effects: case.transitioned.
+    subject; a reason. Side effects: case.transitioned, then the kept retention cleared
+    (case.retention.set with the rule "not_closed"): an open case is never disposed of.
     """
     now = now or utcnow()
     _check(case, Action.REOPEN, by)
@@ -685,3 +699,4 @@ def reopen_case(case: Case, *, reason: str, by: User, now: datetime | None = Non
         fields=["closed_on", "decision_maker_id"],
     )
     db.session.flush()
+    record_retention(case, by=by, now=now)

@@ -188,13 +188,15 @@ class WorkflowPanel:
     history: list[HistoryRow]
 
 
-def _load_workflow_records(case: Case) -> None:
-    """Fill the case's workflow records in one statement, unless they are loaded already.
+def load_panel_records(case: Case) -> None:
+    """Fill the case's workflow records and legal holds in one statement, unless they are
+    loaded already.
 
     The case page's own loader (tracker/cases/views.py) does not know about them; one
-    joined query keeps the page's query count fixed whatever the case's history.
+    joined query keeps the page's query count fixed whatever the case's history. The
+    retention section and the legal hold banner (tracker/retention/views.py) use it too.
     """
-    wanted = {"transitions", "decisions", "appeals", "suspensions", "investigator"}
+    wanted = {"transitions", "decisions", "appeals", "suspensions", "investigator", "legal_holds"}
     if not wanted & inspect(case).unloaded:
         return
     db.session.execute(
@@ -207,6 +209,7 @@ def _load_workflow_records(case: Case) -> None:
             joinedload(Case.decisions).joinedload(Decision.decided_by),
             joinedload(Case.appeals).joinedload(Appeal.heard_by),
             joinedload(Case.suspensions),
+            joinedload(Case.legal_holds),
         )
     ).unique().all()
 
@@ -283,7 +286,7 @@ def _action_links(case: Case, user: User) -> tuple[list[ActionLink], str | None]
 
 def workflow_panel(case: Case) -> WorkflowPanel:
     """What the case page's "What happens next" panel shows for the signed-in user."""
-    _load_workflow_records(case)
+    load_panel_records(case)
     now = utcnow()
     on = today()
     decision = case.decision
@@ -412,6 +415,7 @@ def triage(case_id: int):
                 track=form.track.data,
                 answers={name: getattr(form, name).data for name in services.HARM_QUESTIONS},
                 rationale=form.rationale.data,
+                sexual_abuse=form.sexual_abuse.data,
                 by=current_user,
             )
         except DomainError as error:
