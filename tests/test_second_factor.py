@@ -389,3 +389,26 @@ def test_the_app_refuses_to_start_without_a_totp_key(make_app):
         make_app(TESTING=False, DEBUG=False, SECRET_KEY="s" * 32, AUDIT_KEY="a" * 32, TOTP_KEY="")
     with pytest.raises(ConfigurationError, match="TOTP_KEY must differ"):
         make_app(TESTING=False, SECRET_KEY="s" * 32, AUDIT_KEY="a" * 32, TOTP_KEY="s" * 32)
+
+
+def test_a_new_password_from_the_command_line_never_bypasses_the_second_factor(
+    app, make, db, runner
+):
+    user = make.user(Role.DSL)
+    client = app.test_client()
+    sign_in(client, user.email)
+    result = runner.invoke(
+        args=["users", "set-password", user.email, "--password", "a fresh long passphrase"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "They still need their authenticator app" in result.output
+    assert client.get("/").status_code == 302  # the old session ended
+    response = post_form(
+        client, "/sign-in", {"email": user.email, "password": "a fresh long passphrase"}
+    )
+    assert response.headers["Location"] == "/sign-in/code"  # still asked for a code
+    assert client.get("/").status_code == 302
+    [changed] = events(db.session, action="auth.password.changed")
+    assert (changed.actor_id, changed.details) == (None, {"sessions_ended": 1, "reset": True})
+    refused = runner.invoke(args=["users", "set-password", user.email, "--password", "short"])
+    assert refused.exit_code == 1 and "12 characters or more" in refused.output

@@ -10,7 +10,13 @@ from sqlalchemy.orm import selectinload
 from tracker.auth import mfa
 from tracker.auth.models import RoleGrant, User
 from tracker.auth.roles import Role
-from tracker.auth.services import create_user, disable_user, find_user_by_email, grant_role
+from tracker.auth.services import (
+    create_user,
+    disable_user,
+    find_user_by_email,
+    grant_role,
+    set_password,
+)
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
 from tracker.orgs.services import find_school, find_trust
@@ -118,6 +124,30 @@ def list_command(trust_code: str | None) -> None:
         )
         status = "disabled" if not user.is_active else "active"
         click.echo(f"{user.email:<40} {status:<8} {user.display_name}: {roles}")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.password_option(
+    "--password", help="12 to 128 characters. Asked for (hidden) when not given."
+)
+@with_appcontext
+def set_password_command(email: str, password: str) -> None:
+    """Give EMAIL a new password (they forgot theirs), ending their sessions.
+
+    Their authenticator app stays as it is: the new password alone signs nobody in.
+    """
+    user = _user_or_fail(email)
+    try:
+        ended = set_password(user, password)
+    except ValidationFailed as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    db.session.commit()
+    click.echo(
+        f"Set a new password for {user.email}; ended {ended} open session(s). "
+        "They still need their authenticator app to sign in."
+    )
 
 
 @users_cli.command("reset-second-factor")

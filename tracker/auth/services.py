@@ -383,6 +383,34 @@ def change_password(
     return ended
 
 
+def set_password(user: User, new_password: str, *, by: User | None = None) -> int:
+    """Give a user a new password chosen for them (they forgot theirs); returns how many
+    of their sessions ended.
+
+    Guard: the new password meets the rules. Side effects: stores its hash, ends every
+    session of the user (auth.session.revoked each) and records auth.password.changed
+    (`by` acting, or the system from the command line; details {"sessions_ended",
+    "reset": true}). The second factor is left as it is: a new password never lets
+    anyone past it. Flushes; the caller commits.
+    """
+    problem = passwords.password_problem(new_password)
+    if problem:
+        raise ValidationFailed(problem, field="password")
+    user.password_hash = passwords.hash_password(new_password)
+    user.password_changed_at = utcnow()
+    ended = end_all_sessions(user, EndReason.CREDENTIALS_CHANGED, by=by)
+    audit.record(
+        AuditAction.PASSWORD_CHANGED,
+        actor=by,
+        object_type="user",
+        object_id=user.id,
+        trust_id=user.trust_id,
+        details={"sessions_ended": ended, "reset": True},
+    )
+    db.session.flush()
+    return ended
+
+
 def replace_second_factor(
     user: User,
     *,
