@@ -213,12 +213,14 @@ _TOTP_SECRET = re.compile(r'data-testid="totp-secret">([A-Z2-7 ]+)<')
 
 
 def totp_code(email: str) -> str:
-    """A code the user's authenticator app would show now, never one already used.
+    """A code the user's authenticator app would accept now, never one already used.
 
     Read from the database (column values, not the identity map, so never stale): the
-    user's secret and the last time step accepted. The steps now and next are both
-    accepted (clock drift), so two sign-ins fit in one 30-second step; a third waits for
-    the next step rather than being refused.
+    user's secret and the last time step accepted. The app accepts the steps before and
+    after the current one (clock drift), so up to three sign-ins fit in one 30-second
+    step: the current step and the next are always safe; the one before only while the
+    current step has more than two seconds left (it must not expire before the request
+    is answered). A fourth sign-in waits for the next step rather than being refused.
     """
     row = _db.session.execute(
         select(User.totp_secret, User.totp_last_step).where(User.email == normalise_email(email))
@@ -227,11 +229,14 @@ def totp_code(email: str) -> str:
     assert row.totp_secret, f"{email} has no second factor set up"
     secret = mfa.decrypt_secret(row.totp_secret)
     while True:
-        now = mfa.current_step()
-        for step in (now, now + 1):
+        moment = time.time()
+        now = int(moment // mfa.STEP_SECONDS)
+        left_in_step = (now + 1) * mfa.STEP_SECONDS - moment
+        candidates = [now - 1] if left_in_step > 2 else []
+        for step in (*candidates, now, now + 1):
             if row.totp_last_step is None or step > row.totp_last_step:
                 return mfa.code_for(secret, step)
-        time.sleep((now + 1) * mfa.STEP_SECONDS - time.time() + 0.05)
+        time.sleep(left_in_step + 0.05)
 
 
 def sign_in(client: FlaskClient, email: str, password: str = DEFAULT_PASSWORD):

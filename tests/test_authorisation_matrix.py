@@ -370,11 +370,21 @@ MATRIX: dict[str, Spec] = {
 
 
 def _subject_access_request(world: World) -> int:
-    """A request by the subject, recorded by the DPO (made when the entry's URL is)."""
+    """A request by the subject, recorded by the DPO (made the first time an entry's URL
+    is, so that every page of the world names the same request)."""
     from tracker.clock import today
+    from tracker.privacy.models import SubjectAccessRequest
     from tracker.privacy.services import record_request
     from tracker.staff.models import StaffMember
 
+    existing = _db.session.scalar(
+        _db.select(SubjectAccessRequest.id)
+        .where(SubjectAccessRequest.staff_member_id == world.staff)
+        .order_by(SubjectAccessRequest.id)
+        .limit(1)
+    )
+    if existing is not None:
+        return existing
     found = record_request(
         _db.session.get(StaffMember, world.staff),
         received_on=today(),

@@ -82,6 +82,7 @@ from tracker.policy.services import (
     publish_version,
     update_version_details,
 )
+from tracker.privacy.models import SubjectAccessRequest
 from tracker.workflow import services as wf
 
 # --- the routes and who takes them --------------------------------------------------------
@@ -193,7 +194,20 @@ def _someone_signed_in(world: World) -> tuple[str, str]:
     return f"/admin/users/{target.id}/end-sessions", ADMIN
 
 
+def _request_exported(world: World) -> tuple[str, str]:
+    from tests.test_authorisation_matrix import _subject_access_request
+    from tracker.privacy.services import produce_export
+
+    sar = _db.session.get(SubjectAccessRequest, _subject_access_request(world))
+    produce_export(sar, by=world.users[DPO])
+    _db.session.commit()
+    return f"/privacy/requests/{sar.id}/release", DPO
+
+
 ARRANGEMENTS: dict[str, Arrangement] = {
+    "privacy.release": Arrangement(
+        "the release button shows once an export has been produced", _request_exported
+    ),
     "auth.second_factor": Arrangement(
         "only a browser whose password was just accepted sees the code form",
         _pending_code_step,
@@ -1114,6 +1128,8 @@ NOT_WRITTEN = {
     "policy.publish": "a date only",
     "policy.acknowledgements": "a member of staff, a date and a method: choices only",
     "policy.new_draft": "its one box, the version label, is written on the version's details",
+    "privacy.export_request": "no fields: it answers a ZIP (its PDF and JSON are tested apart)",
+    "privacy.release": "no fields",
 }
 
 
@@ -1214,6 +1230,34 @@ def test_everything_people_write_is_shown_escaped(app, make):
         {"csv_file": Upload(CSV_HEADER + row.encode(), "acknowledgements.csv")},
         page=acknowledgements,
         expect=200,  # no such member of staff: the row is shown with the problem
+    )
+
+    # Data protection: a legal hold placed and lifted, the retention facts, a subject
+    # access request with its extension and a redaction, and a hearing pack's redaction.
+    w.submit(dpo, f"/retention/cases/{world.case}/legal-hold")
+    w.submit(dpo, f"/retention/cases/{world.case}/legal-hold/lift")
+    w.submit(
+        dpo,
+        f"/retention/cases/{world.case}/facts",
+        {"sexual_abuse": "no", "keep_consent": "no", "keep_consent_on": ["", "", ""]},
+    )
+    w.submit(
+        dpo, "/privacy/requests/new", {"staff_member": str(world.staff), "received_on": _parts(on)}
+    )
+    sar = _db.session.scalar(
+        _db.select(SubjectAccessRequest.id).order_by(SubjectAccessRequest.id.desc())
+    )
+    w.submit(dpo, f"/privacy/requests/{sar}/extend", {"reason": "complex", "further_months": "2"})
+    w.submit(
+        dpo,
+        f"/privacy/requests/{sar}/redactions",
+        {"reason": "third_party_witness"},
+        page=f"/privacy/requests/{sar}",
+    )
+    w.submit(
+        dpo,
+        f"/cases/{world.case}/hearing-pack",
+        {"reason": "third_party_witness"},
     )
 
     # Every page each of them may open, for the world's records and for the new case.

@@ -92,6 +92,7 @@ def test_the_subjects_are_the_reviewed_ones():
         NotificationKind.LADO_REFERRAL_DUE: "A LADO referral is due",
         NotificationKind.RETURNED_FOR_INVESTIGATION: "A case has been returned to you",
         NotificationKind.APPEAL_LODGED: "An appeal has been lodged",
+        NotificationKind.RETENTION_DUE: "A record is due for disposal or review",
     }
     assert NotificationKind("decision_needed") is NotificationKind.DECISION_NEEDED
 
