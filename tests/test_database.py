@@ -35,7 +35,6 @@ def test_naive_timestamps_are_refused(db, make):
     db.session.rollback()
 
 
-@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
@@ -54,6 +53,7 @@ def test_an_id_from_a_form_or_an_address(value, expected):
     assert id_from(value) == expected
 
 
+@pytest.mark.sqlite_only
 def test_sqlite_enforces_foreign_keys_and_uses_wal(db):
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
