@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from tracker.audit.models import AuditChainHead, AuditEvent
@@ -57,6 +58,8 @@ def canonical_details(details: Mapping[str, Any]) -> str:
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 # SQLite's stored form of a UTC time (SQLAlchemy always writes the microseconds).
 _SQLITE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$")
+# The canonical form itself, as verification reads it from PostgreSQL.
+_CANONICAL_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$")
 
 
 def _timestamp(value: datetime | str) -> str:
@@ -68,6 +71,8 @@ def _timestamp(value: datetime | str) -> str:
     if isinstance(value, str):
         if _SQLITE_TIME.match(value):  # the common case, without building a datetime
             return f"{value[:10]}T{value[11:]}+00:00"
+        if _CANONICAL_TIME.match(value):  # already canonical (PostgreSQL's to_char)
+            return value
         value = datetime.fromisoformat(value).replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
@@ -162,20 +167,49 @@ class Verification:
         return self.problem is None
 
 
-_COLUMNS = ", ".join((*CHAINED_FIELDS, "hash"))
 _SEQ, _PREV, _HASH = 0, len(CHAINED_FIELDS) - 1, len(CHAINED_FIELDS)
-# Only our own column names are formatted in; the values are bound parameters.
-_WHERE = "FROM audit_events WHERE seq > :after ORDER BY seq LIMIT :limit"
-_BATCH = text(f"SELECT {_COLUMNS} {_WHERE}")
+# PostgreSQL hands the time over already in the canonical text form, so that no
+# datetime is built and formatted again for each of millions of events.
+_PG_TIME = "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
+
+
+def _statements(time_column: str, placeholder: str) -> dict[str, str]:
+    # Our own column names and the driver's placeholder only: values are parameters.
+    columns = ", ".join(
+        time_column if name == "occurred_at" else name for name in (*CHAINED_FIELDS, "hash")
+    )
+    read = f"SELECT {columns} FROM audit_events WHERE seq > {placeholder}"  # noqa: S608 # nosec B608
+    return {
+        "batch": f"{read} ORDER BY seq LIMIT {placeholder}",
+        "range": f"{read} AND seq <= {placeholder} ORDER BY seq",
+    }
+
+
+# The two reads of verification, in each driver's SQL: a batch after a number (a limit),
+# and a range of numbers.
+_READS = {
+    "postgresql": _statements(_PG_TIME, "%s"),
+    "sqlite": _statements("occurred_at", "?"),
+}
+
+
+def _fetch(connection: Connection, read: str, params: tuple[int, int]) -> list[Sequence[Any]]:
+    """Rows as the driver returns them: plain tuples, with no result objects around
+    them, as the walk must manage millions of events quickly."""
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(_READS[connection.dialect.name][read], params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def _batches(session: Session, batch_size: int) -> Iterator[Sequence[Sequence[Any]]]:
-    """The stored rows in order, straight from the driver (no ORM or type processing:
-    the walk must manage millions of events quickly)."""
+    """The stored rows in order, a batch at a time."""
     connection = session.connection()
     last = 0
     while True:
-        rows = connection.execute(_BATCH, {"after": last, "limit": batch_size}).all()
+        rows = _fetch(connection, "batch", (last, batch_size))
         if not rows:
             return
         yield rows
@@ -253,8 +287,6 @@ def _walk(
 
 # Events one worker checks at a time in a parallel verification.
 RANGE_SIZE = 50_000
-_RANGE_WHERE = "FROM audit_events WHERE seq > :after AND seq <= :upto ORDER BY seq"
-_RANGE = text(f"SELECT {_COLUMNS} {_RANGE_WHERE}")
 
 
 def _check_range(
@@ -272,7 +304,7 @@ def _check_range(
     if engine is None:
         engine = _worker_engines[url] = create_engine(url, poolclass=NullPool)
     with engine.connect() as connection:
-        rows = connection.execute(_RANGE, {"after": after, "upto": upto}).all()
+        rows = _fetch(connection, "range", (after, upto))
     return _walk(_Walk(previous_seq=after, previous_hash=None), rows, key, expected)
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import insert, select
+from sqlalchemy import func, select
 
 from tracker.audit.actions import AuditAction, Outcome
 from tracker.audit.chain import (
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from tracker.cases.models import Case
 
 SYSTEM_ROLE = "system"
+# The PostgreSQL advisory lock that writers queue on for their turn at the chain.
+CHAIN_LOCK_KEY = 0x61756469745F6331
 
 # What a detail may hold: ids, counts, flags, and short codes such as field names,
 # states, dates and case references. No spaces, no "@": narrative, names, e-mail
@@ -77,6 +79,18 @@ def actor_role(actor: User | None, school_id: int | None = None) -> str:
     return ",".join(sorted({grant.role for grant in grants}))[:100] or "none"
 
 
+# Built once: the statements every event runs (their compiled forms are then cached).
+_LOCK_HEAD = (
+    select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1).with_for_update()
+)
+_LOCK_HEAD_PG = (
+    select(AuditChainHead.seq, AuditChainHead.hash)
+    .where(AuditChainHead.id == 1, func.pg_advisory_xact_lock(CHAIN_LOCK_KEY).is_not(None))
+    .with_for_update()
+)
+_INSERT = AuditEvent.__table__.insert()
+
+
 def _request_origin() -> tuple[str | None, str | None]:
     if not has_request_context():
         return None, None
@@ -98,19 +112,22 @@ def record(
 ) -> int:
     """Append one event to the trail, in the caller's transaction; returns its number.
 
-    Guard: details hold ids and codes only (check_details). Side effects: locks the chain
-    head (SELECT ... FOR UPDATE on PostgreSQL; SQLite's transactions already hold the
-    write lock from BEGIN IMMEDIATE) until the transaction ends, so concurrent writers
-    take turns and never fork the chain; a rollback removes the event with the change.
-    Two statements; the caller commits.
+    Guard: details hold ids and codes only (check_details). Side effects: holds the
+    chain until the transaction ends, so concurrent writers take turns and never fork
+    it (and the primary key on the number refuses a fork outright); a rollback removes
+    the event with the change. On PostgreSQL writers first queue on a transaction
+    advisory lock, taken inside the statement that then locks the chain-head row: the
+    lock's queue hands the turn to one waiter at a time, where waiters on the row alone
+    would all wake at each commit and contend again. The row lock then reads the head's
+    newest version, committed by the writer before. SQLite's transactions already hold
+    the write lock from BEGIN IMMEDIATE. Two statements; the caller commits.
     """
     action = AuditAction(action)
     stored_details = check_details(details)
     request_id, client_address = _request_origin()
-    head = db.session.execute(
-        select(AuditChainHead.seq, AuditChainHead.hash)
-        .where(AuditChainHead.id == 1)
-        .with_for_update()
+    connection = db.session.connection()
+    head = connection.execute(
+        _LOCK_HEAD_PG if connection.dialect.name == "postgresql" else _LOCK_HEAD
     ).first()
     if head is None:
         raise RuntimeError("the audit chain head row is missing; run `flask db upgrade`")
@@ -134,9 +151,8 @@ def record(
     }
     key = key_bytes(current_app.config["AUDIT_KEY"])
     fields["hash"] = event_hash(key, [fields[name] for name in CHAINED_FIELDS])
-    fields["details_json"] = fields.pop("details")
     # A trigger on audit_events moves the chain head on to this event.
-    db.session.execute(insert(AuditEvent).values(**fields))
+    connection.execute(_INSERT, fields)
     return fields["seq"]
 
 
