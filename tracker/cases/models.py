@@ -194,6 +194,9 @@ class Case(db.Model):
         # The case list's default orderings (newest or oldest first), which keyset pages
         # seek through (tracker/cases/listing.py).
         Index("ix_cases_trust_id_reported_on_id", "trust_id", "reported_on", "id"),
+        # The same within one status, the list's commonest filter: its pages and its
+        # capped count read only that status's cases.
+        Index("ix_cases_trust_id_status_reported_on_id", "trust_id", "status", "reported_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
