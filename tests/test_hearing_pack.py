@@ -82,13 +82,27 @@ def test_a_case_redaction_applies_to_the_pack_and_to_subject_access(login, make)
     )
     response = post_form(client, url, {"phrase": MANUAL_PHRASE, "reason": "third_party_other"})
     assert response.status_code == 302
+    assert response.headers["Location"] == f"{url}#preview"
     _db.session.rollback()
     (stored,) = _db.session.scalars(select(ManualRedaction)).all()
     assert stored.case_id == case.id and stored.request_id is None
     (added,) = events(_db.session, action=AuditAction.HEARING_PACK_REDACTION_ADDED)
     assert added.case_id == case.id and added.details == {"reason": "third_party_other"}
 
-    assert "said [Redacted] forwarded" in client.get(url).get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
+    assert "Redaction added: the preview below shows the text as the pack prints it." in page
+    assert "said [Redacted] forwarded" in page
+    # The service refuses the same words twice: the page says so, keeps what was typed
+    # and adds nothing.
+    again = MANUAL_PHRASE.upper()
+    response = post_form(client, url, {"phrase": again, "reason": "third_party_other"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "These words are already redacted" in html and f'value="{again}"' in html
+    _db.session.rollback()
+    assert len(_db.session.scalars(select(ManualRedaction)).all()) == 1
+    assert len(events(_db.session, action=AuditAction.HEARING_PACK_REDACTION_ADDED)) == 1
+
     text = pdf_text(client.get(f"{url}.pdf").data)
     assert_no_third_party(text, also=MANUALLY_REDACTED)
     assert "said [Redacted] forwarded" in text

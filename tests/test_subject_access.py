@@ -518,6 +518,10 @@ def test_redacting_and_downloading_through_the_pages(login, make):
         client, url, {"phrase": MANUAL_PHRASE, "reason": "third_party_witness"}, form_url=form_url
     )
     assert response.status_code == 302
+    assert response.headers["Location"] == f"{form_url}#preview"
+    assert "Redaction added: the preview below shows the text as it will be exported." in (
+        client.get(response.headers["Location"]).get_data(as_text=True)
+    )
     _db.session.rollback()
     (stored,) = _db.session.scalars(select(ManualRedaction)).all()
     assert stored.phrase == MANUAL_PHRASE and stored.request_id == found.id

@@ -6,6 +6,18 @@ from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 
+def _current_password() -> PasswordField:
+    """The password a signed-in user types again to confirm a change to their account."""
+    return PasswordField(
+        "Current password",
+        widget=GovPasswordInput(),
+        validators=[
+            InputRequired(message="Enter your current password"),
+            Length(max=1024, message="Enter your current password"),
+        ],
+    )
+
+
 class SignInForm(FlaskForm):
     email = StringField(
         "E-mail address",
@@ -53,14 +65,7 @@ class RecoveryCodeForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(
-        "Current password",
-        widget=GovPasswordInput(),
-        validators=[
-            InputRequired(message="Enter your current password"),
-            Length(max=1024, message="Enter your current password"),
-        ],
-    )
+    current_password = _current_password()
     new_password = PasswordField(
         "New password",
         widget=GovPasswordInput(),
@@ -81,14 +86,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 class ReplaceAuthenticatorForm(FlaskForm):
-    current_password = PasswordField(
-        "Current password",
-        widget=GovPasswordInput(),
-        validators=[
-            InputRequired(message="Enter your current password"),
-            Length(max=1024, message="Enter your current password"),
-        ],
-    )
+    current_password = _current_password()
     code = StringField(
         "Code from the new app",
         widget=GovTextInput(),

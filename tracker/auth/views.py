@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import flash, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -27,6 +30,8 @@ from tracker.extensions import db
 # was right, for this long. No session exists yet: nothing can be opened in between.
 PENDING_KEY = "pending_sign_in"
 PENDING_SECONDS = 10 * 60
+
+T = TypeVar("T")
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -80,6 +85,32 @@ def _start(user: User) -> str | None:
     return target
 
 
+def _second_step(
+    user: User,
+    form: CodeForm | RecoveryCodeForm,
+    check: Callable[..., T],
+    template: str,
+    then: Callable[[T, str], ResponseReturnValue],
+    **context: Any,
+) -> ResponseReturnValue:
+    """The code pages' shared step: check the code typed, and open the session if right.
+
+    `check` is the service (`check(user, code, ip_address=...)`); on success the session
+    is opened and `then(what check returned, where to go next)` makes the response.
+    Otherwise the page is shown again from `template`, with the form emptied of the code.
+    """
+    if form.validate_on_submit():
+        try:
+            outcome = check(user, form.code.data, ip_address=request.remote_addr)
+        except SignInFailed as failure:
+            db.session.commit()  # the throttle's record of the failed attempt must persist
+            form.code.errors = [failure.message]
+        else:
+            return then(outcome, _start(user) or url_for("home.index"))
+    form.code.data = ""
+    return render_template(template, form=form, **context)
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
 def sign_in():
@@ -115,17 +146,13 @@ def second_factor():
         return _restart()
     if not user.has_second_factor:
         return redirect(url_for("auth.set_up_second_factor"))
-    form = CodeForm()
-    if form.validate_on_submit():
-        try:
-            verify_second_factor(user, form.code.data, ip_address=request.remote_addr)
-        except SignInFailed as failure:
-            db.session.commit()
-            form.code.errors = [failure.message]
-        else:
-            return redirect(_start(user) or url_for("home.index"))
-    form.code.data = ""
-    return render_template("auth/second_factor.html", form=form)
+    return _second_step(
+        user,
+        CodeForm(),
+        verify_second_factor,
+        "auth/second_factor.html",
+        lambda _, next_url: redirect(next_url),
+    )
 
 
 @bp.route("/sign-in/recovery-code", methods=["GET", "POST"])
@@ -138,26 +165,21 @@ def recovery_code():
         return _restart()
     if not user.has_second_factor:
         return redirect(url_for("auth.set_up_second_factor"))
-    form = RecoveryCodeForm()
-    if form.validate_on_submit():
-        try:
-            remaining = verify_recovery_code(user, form.code.data, ip_address=request.remote_addr)
-        except SignInFailed as failure:
-            db.session.commit()
-            form.code.errors = [failure.message]
+
+    def signed_in(remaining: int, next_url: str) -> Response:
+        if remaining <= 3:
+            flash(
+                f"You have {remaining} recovery code{'' if remaining == 1 else 's'} left. "
+                "Set up your authenticator app again to get new codes.",
+                "warning",
+            )
         else:
-            target = _start(user)
-            if remaining <= 3:
-                flash(
-                    f"You have {remaining} recovery code{'' if remaining == 1 else 's'} left. "
-                    "Set up your authenticator app again to get new codes.",
-                    "warning",
-                )
-            else:
-                flash(f"Recovery code accepted. You have {remaining} left.", "info")
-            return redirect(target or url_for("home.index"))
-    form.code.data = ""
-    return render_template("auth/recovery_code.html", form=form)
+            flash(f"Recovery code accepted. You have {remaining} left.", "info")
+        return redirect(next_url)
+
+    return _second_step(
+        user, RecoveryCodeForm(), verify_recovery_code, "auth/recovery_code.html", signed_in
+    )
 
 
 @bp.route("/sign-in/set-up-authenticator", methods=["GET", "POST"])
@@ -172,23 +194,17 @@ def set_up_second_factor():
         return redirect(url_for("auth.second_factor"))
     secret = mfa.pending_secret(user)
     db.session.commit()  # the same secret on every reload, until it is proved
-    form = CodeForm()
-    if form.validate_on_submit():
-        try:
-            codes = enrol_second_factor(user, form.code.data, ip_address=request.remote_addr)
-        except SignInFailed as failure:
-            db.session.commit()
-            form.code.errors = [failure.message]
-        else:
-            target = _start(user)
-            g._login_user = user  # this page is the first of the new session
-            return render_template(
-                "auth/recovery_codes.html", codes=codes, next_url=target or url_for("home.index")
-            )
-    form.code.data = ""
-    return render_template(
+
+    def enrolled(codes: list[str], next_url: str) -> str:
+        g._login_user = user  # this page is the first of the new session
+        return render_template("auth/recovery_codes.html", codes=codes, next_url=next_url)
+
+    return _second_step(
+        user,
+        CodeForm(),
+        enrol_second_factor,
         "auth/set_up_second_factor.html",
-        form=form,
+        enrolled,
         qr=mfa.qr_svg(mfa.provisioning_uri(user, secret)),
         secret=mfa.format_secret(secret),
     )

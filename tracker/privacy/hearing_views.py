@@ -7,18 +7,18 @@ prepare the pack (an auditor) is refused.
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import Response, render_template, url_for
 from flask_login import current_user
 
 from tracker.auth.permissions import can_prepare_hearing_pack, case_in_scope_or_404, refuse
 from tracker.cases.models import Case
 from tracker.cases.services import record_case_viewed
-from tracker.errors import DomainError, render_error
+from tracker.errors import render_error
 from tracker.extensions import db
-from tracker.forms import show_error
 from tracker.privacy import bp
 from tracker.privacy.forms import RedactionForm
 from tracker.privacy.pdf import PdfUnavailable
+from tracker.privacy.redaction_views import handle_redaction_form
 from tracker.privacy.services import (
     add_case_redaction,
     case_redactions,
@@ -35,26 +35,7 @@ def _case_for_pack(case_id: int) -> Case:
     return case_with_content(case.id)
 
 
-@bp.route("/cases/<int:case_id>/hearing-pack", methods=["GET", "POST"])
-def hearing_pack(case_id: int):
-    case = _case_for_pack(case_id)
-    form = RedactionForm()
-    if form.validate_on_submit():
-        try:
-            add_case_redaction(
-                case, phrase=form.phrase.data, reason=form.reason.data, by=current_user
-            )
-        except DomainError as error:
-            db.session.rollback()
-            case = _case_for_pack(case_id)
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(
-                "Redaction added: the preview below shows the text as the pack prints it.",
-                "success",
-            )
-            return redirect(url_for("privacy.hearing_pack", case_id=case.id, _anchor="preview"))
+def _hearing_pack_page(case: Case, form: RedactionForm) -> str:
     pack = prepare_hearing_pack(case)
     html = render_template(
         "privacy/hearing_pack.html",
@@ -67,6 +48,17 @@ def hearing_pack(case_id: int):
     record_case_viewed(case, by=current_user, page="hearing_pack")
     db.session.commit()
     return html
+
+
+@bp.route("/cases/<int:case_id>/hearing-pack", methods=["GET", "POST"])
+def hearing_pack(case_id: int):
+    return handle_redaction_form(
+        lambda: _case_for_pack(case_id),
+        add_case_redaction,
+        added="Redaction added: the preview below shows the text as the pack prints it.",
+        preview_url=url_for("privacy.hearing_pack", case_id=case_id, _anchor="preview"),
+        page=_hearing_pack_page,
+    )
 
 
 @bp.route("/cases/<int:case_id>/hearing-pack.pdf")

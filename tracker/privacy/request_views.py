@@ -18,6 +18,7 @@ from tracker.privacy import bp
 from tracker.privacy.forms import ExportForm, ExtendForm, NewRequestForm, RedactionForm, ReleaseForm
 from tracker.privacy.models import ManualRedaction, SubjectAccessRequest
 from tracker.privacy.pdf import PdfUnavailable
+from tracker.privacy.redaction_views import handle_redaction_form
 from tracker.privacy.services import (
     add_request_redaction,
     case_redactions,
@@ -130,25 +131,13 @@ def show_request(request_id: int):
 @bp.route("/privacy/requests/<int:request_id>/redactions", methods=["POST"])
 @dpo_only
 def add_redaction(request_id: int):
-    found = _request_or_404(request_id)
-    form = RedactionForm()
-    if form.validate_on_submit():
-        try:
-            add_request_redaction(
-                found, phrase=form.phrase.data, reason=form.reason.data, by=current_user
-            )
-        except DomainError as error:
-            db.session.rollback()
-            found = _request_or_404(request_id)
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(
-                "Redaction added: the preview below shows the text as it will be exported.",
-                "success",
-            )
-            return redirect(url_for("privacy.show_request", request_id=found.id, _anchor="preview"))
-    return _request_page(found, form)
+    return handle_redaction_form(
+        lambda: _request_or_404(request_id),
+        add_request_redaction,
+        added="Redaction added: the preview below shows the text as it will be exported.",
+        preview_url=url_for("privacy.show_request", request_id=request_id, _anchor="preview"),
+        page=_request_page,
+    )
 
 
 @bp.route("/privacy/requests/<int:request_id>/extend", methods=["GET", "POST"])
