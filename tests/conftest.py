@@ -56,6 +56,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sqlite_only: tests SQLite's own settings; not run against PostgreSQL"
     )
+    config.addinivalue_line(
+        "markers", "postgresql_only: tests PostgreSQL's own settings; not run against SQLite"
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -66,12 +69,15 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave SQLite-only tests out of the PostgreSQL run (rather than skipping them)."""
+    """Leave SQLite-only tests out of the PostgreSQL run, and PostgreSQL-only tests out of
+    the SQLite one (rather than skipping them)."""
     keep, drop = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         backend = callspec.params.get("database_url") if callspec else None
-        if item.get_closest_marker("sqlite_only") and backend == "postgresql":
+        if (item.get_closest_marker("sqlite_only") and backend == "postgresql") or (
+            item.get_closest_marker("postgresql_only") and backend == "sqlite"
+        ):
             drop.append(item)
         else:
             keep.append(item)

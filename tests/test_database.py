@@ -61,6 +61,13 @@ def test_sqlite_enforces_foreign_keys_and_uses_wal(db):
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
 
 
+@pytest.mark.postgresql_only
+def test_postgresql_plans_each_statement_with_its_values(db):
+    # A generic plan ignores how rare a filtered status is (tracker/db.py).
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
+
+
 @pytest.mark.sqlite_only
 def test_sqlite_refuses_a_school_in_a_missing_trust(db):
     orphan = text(
