@@ -352,6 +352,8 @@ def test_search_by_reference_exact_or_prefix_in_any_case(world, client_for):
     assert sorted(search(first[:-1])) == sorted(case.reference for case in cases)
     # Not a prefix: the middle of a reference does not match.
     assert search(first[5:]) == []
+    # A term with letters no reference has (references are ASCII) is only a name.
+    assert search(first[:3] + "é") == []
 
 
 def test_search_by_the_subjects_name(world, make, client_for):
@@ -367,6 +369,8 @@ def test_search_by_the_subjects_name(world, make, client_for):
     assert search("brown") == {alice.reference, bob.reference}
     assert search("ALICE") == {alice.reference}
     assert search("ol Sm") == {carol.reference}
+    zoe = world.log(world.school_a, subject=make.staff(world.school_a, name="Zoë Ng"))
+    assert search("Zoë") == {zoe.reference}
     # LIKE wildcards are searched for literally.
     assert search("%") == set()
     assert search("_") == set()

@@ -385,9 +385,15 @@ def _conditions(filters: CaseFilters, trust_id: int) -> list[ColumnElement[bool]
             StaffMember.trust_id == trust_id,
             StaffMember.full_name.icontains(term, autoescape=True),
         )
-        conditions.append(
-            or_(Case.reference.istartswith(term, autoescape=True), Case.subject_id.in_(named))
-        )
+        by_name = Case.subject_id.in_(named)
+        # A reference is the trust's upper-case ASCII code, the year and a number
+        # (allocate_reference), so a term begins one, in any case, only as its upper-case
+        # ASCII self: a plain LIKE finds it without folding the case of every row.
+        if term.isascii():
+            by_reference = Case.reference.startswith(term.upper(), autoescape=True)
+            conditions.append(or_(by_reference, by_name))
+        else:
+            conditions.append(by_name)
     return conditions
 
 
