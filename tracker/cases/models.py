@@ -232,10 +232,12 @@ class Case(db.Model):
     lado_reference: Mapped[str] = mapped_column(String(100), default="")
     lado_advice: Mapped[str] = mapped_column(Text, default="")
     lado_advice_on: Mapped[date | None] = mapped_column(Date)
-    investigator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Indexed, as are decision_maker_id and Appeal.heard_by_id: each user's home page
+    # finds the cases waiting for them by these (tracker/home/services.py my_work).
+    investigator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     investigation_summary: Mapped[str] = mapped_column(Text, default="")
     # Who must decide, fixed when the case is submitted (tracker/workflow/routing.py).
-    decision_maker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision_maker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     closed_on: Mapped[date | None] = mapped_column(Date)
     # Why a case was withdrawn or closed early, kept apart from any KCSIE outcome.
     closure_reason: Mapped[str] = mapped_column(Text, default="")

@@ -161,7 +161,7 @@ class Appeal(db.Model):
     lodged_on: Mapped[date] = mapped_column(Date)
     grounds: Mapped[str] = mapped_column(Text)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    heard_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    heard_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     outcome: Mapped[str | None] = mapped_column(String(16))
     varied_sanction: Mapped[str | None] = mapped_column(String(32))
     rationale: Mapped[str] = mapped_column(Text, default="")
