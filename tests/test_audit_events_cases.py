@@ -230,8 +230,11 @@ def logging_a_concern(w: World) -> list[dict]:
 def editing_the_details(w: World) -> list[dict]:
     client = w.client(w.dsl)
     data = edit_form(w.case, platform="tiktok", summary="Corrected: it was on TikTok.")
+    url = f"/cases/{w.case.id}/edit"
+    # Opening the form is a read of the case, with its own scenario below.
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
     w.mark()
-    assert post_form(client, f"/cases/{w.case.id}/edit", data).status_code == 302
+    assert client.post(url, data={"csrf_token": token, **data}).status_code == 302
     return [about(A.CASE_UPDATED, w.dsl, w.case, details={"fields": ["platform", "summary"]})]
 
 
@@ -365,6 +368,29 @@ def viewing_the_decision_page(w: World) -> list[dict]:
     w.mark()
     assert client.get(f"/cases/{w.case.id}/decide").status_code == 200
     return [about(A.CASE_VIEWED, w.head, w.case, details={"page": "decide"})]
+
+
+def _opening(w: World, user: User, path: str, page: str) -> list[dict]:
+    client = w.client(user)
+    w.mark()
+    assert client.get(f"/cases/{w.case.id}/{path}").status_code == 200
+    return [about(A.CASE_VIEWED, user, w.case, details={"page": page})]
+
+
+def opening_the_edit_form(w: World) -> list[dict]:
+    # The form shows the case's details.
+    return _opening(w, w.dsl, "edit", "edit")
+
+
+def opening_the_triage_form(w: World) -> list[dict]:
+    # The form shows the concern's summary.
+    return _opening(w, w.dsl, "triage", "triage")
+
+
+def opening_the_submit_form(w: World) -> list[dict]:
+    # The form holds the investigation summary written so far.
+    investigating(w.db, w.case, w.dsl)
+    return _opening(w, w.dsl, "submit", "submit")
 
 
 def viewing_the_history(w: World) -> list[dict]:
@@ -672,6 +698,9 @@ SCENARIOS: list[Callable[[World], list[dict]]] = [
     removing_evidence,
     viewing_the_case,
     viewing_the_decision_page,
+    opening_the_edit_form,
+    opening_the_triage_form,
+    opening_the_submit_form,
     viewing_the_history,
     listing_cases,
     searching_and_filtering_cases,
@@ -744,16 +773,23 @@ def test_an_edit_that_fails_validation_or_changes_nothing_leaves_no_event(world)
     response = post_form(client, f"/cases/{world.case.id}/edit", unchanged)
     assert response.status_code == 302
     assert "Nothing was changed." in client.get(response.headers["Location"]).text
-    # Only the read of the case page the redirect led to.
-    assert [event["action"] for event in world.new_events()] == [A.CASE_VIEWED.value]
+    # Only reads: the form opened twice (before each post), then the case page the
+    # redirect led to.
+    assert [(event["action"], event["details"]) for event in world.new_events()] == [
+        (A.CASE_VIEWED.value, {"page": "edit"}),
+        (A.CASE_VIEWED.value, {"page": "edit"}),
+        (A.CASE_VIEWED.value, {}),
+    ]
 
 
 def test_an_edit_conflict_leaves_no_event(world):
     client = world.client(world.dsl)
     stale = edit_form(world.case, summary="Typed over an old version.")
     post_form(client, f"/cases/{world.case.id}/edit", edit_form(world.case, summary="First."))
+    url = f"/cases/{world.case.id}/edit"
+    token = csrf_token_from(client.get(url).text)
     world.mark()
-    response = post_form(client, f"/cases/{world.case.id}/edit", stale)
+    response = client.post(url, data={"csrf_token": token, **stale})
     assert response.status_code == 200
     assert "Someone else saved changes to this case" in response.text
     assert world.new_events() == []
@@ -783,10 +819,13 @@ def test_a_refused_upload_leaves_no_event(world):
 
 def test_a_step_the_case_is_not_ready_for_leaves_no_event(world):
     client = world.client(world.dsl)
+    close_url, triage_url = (f"/cases/{world.case.id}/{step}" for step in ("close", "triage"))
+    # Opened first: the triage form shows the concern, so opening it is a read.
+    tokens = [csrf_token_from(client.get(url).text) for url in (close_url, triage_url)]
     world.mark()
-    response = post_form(client, f"/cases/{world.case.id}/close", {})
+    response = client.post(close_url, data={"csrf_token": tokens[0]})
     assert response.status_code == 200 and "cannot go on to this step" in response.text
-    response = post_form(client, f"/cases/{world.case.id}/triage", {"track": "low_level"})
+    response = client.post(triage_url, data={"csrf_token": tokens[1], "track": "low_level"})
     assert "Answer each question about the harm threshold" in response.text
     assert world.new_events() == []
 

@@ -313,7 +313,12 @@ def edit(case_id: int):
             "Someone else saved changes to this case while you were editing it. Their "
             "version is shown below. Check it, change your answers if needed, then save again."
         )
-    return render_template("cases/edit.html", case=case, form=form, conflict=conflict)
+    html = render_template("cases/edit.html", case=case, form=form, conflict=conflict)
+    if request.method == "GET":
+        # The form shows the case's details: opening it is a read of the case.
+        record_case_viewed(case, by=current_user, page="edit")
+        db.session.commit()
+    return html
 
 
 def _work_on_case_or_refuse(case_id: int) -> Case:

@@ -429,7 +429,16 @@ def triage(case_id: int):
                     "officer (LADO) and record the referral here.",
                 )
             return _done(case, "Triaged as a low-level concern.")
-    return _page("workflow/triage.html", form, problem, case=case)
+    return _read_on_get(_page("workflow/triage.html", form, problem, case=case), case, "triage")
+
+
+def _read_on_get(page: str, case: Case, name: str) -> str:
+    """A step's page that shows the case's narrative is a read of the case: opening it
+    records case.viewed (with the page's name), as the case page does."""
+    if request.method == "GET":
+        record_case_viewed(case, by=current_user, page=name)
+        db.session.commit()
+    return page
 
 
 def _lado_case(case_id: int) -> Case:
@@ -589,7 +598,7 @@ def submit(case_id: int):
             show_error(form, error)
         else:
             return _done(case, f"Sent to {_role_in_words(decision_maker, case)} for a decision.")
-    return _page("workflow/submit.html", form, problem, case=case)
+    return _read_on_get(_page("workflow/submit.html", form, problem, case=case), case, "submit")
 
 
 def _reason_page(case_id: int, action: Action, form, do, *, message: str, **page):
@@ -719,11 +728,8 @@ def decide(case_id: int):
         panel=workflow_panel(case),
         harm_questions=services.HARM_QUESTIONS,
     )
-    if request.method == "GET":
-        # The decision page shows the whole case: reading it is a read of the case.
-        record_case_viewed(case, by=current_user, page="decide")
-        db.session.commit()
-    return page
+    # The decision page shows the whole case.
+    return _read_on_get(page, case, "decide")
 
 
 # --- appeal and closing -----------------------------------------------------------------
