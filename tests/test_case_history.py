@@ -11,11 +11,14 @@ from sqlalchemy import delete, func, select
 
 from tests.conftest import post_form, sign_in
 from tests.test_audit_events_cases import edit_form, report_form
+from tests.test_workflow_pages import investigating, lado, triage
 from tracker.audit.actions import AuditAction
 from tracker.audit.models import AuditEvent
 from tracker.auth.roles import Role
 from tracker.cases.history import value_in_words
 from tracker.cases.models import Case, CaseRevision
+from tracker.clock import today
+from tracker.workflow import services as wf
 
 
 @pytest.fixture
@@ -284,3 +287,64 @@ def test_values_in_words():
     assert value_in_words("occurred_on", "2026-03-02") == "2 March 2026"
     assert value_in_words("summary", "") is None
     assert value_in_words("summary", None) is None
+
+
+# --- what workflow steps write is kept too ----------------------------------------------
+
+
+def test_rewriting_the_investigation_summary_keeps_the_first_one(db, make, school, case, dsl):
+
+    head = make.user(Role.HEADTEACHER, school)
+    investigating(db, case, dsl)
+    wf.submit_for_decision(case, summary="First account: two messages.", by=dsl)
+    db.session.commit()
+    wf.return_for_investigation(case, reason="Speak to the pupil's parent.", by=head)
+    wf.submit_for_decision(case, summary="Second account: three messages.", by=dsl)
+    db.session.commit()
+
+    written = [r.changes for r in revisions(db, case) if "investigation_summary" in r.changes]
+    assert written == [
+        {"investigation_summary": [None, "First account: two messages."]},
+        {
+            "investigation_summary": [
+                "First account: two messages.",
+                "Second account: three messages.",
+            ]
+        },
+    ]
+    # Each names the audit event of its step.
+    last = revisions(db, case)[-1]
+    assert last.audit_seq == event_seq(db, AuditAction.CASE_TRANSITIONED, case)
+
+
+def test_correcting_the_lado_advice_keeps_the_first_record(db, case, dsl, client_for):
+
+    triage(db, case, dsl)
+    lado(db, case, dsl)  # records "Investigate internally." today
+    wf.record_lado_advice(
+        case, advice="Refer to the police first.", advised_on=today(), today=today(), by=dsl
+    )
+    db.session.commit()
+    advice = [r.changes for r in revisions(db, case) if "lado_advice" in r.changes]
+    assert [change["lado_advice"] for change in advice] == [
+        [None, "Investigate internally."],
+        ["Investigate internally.", "Refer to the police first."],
+    ]
+    # The same date both times: only the advice changed.
+    assert "lado_advice_on" not in advice[1]
+    page = page_text(client_for(dsl).get(f"/cases/{case.id}/history"))
+    assert "The LADO's advice changed" in page
+    assert "Investigate internally." in page and "Refer to the police first." in page
+
+
+def test_sending_the_same_summary_again_adds_no_revision(db, make, school, case, dsl):
+
+    head = make.user(Role.HEADTEACHER, school)
+    investigating(db, case, dsl)
+    wf.submit_for_decision(case, summary="The account.", by=dsl)
+    db.session.commit()
+    wf.return_for_investigation(case, reason="Check the dates.", by=head)
+    wf.submit_for_decision(case, summary="The account.\r\n", by=dsl)  # the same, as posted
+    db.session.commit()
+    written = [r for r in revisions(db, case) if "investigation_summary" in r.changes]
+    assert len(written) == 1

@@ -17,9 +17,20 @@ FIELD_LABELS: dict[str, str] = {
     "platform": "Where",
     "platform_detail": "Where, if somewhere else",
     "summary": "What happened",
+    # Written by workflow steps, and kept here when a step writes them again.
+    "triage_rationale": "Reasons for the triage decision",
+    "lado_advice": "The LADO's advice",
+    "lado_advice_on": "Date of the LADO's advice",
+    "investigation_summary": "Investigation summary",
 }
+# What workflow steps write (the rest are the details the edit form changes).
+STEP_FIELDS = frozenset(
+    {"triage_rationale", "lado_advice_on", "lado_advice", "investigation_summary"}
+)
 # Long free text: shown as whole before and after blocks rather than in a table cell.
-NARRATIVE_FIELDS = frozenset({"summary"})
+NARRATIVE_FIELDS = frozenset(
+    {"summary", "triage_rationale", "lado_advice", "investigation_summary"}
+)
 _ENUMS: dict[str, type[LabelledEnum]] = {"source": Source, "platform": Platform}
 
 
@@ -46,6 +57,15 @@ class RevisionView:
     def is_first(self) -> bool:
         """Revision 1 is the case as logged: every field, nothing before it."""
         return self.number == 1
+
+    @property
+    def headline(self) -> str:
+        """What the change was, for its heading: the details, or what a step wrote."""
+        written = [change for change in self.changes if change.name in STEP_FIELDS]
+        if not written:
+            return "details changed"
+        first = written[0]
+        return f"{first.label} {'recorded' if first.before is None else 'changed'}"
 
     @property
     def short_changes(self) -> list[FieldChange]:

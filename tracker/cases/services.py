@@ -276,7 +276,7 @@ def create_case(
             object_id=breach.id,
             details={"clause_id": breach.clause_id},
         )
-    _add_revision(
+    add_revision(
         case,
         {name: (None, getattr(details, name)) for name in DETAIL_FIELDS},
         by=by,
@@ -320,7 +320,7 @@ def update_case_details(
     seq = audit.record_for_case(
         AuditAction.CASE_UPDATED, case, actor=by, details={"fields": list(changes)}
     )
-    _add_revision(case, changes, by=by, audit_seq=seq)
+    add_revision(case, changes, by=by, audit_seq=seq)
     db.session.flush()
     return list(changes)
 
@@ -335,7 +335,7 @@ def _stored(value: object) -> object:
     return value
 
 
-def _add_revision(
+def add_revision(
     case: Case,
     changes: Mapping[str, tuple[object, object]],
     *,
@@ -343,7 +343,12 @@ def _add_revision(
     audit_seq: int,
     number: int | None = None,
 ) -> CaseRevision:
-    """Write the next revision of the case: {field: [before, after]} for each change."""
+    """Write the next revision of the case: {field: [before, after]} for each change.
+
+    For the case's details here, and for the narrative a workflow step writes or
+    rewrites (tracker/workflow/services.py), so that no earlier text is lost. The
+    revision names the audit event of the change (`audit_seq`). Adds; flushes nothing.
+    """
     if number is None:
         # The case row is already updated (and so locked) in this transaction, so no
         # other editor can take the same number before we commit.

@@ -23,6 +23,7 @@ from tracker.audit.actions import AuditAction
 from tracker.audit.services import DetailValue
 from tracker.auth.models import User
 from tracker.cases.models import Case, CaseStatus, Track
+from tracker.cases.services import add_revision
 from tracker.clock import UK, uk_time
 from tracker.db import utcnow
 from tracker.errors import NotAllowed, ValidationFailed
@@ -67,6 +68,21 @@ def _required(text: str, message: str, field: str) -> str:
     if not text:
         raise ValidationFailed(message, field=field)
     return text
+
+
+def _revise(
+    case: Case, changes: dict[str, tuple[object, object]], by: User, audit_seq: int
+) -> None:
+    """Keep the step's narrative in the case's history: a revision with the before and
+    after of each field the step changed (an earlier text is never lost by rewriting it).
+    Nothing when nothing changed."""
+    changed = {
+        name: (before or None, after)
+        for name, (before, after) in changes.items()
+        if (before or None) != (after or None)
+    }
+    if changed:
+        add_revision(case, changed, by=by, audit_seq=audit_seq)
 
 
 def _move(
@@ -159,6 +175,7 @@ def triage(
             "low-level concern",
             field="track",
         )
+    previous_rationale = case.triage_rationale
     case.triage_rationale = _required(
         rationale, "Explain the triage decision, including any decision not to refer", "rationale"
     )
@@ -173,7 +190,7 @@ def triage(
     if chosen is Track.ALLEGATION:
         case.lado_due_at = lado_due_at(now, case.school.lado_working_days)
         changed.append("lado_due_at")
-    _move(
+    seq = _move(
         case,
         Action.TRIAGE,
         by=by,
@@ -182,6 +199,7 @@ def triage(
         fields=changed,
         details={"track": chosen.value},
     )
+    _revise(case, {"triage_rationale": (previous_rationale, case.triage_rationale)}, by, seq)
     db.session.flush()
 
 
@@ -236,15 +254,17 @@ def record_lado_advice(case: Case, *, advice: str, advised_on: date, today: date
     if advised_on > today:
         raise ValidationFailed("The date of the advice cannot be in the future", field="advised_on")
     correction = bool(case.lado_advice.strip())
+    before = {"lado_advice": case.lado_advice, "lado_advice_on": case.lado_advice_on}
     case.lado_advice = _required(advice, "Record the LADO's advice", "advice")
     case.lado_advice_on = advised_on
     db.session.flush()
-    audit.record_for_case(
+    seq = audit.record_for_case(
         AuditAction.LADO_ADVICE_RECORDED,
         case,
         actor=by,
         details={"advised_on": advised_on.isoformat(), "correction": correction},
     )
+    _revise(case, {name: (old, getattr(case, name)) for name, old in before.items()}, by, seq)
 
 
 # --- investigation -------------------------------------------------------------------------
@@ -345,7 +365,7 @@ def submit_for_decision(case: Case, *, summary: str, by: User, now: datetime | N
     changed = ["decision_maker_id"]
     if case.investigation_summary != previous:
         changed.append("investigation_summary")
-    _move(
+    seq = _move(
         case,
         Action.SUBMIT_FOR_DECISION,
         by=by,
@@ -353,6 +373,7 @@ def submit_for_decision(case: Case, *, summary: str, by: User, now: datetime | N
         fields=changed,
         details={"decision_maker_id": decision_maker.id},
     )
+    _revise(case, {"investigation_summary": (previous, case.investigation_summary)}, by, seq)
     db.session.flush()
     return decision_maker
 
