@@ -412,6 +412,7 @@ MATRIX.update(
         "privacy.add_redaction": Spec(_sar_url("/redactions"), POST_ONLY, post=page(DPO)),
         "privacy.export_request": Spec(_sar_url("/export"), POST_ONLY, post=page(DPO)),
         "privacy.release": Spec(_sar_url("/release"), POST_ONLY, post=page(DPO)),
+        "privacy.close": Spec(_sar_url("/close"), page(DPO)),
         "privacy.hearing_pack": Spec(case_url("/hearing-pack"), HEARING_PACK),
         "privacy.hearing_pack_pdf": Spec(case_url("/hearing-pack.pdf"), HEARING_PACK),
     }

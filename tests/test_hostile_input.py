@@ -272,6 +272,20 @@ def _another_clause(world: World) -> str:
     return f"/policies/clauses/{clause.id}/remove"
 
 
+def _another_request(world: World) -> str:
+    from tracker.privacy.services import record_request
+    from tracker.staff.models import StaffMember
+
+    found = record_request(
+        _db.session.get(StaffMember, world.staff),
+        received_on=today(),
+        by=world.users[DPO],
+        today=today(),
+    )
+    _db.session.commit()
+    return f"/privacy/requests/{found.id}/close"
+
+
 RENEWALS: dict[str, Renewal] = {
     "auth.end_my_session": Renewal(
         "an ended session's button is gone", lambda world: _my_other_session(world)[0]
@@ -280,6 +294,9 @@ RENEWALS: dict[str, Renewal] = {
         "a removed item's page sends you back to the case", _another_evidence_item
     ),
     "policy.remove_clause_page": Renewal("a removed clause's page is gone", _another_clause),
+    "privacy.close": Renewal(
+        "a closed request cannot be closed again: record another to close", _another_request
+    ),
 }
 
 
@@ -1233,7 +1250,8 @@ def test_everything_people_write_is_shown_escaped(app, make):
     )
 
     # Data protection: a legal hold placed and lifted, the retention facts, a subject
-    # access request with its extension and a redaction, and a hearing pack's redaction.
+    # access request with its extension and a redaction, closed without a release, and a
+    # hearing pack's redaction.
     w.submit(dpo, f"/retention/cases/{world.case}/legal-hold")
     w.submit(dpo, f"/retention/cases/{world.case}/legal-hold/lift")
     w.submit(
@@ -1254,6 +1272,8 @@ def test_everything_people_write_is_shown_escaped(app, make):
         {"reason": "third_party_witness"},
         page=f"/privacy/requests/{sar}",
     )
+    # Closed last: a closed request takes no more redactions. "Another reason" keeps a note.
+    w.submit(dpo, f"/privacy/requests/{sar}/close", {"reason": "other"})
     w.submit(
         dpo,
         f"/cases/{world.case}/hearing-pack",

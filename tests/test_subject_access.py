@@ -38,9 +38,12 @@ from tracker.privacy.models import ManualRedaction, SubjectAccessExport, Subject
 from tracker.privacy.redaction import Phrase, Redactor
 from tracker.privacy.services import (
     add_request_redaction,
+    close_request,
     extend_deadline,
+    open_requests_count,
     produce_export,
     record_request,
+    release_request,
 )
 from tracker.staff.models import StaffMember
 from tracker.workflow import services as workflow
@@ -565,6 +568,173 @@ def test_a_missing_pdf_library_is_a_clear_message_and_records_nothing(login, mak
     _db.session.rollback()
     assert _db.session.scalars(select(SubjectAccessExport)).all() == []
     assert events(_db.session, action=AuditAction.SAR_EXPORTED) == []
+
+
+# --- closing without a release ------------------------------------------------------------
+
+REFUSAL_NOTE = "Told the person on 3 March: a copy of the same request answered last week."
+
+
+def test_closing_is_the_dpos_needs_a_reason_and_a_note_for_a_refusal(make):
+    scenario = case_with_third_parties(make, decide=False)
+    found = new_request(scenario)
+    with pytest.raises(NotAllowed, match="data protection officer"):
+        close_request(found, reason="withdrawn", note="", by=scenario.head)
+    with pytest.raises(ValidationFailed, match="Choose why") as refused:
+        close_request(found, reason="bored", note="", by=scenario.dpo)
+    assert refused.value.field == "reason"
+    for reason in ("refused", "other"):
+        with pytest.raises(ValidationFailed, match="Say why") as refused:
+            close_request(found, reason=reason, note="  \n ", by=scenario.dpo)
+        assert refused.value.field == "note"
+    with pytest.raises(ValidationFailed, match="2,000 characters") as refused:
+        close_request(found, reason="refused", note="x" * 2001, by=scenario.dpo)
+    assert refused.value.field == "note"
+    assert found.is_open and found.closure_reason is None
+    assert events(_db.session, action=AuditAction.SAR_CLOSED) == []
+
+    close_request(found, reason="refused", note=f"  {REFUSAL_NOTE} ", by=scenario.dpo)
+    _db.session.commit()
+    found = _db.session.get(SubjectAccessRequest, found.id, populate_existing=True)
+    assert found.status == "closed" and found.closed_without_release and not found.is_open
+    assert found.closure_reason == "refused" and found.closure_note == REFUSAL_NOTE
+    assert found.closed_by_id == scenario.dpo.id and found.closed_at is not None
+    (closed,) = events(_db.session, action=AuditAction.SAR_CLOSED)
+    assert closed.details == {"reason": "refused"}
+    assert closed.actor_id == scenario.dpo.id
+    assert closed.object_type == "subject_access_request" and closed.object_id == found.id
+    assert not AuditAction.SAR_CLOSED.is_read
+    assert "told the person" not in json.dumps(closed.details).lower()
+
+    # Closed is final: not closed again, released, extended, redacted or exported.
+    with pytest.raises(NotAllowed, match="no longer be changed"):
+        close_request(found, reason="withdrawn", note="", by=scenario.dpo)
+    with pytest.raises(NotAllowed, match="no longer be changed"):
+        release_request(found, by=scenario.dpo)
+    with pytest.raises(NotAllowed, match="no longer be changed"):
+        extend_deadline(
+            found, reason="complex", further_months=1, note="x", by=scenario.dpo, today=today()
+        )
+    with pytest.raises(NotAllowed, match="no longer be changed"):
+        add_request_redaction(found, phrase="Kieran", reason="third_party_other", by=scenario.dpo)
+    with pytest.raises(NotAllowed, match="nothing is to be exported"):
+        produce_export(found, by=scenario.dpo)
+    _db.session.rollback()
+    assert len(events(_db.session, action=AuditAction.SAR_CLOSED)) == 1
+    assert _db.session.scalars(select(SubjectAccessExport)).all() == []
+
+
+def test_a_withdrawal_needs_no_note_and_a_released_request_cannot_be_closed(make):
+    scenario = case_with_third_parties(make, decide=False)
+    withdrawn = new_request(scenario)
+    close_request(withdrawn, reason="withdrawn", note="", by=scenario.dpo)
+    assert withdrawn.closure_reason == "withdrawn" and withdrawn.closure_note == ""
+    released = new_request(scenario)
+    produce_export(released, by=scenario.dpo)
+    release_request(released, by=scenario.dpo)
+    with pytest.raises(NotAllowed, match="released to the person"):
+        close_request(released, reason="withdrawn", note="", by=scenario.dpo)
+    assert released.status == "released"
+    assert [e.details for e in events(_db.session, action=AuditAction.SAR_CLOSED)] == [
+        {"reason": "withdrawn"}
+    ]
+
+
+def test_a_closed_request_is_neither_open_nor_overdue(login, make):
+    scenario = case_with_third_parties(make, decide=False)
+    trust_id = scenario.dpo.trust_id
+    late = record_request(
+        scenario.subject, received_on=date(2026, 1, 31), by=scenario.dpo, today=date(2026, 2, 1)
+    )
+    current = new_request(scenario)
+    _db.session.commit()
+    on = date(2026, 3, 3)  # the late one's deadline (2 March) has passed
+    assert open_requests_count(trust_id, on) == (2, 1)
+    close_request(late, reason="identity_not_confirmed", note="", by=scenario.dpo)
+    _db.session.commit()
+    assert open_requests_count(trust_id, on) == (1, 0)
+    assert not late.is_overdue(on)
+    close_request(current, reason="withdrawn", note="", by=scenario.dpo)
+    _db.session.commit()
+    assert open_requests_count(trust_id, on) == (0, 0)
+
+    client = login(scenario.dpo)
+    html = client.get("/privacy/requests").get_data(as_text=True)
+    assert html.count("Closed without a release") == 2
+    assert "Overdue" not in html
+    home = client.get("/").get_data(as_text=True)
+    assert "Open subject access requests" not in home and "Past their deadline" not in home
+
+
+def test_closing_through_the_pages(login, make):
+    scenario = case_with_third_parties(make, decide=False)
+    found = new_request(scenario)
+    client = login(scenario.dpo)
+    page_url = f"/privacy/requests/{found.id}"
+    url = f"{page_url}/close"
+    page = client.get(page_url).get_data(as_text=True)
+    assert f'href="{url}"' in page and "Close without releasing" in page
+    form = client.get(url).get_data(as_text=True)
+    assert "Why is the request closed?" in form
+    assert "Refused as manifestly unfounded or excessive" in form
+
+    # Errors keep what was typed.
+    response = post_form(client, url, {"reason": "", "note": "Kept words"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Choose why the request is closed" in html and "Kept words" in html
+    response = post_form(client, url, {"reason": "refused", "note": ""})
+    html = response.get_data(as_text=True)
+    assert "Say why the request is refused" in html
+    assert 'value="refused" checked' in html
+    _db.session.rollback()
+    assert _db.session.get(SubjectAccessRequest, found.id, populate_existing=True).is_open
+
+    response = post_form(client, url, {"reason": "refused", "note": REFUSAL_NOTE})
+    assert response.status_code == 302
+    assert response.headers["Location"] == page_url
+    _db.session.rollback()
+    stored = _db.session.get(SubjectAccessRequest, found.id, populate_existing=True)
+    assert stored.status == "closed" and stored.closure_note == REFUSAL_NOTE
+    (closed,) = events(_db.session, action=AuditAction.SAR_CLOSED)
+    assert closed.details == {"reason": "refused"}
+
+    page = client.get(page_url).get_data(as_text=True)
+    assert "Request closed without a release." in page
+    assert "Closed without a release" in page
+    assert "refused as manifestly unfounded or excessive" in page
+    assert REFUSAL_NOTE in page and scenario.dpo.display_name in page
+    # No actions are left.
+    for action in ("/close", "/extend", "/export", "/release", "/redactions"):
+        assert f'{page_url}{action}"' not in page, action
+    again = client.get(url).get_data(as_text=True)
+    assert "it can no longer be closed" in again and "<textarea" not in again
+    response = post_form(client, url, {"reason": "withdrawn", "note": ""}, form_url=page_url)
+    assert "no longer be changed" in response.get_data(as_text=True)
+    token = csrf_token_from(page)
+    response = client.post(f"{page_url}/export", data={"csrf_token": token})
+    assert response.status_code == 302
+    _db.session.rollback()
+    assert len(events(_db.session, action=AuditAction.SAR_CLOSED)) == 1
+    assert _db.session.scalars(select(SubjectAccessExport)).all() == []
+
+
+def test_another_trusts_dpo_cannot_close_the_request(client, make):
+    scenario = case_with_third_parties(make, decide=False)
+    found = new_request(scenario)
+    other = make.trust(name="Other Trust", code="OTH")
+    from tests.conftest import sign_in
+
+    sign_in(client, make.user(Role.DPO, trust=other).email)
+    url = f"/privacy/requests/{found.id}/close"
+    assert client.get(url).status_code == 404
+    token = csrf_token_from(client.get("/privacy/requests").get_data(as_text=True))
+    response = client.post(url, data={"csrf_token": token, "reason": "withdrawn", "note": ""})
+    assert response.status_code == 404
+    assert client.get("/privacy/requests/999999/close").status_code == 404
+    _db.session.rollback()
+    assert _db.session.get(SubjectAccessRequest, found.id, populate_existing=True).is_open
+    assert events(_db.session, action=AuditAction.SAR_CLOSED) == []
 
 
 # --- the list, the home page, and who may see any of it ------------------------------------

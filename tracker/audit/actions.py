@@ -79,6 +79,7 @@ class AuditAction(StrEnum):
     SAR_REDACTION_ADDED = "sar.redaction.added"
     SAR_EXPORTED = "sar.exported"
     SAR_RELEASED = "sar.released"
+    SAR_CLOSED = "sar.closed"
     HEARING_PACK_REDACTION_ADDED = "hearing_pack.redaction.added"
     HEARING_PACK_DOWNLOADED = "hearing_pack.downloaded"
     # Retention, legal holds and disposal (tracker/retention/).
@@ -157,6 +158,7 @@ _LABELS: dict[AuditAction, str] = {
     AuditAction.SAR_REDACTION_ADDED: "Redaction added to a subject access request",
     AuditAction.SAR_EXPORTED: "Subject access export produced",
     AuditAction.SAR_RELEASED: "Subject access response released",
+    AuditAction.SAR_CLOSED: "Subject access request closed without a release",
     AuditAction.HEARING_PACK_REDACTION_ADDED: "Redaction added to a case's hearing pack",
     AuditAction.HEARING_PACK_DOWNLOADED: "Hearing pack downloaded",
     AuditAction.CASE_RETENTION_SET: "Retention worked out",

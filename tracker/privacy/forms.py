@@ -14,7 +14,7 @@ from wtforms.validators import InputRequired, Length
 
 from tracker.forms import GovDateField
 from tracker.privacy.deadlines import ExtensionReason
-from tracker.privacy.models import RedactionReason
+from tracker.privacy.models import ClosureReason, RedactionReason
 
 
 class NewRequestForm(FlaskForm):
@@ -88,3 +88,20 @@ class ExportForm(FlaskForm):
 
 class ReleaseForm(FlaskForm):
     submit = SubmitField("Mark as released to the person", widget=GovSubmitInput())
+
+
+class CloseForm(FlaskForm):
+    reason = RadioField(
+        "Why is the request closed?",
+        widget=GovRadioInput(),
+        choices=[SelectChoice(value, label) for value, label in ClosureReason.choices()],
+        validators=[InputRequired(message="Choose why the request is closed")],
+    )
+    note = TextAreaField(
+        "Note",
+        widget=GovCharacterCount(),
+        description="Required for a refusal (what you told the person, including their right "
+        "to complain to the ICO) and for another reason. Optional otherwise.",
+        validators=[Length(max=2000, message="Keep the note to 2,000 characters or fewer")],
+    )
+    submit = SubmitField("Close without releasing", widget=GovSubmitInput())

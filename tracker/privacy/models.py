@@ -22,7 +22,31 @@ class RequestStatus(LabelledEnum):
 
     @classmethod
     def _labels(cls) -> dict[str, str]:
-        return {"released": "Released to the person"}
+        return {"released": "Released to the person", "closed": "Closed without a release"}
+
+
+class ClosureReason(LabelledEnum):
+    """Why a request ended without a release. The values are stored and audited."""
+
+    WITHDRAWN = "withdrawn"
+    IDENTITY_NOT_CONFIRMED = "identity_not_confirmed"
+    # Article 12(5): the person must be told why, and of their right to complain to the ICO.
+    REFUSED = "refused"
+    OTHER = "other"
+
+    @classmethod
+    def _labels(cls) -> dict[str, str]:
+        return {
+            "withdrawn": "The person withdrew the request",
+            "identity_not_confirmed": "The person's identity could not be confirmed",
+            "refused": "Refused as manifestly unfounded or excessive (Article 12(5))",
+            "other": "Another reason",
+        }
+
+    @property
+    def needs_note(self) -> bool:
+        """A refusal is explained to the person and the ICO; "other" says what it was."""
+        return self in {ClosureReason.REFUSED, ClosureReason.OTHER}
 
 
 class RedactionReason(LabelledEnum):
@@ -68,10 +92,16 @@ class SubjectAccessRequest(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     released_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Set when the request is closed without a release, with the reason and a note.
+    closure_reason: Mapped[str | None] = mapped_column(String(32))
+    closure_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     staff_member: Mapped[StaffMember] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     released_by: Mapped[User | None] = relationship(foreign_keys=[released_by_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
     redactions: Mapped[list[ManualRedaction]] = relationship(
         back_populates="request", order_by="ManualRedaction.id"
     )
@@ -88,12 +118,20 @@ class SubjectAccessRequest(db.Model):
         return self.status == RequestStatus.OPEN
 
     @property
+    def closed_without_release(self) -> bool:
+        return self.status == RequestStatus.CLOSED
+
+    @property
     def effective_due_on(self) -> date:
         return self.extended_due_on or self.due_on
 
     @property
     def extension_reason_enum(self) -> ExtensionReason | None:
         return ExtensionReason(self.extension_reason) if self.extension_reason else None
+
+    @property
+    def closure_reason_enum(self) -> ClosureReason | None:
+        return ClosureReason(self.closure_reason) if self.closure_reason else None
 
     def is_overdue(self, today: date) -> bool:
         return self.is_open and today > self.effective_due_on

@@ -1,5 +1,6 @@
 """Subject access request pages, for the data protection officer: the list, recording a
-request, the request itself (what is held, redacted), extending, redacting, exporting."""
+request, the request itself (what is held, redacted), extending, redacting, exporting,
+releasing, and closing without a release."""
 
 from __future__ import annotations
 
@@ -15,13 +16,21 @@ from tracker.errors import DomainError, render_error
 from tracker.extensions import db
 from tracker.forms import show_error
 from tracker.privacy import bp
-from tracker.privacy.forms import ExportForm, ExtendForm, NewRequestForm, RedactionForm, ReleaseForm
+from tracker.privacy.forms import (
+    CloseForm,
+    ExportForm,
+    ExtendForm,
+    NewRequestForm,
+    RedactionForm,
+    ReleaseForm,
+)
 from tracker.privacy.models import ManualRedaction, SubjectAccessRequest
 from tracker.privacy.pdf import PdfUnavailable
 from tracker.privacy.redaction_views import handle_redaction_form
 from tracker.privacy.services import (
     add_request_redaction,
     case_redactions,
+    close_request,
     extend_deadline,
     prepare_subject_access,
     produce_export,
@@ -179,6 +188,10 @@ def export_request(request_id: int):
     except PdfUnavailable as problem:
         db.session.rollback()
         return render_error(503, title="The export cannot be made", message=str(problem))
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("privacy.show_request", request_id=request_id))
     db.session.commit()
     return Response(
         exported.content,
@@ -205,3 +218,22 @@ def release(request_id: int):
             db.session.commit()
             flash("Marked as released to the person.", "success")
     return redirect(url_for("privacy.show_request", request_id=request_id))
+
+
+@bp.route("/privacy/requests/<int:request_id>/close", methods=["GET", "POST"])
+@dpo_only
+def close(request_id: int):
+    found = _request_or_404(request_id)
+    form = CloseForm()
+    if form.validate_on_submit():
+        try:
+            close_request(found, reason=form.reason.data, note=form.note.data, by=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            found = _request_or_404(request_id)
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Request closed without a release.", "success")
+            return redirect(url_for("privacy.show_request", request_id=found.id))
+    return render_template("privacy/close.html", sar=found, form=form)

@@ -34,6 +34,7 @@ from tracker.privacy.deadlines import (
     response_due,
 )
 from tracker.privacy.models import (
+    ClosureReason,
     ManualRedaction,
     RedactionReason,
     RequestStatus,
@@ -188,6 +189,53 @@ def release_request(request: SubjectAccessRequest, *, by: User, now: datetime | 
         object_type="subject_access_request",
         object_id=request.id,
         details={"exports": len(request.exports)},
+    )
+
+
+def close_request(
+    request: SubjectAccessRequest,
+    *,
+    reason: str | None,
+    note: str,
+    by: User,
+    now: datetime | None = None,
+) -> None:
+    """Close the request without releasing anything (withdrawn, identity not confirmed,
+    refused under Article 12(5), or another reason).
+
+    Guard: the data protection officer; the request is open; a reason, and a note for a
+    refusal (what the person was told) or another reason. Side effects: status closed,
+    the reason and note, closed_at/by; sar.closed with the reason code (never the note).
+    Flushes.
+    """
+    _require_dpo(by)
+    _require_open(request)
+    try:
+        reason_code = ClosureReason(reason or "")
+    except ValueError:
+        raise ValidationFailed("Choose why the request is closed", field="reason") from None
+    note = (note or "").strip()
+    if reason_code.needs_note and not note:
+        message = (
+            "Say why the request is refused, as you told the person"
+            if reason_code is ClosureReason.REFUSED
+            else "Say why the request is closed"
+        )
+        raise ValidationFailed(message, field="note")
+    if len(note) > MAX_NOTE:
+        raise ValidationFailed(f"Keep the note to {MAX_NOTE:,} characters or fewer", field="note")
+    request.status = RequestStatus.CLOSED.value
+    request.closure_reason = reason_code.value
+    request.closure_note = note
+    request.closed_at = now or utcnow()
+    request.closed_by = by
+    db.session.flush()
+    audit.record(
+        AuditAction.SAR_CLOSED,
+        actor=by,
+        object_type="subject_access_request",
+        object_id=request.id,
+        details={"reason": reason_code.value},
     )
 
 
@@ -433,12 +481,15 @@ def produce_export(
 ) -> ExportFile:
     """Build the ZIP (PDF, JSON, redaction log, README) and record that it was produced.
 
-    Guard: the data protection officer; the PDF library can load (PdfUnavailable
-    otherwise, before anything is recorded). Allowed after release too (a copy again).
+    Guard: the data protection officer; the request is not closed without a release
+    (nothing is to be sent); the PDF library can load (PdfUnavailable otherwise, before
+    anything is recorded). Allowed after release too (a copy again).
     Side effects: a subject_access_exports row with the ZIP's SHA-256; sar.exported (a
     read) with the request id and the numbers of cases and redactions. Flushes.
     """
     _require_dpo(by)
+    if request.closed_without_release:
+        raise NotAllowed("This request was closed without a release: nothing is to be exported")
     check_available()
     now = now or utcnow()
     prepared = prepare_subject_access(request, now=now)
