@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import select, text
 
 from tests.conftest import csrf_token_from
+from tests.smtp import what_a_reader_sees
 from tests.test_evidence import PNG
 from tracker.audit.chain import key_bytes, verify_chain
 from tracker.audit.models import AuditEvent
@@ -558,7 +559,7 @@ def test_warnings_go_once_to_the_school_dsls_and_the_dpo(make, people, app, smtp
     # The DSL, the deputy and the DPO; not the headteacher, and never the subject.
     assert recipients == ["deputy@example.org", "dpo@example.org", "dsl@example.org"]
     for envelope in smtp_server.envelopes:
-        body = envelope.content.decode()
+        body = what_a_reader_sees(envelope)
         for secret in (case.reference, "Jordan Example", "Oakfield Academy", "low-level"):
             assert secret.lower() not in body.lower()
         assert f"https://tracker.example.org/cases/{case.id}" in body
