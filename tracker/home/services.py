@@ -278,16 +278,6 @@ def _first_kcsie_due(reported_on: date, today_uk: date) -> datetime:
     return datetime.combine(target.due, END_OF_WORKING_DAY, UK).astimezone(UTC)
 
 
-# The statuses in which a case waits for someone's action (see my_work).
-_WORK_STATUSES = (
-    CaseStatus.AWAITING_DECISION,
-    CaseStatus.INVESTIGATION,
-    CaseStatus.APPEAL,
-    CaseStatus.REPORTED,
-    CaseStatus.TRIAGE,
-)
-
-
 def my_work(user: User, now: datetime | None = None) -> list[WorkItem]:
     """The cases waiting for this user to act, soonest deadline first.
 
@@ -345,8 +335,6 @@ def my_work(user: User, now: datetime | None = None) -> list[WorkItem]:
         .outerjoin(StaffMember, Case.subject_id == StaffMember.id)
         .where(
             visible_cases_filter(user),
-            # Implied by the conditions below; stated so the (trust, status) index is used.
-            Case.status.in_(_WORK_STATUSES),
             or_(*waiting),
         )
     ).all()
