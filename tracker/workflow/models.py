@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.models import User
@@ -187,17 +187,30 @@ class Suspension(db.Model):
     reason: Mapped[str] = mapped_column(Text)
     reviewed_on: Mapped[date | None] = mapped_column(Date)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, defauclass SentNotification(db.Model):
+    """A notification e-mail, from the moment it is due until it has been sent.
 
-
-class SentNotification(db.Model):
-    """A notification e-mail already sent: `key` makes reminders safe to send twice."""
+    `key` (unique) names the event it is about, so it is queued once and sent once. A row
+    is queued (`sent_at` empty), claimed by one sender while it talks to the mail server
+    (`claimed_at`, a lease: tracker/notifications/services.py), then sent (`sent_at`).
+    """
 
     __tablename__ = "sent_notifications"
+    __table_args__ = (
+        # The queue: the few rows not sent yet, found without reading every one sent.
+        Index(
+            "ix_sent_notifications_unsent",
+            "case_id",
+            sqlite_where=text("sent_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
