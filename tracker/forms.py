@@ -1,14 +1,25 @@
-"""Form helpers shared by every feature."""
+"""Form helpers shared by every feature: GOV.UK fields, the GET form, service errors."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import time
+from typing import Protocol
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextInput
-from wtforms import DateField, StringField
-from wtforms.validators import InputRequired, StopValidation
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovDateInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import DateField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional, StopValidation
 
 from tracker.errors import DomainError
 
@@ -24,6 +35,169 @@ def show_error(form: FlaskForm, error: DomainError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+class GetForm(FlaskForm):
+    """A form sent by GET (a search or a filter): it changes nothing, so it has no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+
+class Labelled(Protocol):
+    """An enum member with the words shown for it (a `LabelledEnum`, or any enum with `label`)."""
+
+    value: str
+    label: str
+
+
+YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
+
+
+def enum_choices(enum: Iterable[Labelled]) -> list[SelectChoice]:
+    """A choice for each member of an enum, in its order, shown by its label."""
+    return [SelectChoice(member.value, member.label) for member in enum]
+
+
+# The fields below carry their GOV.UK widget, so that a form reads as its questions. In each,
+# `required` is the message shown when the question is left unanswered (None: optional),
+# `description` the hint under the label, and `too_long` the message past `max_length`
+# characters (None: WTForms' own).
+
+
+def _answer_required(message: str | None) -> list[InputRequired]:
+    return [InputRequired(message=message)] if message else []
+
+
+def text_input(
+    label: str,
+    *,
+    description: str = "",
+    required: str | None = None,
+    max_length: int | None = None,
+    too_long: str | None = None,
+) -> StringField:
+    """A one-line text answer."""
+    limit = [] if max_length is None else [Length(max=max_length, message=too_long)]
+    return StringField(
+        label,
+        widget=GovTextInput(),
+        description=description,
+        validators=[*_answer_required(required), *limit],
+    )
+
+
+def text_area(
+    label: str,
+    *,
+    description: str = "",
+    required: str | None = None,
+    max_length: int,
+    too_long: str | None = None,
+    counted: bool = False,
+    blank_skips_checks: bool = False,
+) -> TextAreaField:
+    """A multi-line text answer: a reason, a note, a summary.
+
+    `counted` shows the GOV.UK character count under the box. `blank_skips_checks` adds
+    WTForms' Optional to an optional answer: a blank one (spaces only) passes untested.
+    """
+    presence = [Optional()] if blank_skips_checks else _answer_required(required)
+    return TextAreaField(
+        label,
+        widget=GovCharacterCount() if counted else GovTextArea(),
+        description=description,
+        validators=[*presence, Length(max=max_length, message=too_long)],
+    )
+
+
+def radios(
+    label: str,
+    choices: list[SelectChoice] | None = None,
+    *,
+    description: str = "",
+    required: str | None = None,
+    **kwargs,
+) -> RadioField:
+    """One answer from radio buttons (`kwargs` as for WTForms' RadioField)."""
+    if required:
+        kwargs["validators"] = _answer_required(required)
+    return RadioField(
+        label, widget=GovRadioInput(), choices=choices, description=description, **kwargs
+    )
+
+
+def yes_no(label: str, *, description: str = "", required: str) -> RadioField:
+    """A question answered yes or no; `data` is "yes" or "no"."""
+    return radios(label, YES_NO, required=required, description=description)
+
+
+def select(
+    label: str,
+    choices: list[SelectChoice],
+    *,
+    placeholder: str,
+    required: str | None = None,
+) -> SelectField:
+    """A drop-down list whose first, empty option is the `placeholder` ("Choose ...").
+
+    Left on the placeholder, the answer is refused with the `required` message, or, with
+    none, taken as no answer (WTForms' Optional).
+    """
+    return SelectField(
+        label,
+        widget=GovSelect(),
+        choices=[SelectChoice("", placeholder), *choices],
+        validators=_answer_required(required) or [Optional()],
+    )
+
+
+def select_in_scope(label: str, *, description: str = "", required: str, coerce=str) -> SelectField:
+    """A drop-down list of what the user may choose, filled and checked by the view.
+
+    The view fills the choices from the user's scope and checks the answer itself, so that a
+    choice from outside it gets a message in words rather than WTForms' own.
+    """
+    return SelectField(
+        label,
+        widget=GovSelect(),
+        description=description,
+        coerce=coerce,
+        validate_choice=False,
+        validators=_answer_required(required),
+    )
+
+
+def submit_button(label: str) -> SubmitField:
+    """The button that sends the form."""
+    return SubmitField(label, widget=GovSubmitInput())
+
+
+class FilterSelectField(SelectField):
+    """A select whose first option means "any"; a value not offered gets a plain message."""
+
+    def __init__(
+        self,
+        label: str,
+        *,
+        any_label: str,
+        invalid: str | None = None,
+        options: list[SelectChoice] | None = None,
+        **kwargs,
+    ):
+        super().__init__(
+            label,
+            widget=GovSelect(),
+            coerce=str,
+            default="",
+            choices=None if options is None else [SelectChoice("", any_label), *options],
+            invalid_choice_message=invalid or f"Choose a {label.lower()} from the list",
+            **kwargs,
+        )
+        self.any_label = any_label
+
+    def offer(self, choices: list[SelectChoice]) -> None:
+        self.choices = [SelectChoice("", self.any_label), *choices]
 
 
 DATE_FORMAT = "%d %m %Y"  # the three boxes of the GOV.UK date input, joined by spaces

@@ -3,11 +3,7 @@ a 500 on a hand-edited address."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovTextInput
-from wtforms import RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length
 
 from tracker.audit.actions import AuditAction
 from tracker.audit.search import (
@@ -19,34 +15,14 @@ from tracker.audit.search import (
     HistoryView,
     Person,
 )
-from tracker.forms import GovDateField
-
-
-class ChoiceFilter(SelectField):
-    """A select whose first option means "any"; a value not offered gets a plain message."""
-
-    def __init__(
-        self,
-        label: str,
-        *,
-        any_label: str,
-        invalid: str,
-        options: list[SelectChoice] | None = None,
-        **kwargs,
-    ):
-        super().__init__(
-            label,
-            widget=GovSelect(),
-            coerce=str,
-            default="",
-            choices=None if options is None else [SelectChoice("", any_label), *options],
-            invalid_choice_message=invalid,
-            **kwargs,
-        )
-        self.any_label = any_label
-
-    def offer(self, choices: list[SelectChoice]) -> None:
-        self.choices = [SelectChoice("", self.any_label), *choices]
+from tracker.forms import (
+    FilterSelectField,
+    GetForm,
+    GovDateField,
+    enum_choices,
+    radios,
+    text_input,
+)
 
 
 def people_choices(people: list[Person]) -> list[SelectChoice]:
@@ -63,27 +39,22 @@ def people_choices(people: list[Person]) -> list[SelectChoice]:
     ]
 
 
-class AuditSearchForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET form that changes nothing
-
+class AuditSearchForm(GetForm):
     date_from = GovDateField("From", required=False, description="For example, 1 9 2025")
     date_to = GovDateField("To", required=False, description="For example, 31 8 2026")
-    actor = ChoiceFilter("Person", any_label="Anyone", invalid="Choose a person from the list")
-    action = ChoiceFilter(
+    actor = FilterSelectField("Person", any_label="Anyone")
+    action = FilterSelectField(
         "Action",
         any_label="Any action",
         invalid="Choose an action from the list",
-        options=[SelectChoice(action.value, action.label) for action in AuditAction],
+        options=enum_choices(AuditAction),
     )
-    school = ChoiceFilter(
-        "School", any_label="All schools", invalid="Choose a school from the list"
-    )
-    case = StringField(
+    school = FilterSelectField("School", any_label="All schools")
+    case = text_input(
         "Case reference",
-        widget=GovTextInput(),
         description="The whole reference, for example HMAT-2026-0001",
-        validators=[Length(max=32, message="A case reference is 32 characters or fewer")],
+        max_length=32,
+        too_long="A case reference is 32 characters or fewer",
     )
 
     def offer(self, options: FilterOptions) -> None:
@@ -142,19 +113,14 @@ class AuditSearchForm(FlaskForm):
         ]
 
 
-class CaseHistoryForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET form that changes nothing
-
-    show = RadioField(
+class CaseHistoryForm(GetForm):
+    show = radios(
         "Show",
-        widget=GovRadioInput(),
-        coerce=str,
+        enum_choices(HistoryView),
         default=HistoryView.ALL.value,
-        choices=[SelectChoice(view.value, view.label) for view in HistoryView],
         invalid_choice_message="Choose what to show from the list",
     )
-    actor = ChoiceFilter("Person", any_label="Anyone", invalid="Choose a person from the list")
+    actor = FilterSelectField("Person", any_label="Anyone")
 
     def offer(self, people: list[Person], *, with_system: bool) -> None:
         choices = people_choices(people)

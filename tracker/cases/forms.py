@@ -1,31 +1,24 @@
 """Forms for reporting a concern, editing it, and adding people and chronology entries."""
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCharacterCount,
-    GovRadioInput,
-    GovSelect,
-    GovSubmitInput,
-    GovTextArea,
-    GovTextInput,
-)
-from wtforms import (
-    HiddenField,
-    IntegerField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    SubmitField,
-    TextAreaField,
-)
+from wtforms import HiddenField, IntegerField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired
 from wtforms.widgets import HiddenInput
 
 from tracker.cases.models import EntryKind, PersonKind, Platform, Source
 from tracker.cases.services import YEAR_GROUPS
-from tracker.forms import GovDateField, GovTimeField
+from tracker.forms import (
+    GovDateField,
+    GovTimeField,
+    enum_choices,
+    radios,
+    select,
+    select_in_scope,
+    submit_button,
+    text_area,
+    text_input,
+)
 
 SUMMARY_HINT = (
     "What happened, where and when, as it was reported. Do not write pupils' names: use "
@@ -33,24 +26,19 @@ SUMMARY_HINT = (
 )
 
 
-def _choices(enum) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in enum.choices()]
-
-
 class CaseDetailsForm(FlaskForm):
     """The fields a concern's record is made of (shared by the report and edit forms)."""
 
-    source = RadioField(
+    source = radios(
         "How did the concern come to light?",
-        widget=GovRadioInput(),
-        choices=_choices(Source),
-        validators=[InputRequired(message="Choose how the concern came to light")],
+        enum_choices(Source),
+        required="Choose how the concern came to light",
     )
-    source_detail = StringField(
+    source_detail = text_input(
         "Who raised it (optional)",
-        widget=GovTextInput(),
         description="For example: the parent of a Year 8 pupil. Do not name pupils.",
-        validators=[Length(max=500, message="Keep this to 500 characters or fewer")],
+        max_length=500,
+        too_long="Keep this to 500 characters or fewer",
     )
     occurred_on = GovDateField(
         "When did the conduct happen?",
@@ -58,118 +46,91 @@ class CaseDetailsForm(FlaskForm):
         "in the summary. For example, 27 3 2026",
     )
     reported_on = GovDateField("When was it reported to the school?")
-    platform = SelectField(
+    platform = select(
         "Where did it happen?",
-        widget=GovSelect(),
-        choices=[SelectChoice("", "Choose where it happened"), *_choices(Platform)],
-        validators=[InputRequired(message="Choose where it happened")],
+        enum_choices(Platform),
+        placeholder="Choose where it happened",
+        required="Choose where it happened",
     )
-    platform_detail = StringField(
+    platform_detail = text_input(
         "If somewhere else, where?",
-        widget=GovTextInput(),
-        validators=[Length(max=200, message="Keep this to 200 characters or fewer")],
+        max_length=200,
+        too_long="Keep this to 200 characters or fewer",
     )
-    summary = TextAreaField(
+    summary = text_area(
         "What happened?",
-        widget=GovCharacterCount(),
         description=SUMMARY_HINT,
-        validators=[
-            InputRequired(message="Describe what happened"),
-            Length(max=10_000, message="The summary must be 10,000 characters or fewer"),
-        ],
+        required="Describe what happened",
+        max_length=10_000,
+        too_long="The summary must be 10,000 characters or fewer",
+        counted=True,
     )
 
 
 class ReportConcernForm(CaseDetailsForm):
-    school = SelectField(
-        "School",
-        widget=GovSelect(),
-        coerce=int,
-        validate_choice=False,  # checked against the user's scope by the view
-        validators=[InputRequired(message="Choose the school")],
-    )
-    subject = SelectField(
+    # The view fills both lists and checks the answers: the school against the user's
+    # scope, the member of staff against that school.
+    school = select_in_scope("School", required="Choose the school", coerce=int)
+    subject = select_in_scope(
         "Member of staff the concern is about",
-        widget=GovSelect(),
-        validate_choice=False,
-        validators=[InputRequired(message="Choose the member of staff, or add them")],
+        required="Choose the member of staff, or add them",
     )
-    new_staff_name = StringField("Full name", widget=GovTextInput(), validators=[Length(max=200)])
-    new_staff_job_title = StringField(
-        "Job title", widget=GovTextInput(), validators=[Length(max=200)]
-    )
-    new_staff_employee_number = StringField(
-        "Employee number", widget=GovTextInput(), validators=[Length(max=40)]
-    )
+    new_staff_name = text_input("Full name", max_length=200)
+    new_staff_job_title = text_input("Job title", max_length=200)
+    new_staff_employee_number = text_input("Employee number", max_length=40)
     clauses = SelectMultipleField("Clauses", validate_choice=False)
     # The policy version whose clauses the form showed (it depends on the conduct date).
     policy_version = HiddenField()
-    submit = SubmitField("Save concern", widget=GovSubmitInput())
+    submit = submit_button("Save concern")
 
 
 class EditCaseForm(CaseDetailsForm):
     # The case version the editor opened: a save against an older one is a conflict.
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-    submit = SubmitField("Save changes", widget=GovSubmitInput())
+    submit = submit_button("Save changes")
 
 
 class PersonForm(FlaskForm):
-    kind = RadioField(
-        "Who are they?",
-        widget=GovRadioInput(),
-        choices=_choices(PersonKind),
-        validators=[InputRequired(message="Choose who they are")],
-    )
-    identifier = StringField(
+    kind = radios("Who are they?", enum_choices(PersonKind), required="Choose who they are")
+    identifier = text_input(
         "Initials or pseudonym",
-        widget=GovTextInput(),
         description="For a pupil, initials (like J.S.) or a pseudonym (like Pupil A), never "
         "their name. For adults, initials or their role are enough.",
-        validators=[
-            InputRequired(message="Enter their initials or a pseudonym"),
-            Length(max=40, message="Keep this to 40 characters or fewer"),
-        ],
+        required="Enter their initials or a pseudonym",
+        max_length=40,
+        too_long="Keep this to 40 characters or fewer",
     )
-    year_group = SelectField(
+    year_group = select(
         "Year group (pupils only)",
-        widget=GovSelect(),
-        choices=[
-            SelectChoice("", "Choose a year group"),
-            *[SelectChoice(y, y) for y in YEAR_GROUPS],
-        ],
-        validators=[Optional()],
+        [SelectChoice(year, year) for year in YEAR_GROUPS],
+        placeholder="Choose a year group",
     )
-    role_in_case = StringField(
+    role_in_case = text_input(
         "Their part in the case",
-        widget=GovTextInput(),
         description="For example: received messages; reported the concern; saw the post",
-        validators=[
-            InputRequired(message="Say what their part in the case is"),
-            Length(max=300, message="Keep this to 300 characters or fewer"),
-        ],
+        required="Say what their part in the case is",
+        max_length=300,
+        too_long="Keep this to 300 characters or fewer",
     )
-    submit = SubmitField("Add person", widget=GovSubmitInput())
+    submit = submit_button("Add person")
 
 
 class ChronologyEntryForm(FlaskForm):
-    kind = RadioField(
+    kind = radios(
         "What kind of entry is this?",
-        widget=GovRadioInput(),
-        choices=_choices(EntryKind),
-        validators=[InputRequired(message="Choose what kind of entry this is")],
+        enum_choices(EntryKind),
+        required="Choose what kind of entry this is",
     )
     occurred_on = GovDateField(
         "When did it happen?",
         description="It can be an earlier day; the entry will show when it was written.",
     )
     occurred_time = GovTimeField("Time (optional)")
-    summary = TextAreaField(
+    summary = text_area(
         "What happened or was done?",
-        widget=GovTextArea(),
         description="Do not write pupils' names: use initials or a pseudonym.",
-        validators=[
-            InputRequired(message="Describe what happened or was done"),
-            Length(max=10_000, message="The entry must be 10,000 characters or fewer"),
-        ],
+        required="Describe what happened or was done",
+        max_length=10_000,
+        too_long="The entry must be 10,000 characters or fewer",
     )
-    submit = SubmitField("Add entry", widget=GovSubmitInput())
+    submit = submit_button("Add entry")

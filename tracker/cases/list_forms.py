@@ -2,65 +2,34 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovTextInput
-from wtforms import SelectField, StringField
+from govuk_frontend_wtf.wtforms_widgets import GovSelect
+from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length
 
 from tracker.cases.listing import NOT_TRIAGED, CaseFilters, FilterOptions, Sort
 from tracker.cases.models import CaseStatus, Platform, Track
-from tracker.forms import GovDateField
+from tracker.forms import FilterSelectField, GetForm, GovDateField, enum_choices, text_input
 
 
-class FilterSelectField(SelectField):
-    """A select whose first option means "any"; a value not offered gets a plain message."""
-
-    def __init__(
-        self, label: str, *, any_label: str, options: list[SelectChoice] | None = None, **kwargs
-    ):
-        super().__init__(
-            label,
-            widget=GovSelect(),
-            coerce=str,
-            default="",
-            choices=None if options is None else [SelectChoice("", any_label), *options],
-            invalid_choice_message=f"Choose a {label.lower()} from the list",
-            **kwargs,
-        )
-        self.any_label = any_label
-
-    def offer(self, choices: list[SelectChoice]) -> None:
-        self.choices = [SelectChoice("", self.any_label), *choices]
-
-
-class CaseFilterForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET form that changes nothing
-
-    q = StringField(
+class CaseFilterForm(GetForm):
+    q = text_input(
         "Search",
-        widget=GovTextInput(),
         description="A case reference, or part of the name of the member of staff",
-        validators=[Length(max=100, message="Enter 100 characters or fewer to search for")],
+        max_length=100,
+        too_long="Enter 100 characters or fewer to search for",
     )
     school = FilterSelectField("School", any_label="All schools")
-    status = FilterSelectField(
-        "Status",
-        any_label="Any status",
-        options=[SelectChoice(status.value, status.label) for status in CaseStatus],
-    )
+    status = FilterSelectField("Status", any_label="Any status", options=enum_choices(CaseStatus))
     track = FilterSelectField(
         "Track",
         any_label="Any track",
-        options=[SelectChoice(NOT_TRIAGED, "Not triaged")]
-        + [SelectChoice(track.value, track.label) for track in Track],
+        options=[SelectChoice(NOT_TRIAGED, "Not triaged"), *enum_choices(Track)],
     )
     clause = FilterSelectField("Clause cited", any_label="Any clause")
     platform = FilterSelectField(
         "Platform",
         any_label="Any platform",
-        options=[SelectChoice(platform.value, platform.label) for platform in Platform],
+        options=enum_choices(Platform),
     )
     # GovDateField keeps what was typed and turns missing or extra boxes from a
     # hand-edited address into an error message rather than a crash.
@@ -73,7 +42,7 @@ class CaseFilterForm(FlaskForm):
         widget=GovSelect(),
         coerce=str,
         default=Sort.NEWEST.value,
-        choices=[SelectChoice(sort.value, sort.label) for sort in Sort],
+        choices=enum_choices(Sort),
         invalid_choice_message="Choose how to sort the cases from the list",
     )
 

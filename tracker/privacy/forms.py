@@ -1,107 +1,100 @@
 """Forms for subject access requests and hearing packs."""
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCharacterCount,
-    GovRadioInput,
-    GovSelect,
-    GovSubmitInput,
-    GovTextInput,
-)
-from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length
 
-from tracker.forms import GovDateField
+from tracker.forms import (
+    GovDateField,
+    enum_choices,
+    radios,
+    select,
+    select_in_scope,
+    submit_button,
+    text_area,
+    text_input,
+)
 from tracker.privacy.deadlines import ExtensionReason
 from tracker.privacy.models import ClosureReason, RedactionReason
 
+NOTE_TOO_LONG = "Keep the note to 2,000 characters or fewer"
+
 
 class NewRequestForm(FlaskForm):
-    staff_member = SelectField(
+    # Offered and checked against the trust's register by the view.
+    staff_member = select_in_scope(
         "Member of staff who made the request",
-        widget=GovSelect(),
-        validate_choice=False,  # checked against the trust's register by the view
-        validators=[InputRequired(message="Choose the member of staff who made the request")],
+        required="Choose the member of staff who made the request",
     )
     received_on = GovDateField(
         "Date the request was received",
         description="The day it reached anyone at the trust, working day or not. "
         "For example, 27 3 2026",
     )
-    submit = SubmitField("Record the request", widget=GovSubmitInput())
+    submit = submit_button("Record the request")
 
 
 class ExtendForm(FlaskForm):
-    reason = RadioField(
+    reason = radios(
         "Why does the request need longer?",
-        widget=GovRadioInput(),
-        choices=[SelectChoice(value, label) for value, label in ExtensionReason.choices()],
-        validators=[InputRequired(message="Choose why the deadline is extended")],
+        enum_choices(ExtensionReason),
+        required="Choose why the deadline is extended",
     )
-    further_months = RadioField(
+    further_months = radios(
         "By how long?",
-        widget=GovRadioInput(),
+        [SelectChoice(1, "One more month"), SelectChoice(2, "Two more months")],
+        required="Choose one or two further months",
         coerce=int,
-        choices=[SelectChoice(1, "One more month"), SelectChoice(2, "Two more months")],
-        validators=[InputRequired(message="Choose one or two further months")],
     )
-    note = TextAreaField(
+    note = text_area(
         "What you told the person",
-        widget=GovCharacterCount(),
         description="The person must be told within the first month that the deadline is "
         "extended, and why.",
-        validators=[
-            InputRequired(message="Say why the extension is needed, as you told the person"),
-            Length(max=2000, message="Keep the note to 2,000 characters or fewer"),
-        ],
+        required="Say why the extension is needed, as you told the person",
+        max_length=2000,
+        too_long=NOTE_TOO_LONG,
+        counted=True,
     )
-    submit = SubmitField("Extend the deadline", widget=GovSubmitInput())
+    submit = submit_button("Extend the deadline")
 
 
 class RedactionForm(FlaskForm):
-    phrase = StringField(
+    phrase = text_input(
         "Words to redact",
-        widget=GovTextInput(),
         description="A name, nickname or any other words that identify someone else. They "
         "are replaced by [Redacted] wherever they appear in the text, whatever their case.",
-        validators=[
-            InputRequired(message="Enter the words to redact"),
-            Length(max=200, message="Keep the words to redact to 200 characters or fewer"),
-        ],
+        required="Enter the words to redact",
+        max_length=200,
+        too_long="Keep the words to redact to 200 characters or fewer",
     )
-    reason = SelectField(
+    reason = select(
         "Why",
-        widget=GovSelect(),
-        choices=[
-            SelectChoice("", "Choose a reason"),
-            *[SelectChoice(value, label) for value, label in RedactionReason.choices()],
-        ],
-        validators=[InputRequired(message="Choose why these words are redacted")],
+        enum_choices(RedactionReason),
+        placeholder="Choose a reason",
+        required="Choose why these words are redacted",
     )
-    submit = SubmitField("Redact these words", widget=GovSubmitInput())
+    submit = submit_button("Redact these words")
 
 
 class ExportForm(FlaskForm):
-    submit = SubmitField("Produce and download the export (ZIP)", widget=GovSubmitInput())
+    submit = submit_button("Produce and download the export (ZIP)")
 
 
 class ReleaseForm(FlaskForm):
-    submit = SubmitField("Mark as released to the person", widget=GovSubmitInput())
+    submit = submit_button("Mark as released to the person")
 
 
 class CloseForm(FlaskForm):
-    reason = RadioField(
+    reason = radios(
         "Why is the request closed?",
-        widget=GovRadioInput(),
-        choices=[SelectChoice(value, label) for value, label in ClosureReason.choices()],
-        validators=[InputRequired(message="Choose why the request is closed")],
+        enum_choices(ClosureReason),
+        required="Choose why the request is closed",
     )
-    note = TextAreaField(
+    note = text_area(
         "Note",
-        widget=GovCharacterCount(),
         description="Required for a refusal (what you told the person, including their right "
         "to complain to the ICO) and for another reason. Optional otherwise.",
-        validators=[Length(max=2000, message="Keep the note to 2,000 characters or fewer")],
+        max_length=2000,
+        too_long=NOTE_TOO_LONG,
+        counted=True,
     )
-    submit = SubmitField("Close without releasing", widget=GovSubmitInput())
+    submit = submit_button("Close without releasing")

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea
-from wtforms import RadioField, SubmitField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms import TextAreaField
+from wtforms.validators import ValidationError
 
-from tracker.forms import GovDateField
-
-YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
+from tracker.forms import GovDateField, submit_button, text_area, yes_no
 
 
 def _reason(label: str, required: str, description: str) -> TextAreaField:
-    return TextAreaField(
+    return text_area(
         label,
-        widget=GovTextArea(),
         description=description,
-        validators=[
-            InputRequired(message=required),
-            Length(max=2_000, message="Keep the reason to 2,000 characters or fewer"),
-        ],
+        required=required,
+        max_length=2_000,
+        too_long="Keep the reason to 2,000 characters or fewer",
     )
 
 
@@ -32,7 +26,7 @@ class LegalHoldForm(FlaskForm):
         "For example, the proceedings or investigation it may be needed for. Only people "
         "who can read the case see this.",
     )
-    submit = SubmitField("Place the legal hold", widget=GovSubmitInput())
+    submit = submit_button("Place the legal hold")
 
 
 class LiftLegalHoldForm(FlaskForm):
@@ -42,33 +36,29 @@ class LiftLegalHoldForm(FlaskForm):
         "For example, the proceedings have ended. Once lifted, the case is disposed of "
         "or reviewed when its retention runs out, which may be straight away.",
     )
-    submit = SubmitField("Lift the legal hold", widget=GovSubmitInput())
+    submit = submit_button("Lift the legal hold")
 
 
 class RetentionFactsForm(FlaskForm):
-    sexual_abuse = RadioField(
+    sexual_abuse = yes_no(
         "Is the concern about sexual abuse?",
-        widget=GovRadioInput(),
-        choices=YES_NO,
         description="If so, the record is preserved for the statutory inquiry, whatever "
         "the usual retention.",
-        validators=[InputRequired(message="Say whether the concern is about sexual abuse")],
+        required="Say whether the concern is about sexual abuse",
     )
-    keep_consent = RadioField(
+    keep_consent = yes_no(
         "Has the member of staff consented to keeping the record?",
-        widget=GovRadioInput(),
-        choices=YES_NO,
         description="This matters only if the allegation is found false or malicious: such "
         "a record is removed when the case closes unless they consent to keeping it. "
         "Answer no if they withdraw their consent.",
-        validators=[InputRequired(message="Say whether they have consented")],
+        required="Say whether they have consented",
     )
     keep_consent_on = GovDateField(
         "Date they consented",
         required=False,
         description="For example, 27 3 2026.",
     )
-    submit = SubmitField("Save", widget=GovSubmitInput())
+    submit = submit_button("Save")
 
     def validate_keep_consent_on(self, field: GovDateField) -> None:
         if self.keep_consent.data == "yes" and field.data is None and not field.errors:

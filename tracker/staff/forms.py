@@ -1,54 +1,37 @@
 """Forms for the staff register: finding, adding and editing members of staff."""
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
-from wtforms import SelectField, StringField, SubmitField
-from wtforms.validators import InputRequired, Length
+from govuk_frontend_wtf.wtforms_widgets import GovSelect
+from wtforms import SelectField
 
-from tracker.forms import GovDateField
+from tracker.forms import GetForm, GovDateField, select_in_scope, submit_button, text_input
 
 
-class StaffSearchForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET form that changes nothing
-
+class StaffSearchForm(GetForm):
     school = SelectField("School", widget=GovSelect(), coerce=int, validate_choice=False)
-    q = StringField("Name or employee number", widget=GovTextInput())
+    q = text_input("Name or employee number")
 
 
 class StaffMemberForm(FlaskForm):
-    school = SelectField(
-        "School",
-        widget=GovSelect(),
-        coerce=int,
-        # The view checks the choice against the user's scope, with a message in words.
-        validate_choice=False,
-        validators=[InputRequired(message="Choose the school")],
-    )
-    full_name = StringField(
+    school = select_in_scope("School", required="Choose the school", coerce=int)
+    full_name = text_input(
         "Full name",
-        widget=GovTextInput(),
-        validators=[
-            InputRequired(message="Enter the member of staff's full name"),
-            Length(max=200, message="The full name must be 200 characters or fewer"),
-        ],
+        required="Enter the member of staff's full name",
+        max_length=200,
+        too_long="The full name must be 200 characters or fewer",
     )
-    job_title = StringField(
+    job_title = text_input(
         "Job title",
-        widget=GovTextInput(),
-        validators=[
-            InputRequired(message="Enter their job title"),
-            Length(max=200, message="The job title must be 200 characters or fewer"),
-        ],
+        required="Enter their job title",
+        max_length=200,
+        too_long="The job title must be 200 characters or fewer",
     )
-    employee_number = StringField(
+    employee_number = text_input(
         "Employee number",
-        widget=GovTextInput(),
         description="As on the payroll. No two members of staff in the trust share one.",
-        validators=[
-            InputRequired(message="Enter their employee number"),
-            Length(max=40, message="The employee number must be 40 characters or fewer"),
-        ],
+        required="Enter their employee number",
+        max_length=40,
+        too_long="The employee number must be 40 characters or fewer",
     )
     normal_retirement_date = GovDateField(
         "Normal retirement date",
@@ -59,7 +42,7 @@ class StaffMemberForm(FlaskForm):
 
 
 class NewStaffMemberForm(StaffMemberForm):
-    submit = SubmitField("Add member of staff", widget=GovSubmitInput())
+    submit = submit_button("Add member of staff")
 
 
 class EditStaffMemberForm(StaffMemberForm):
@@ -69,4 +52,4 @@ class EditStaffMemberForm(StaffMemberForm):
         description="Only once they are leaving the trust, or have left. For example, "
         "31 8 2027. Low-level concerns about them are reviewed after this day.",
     )
-    submit = SubmitField("Save changes", widget=GovSubmitInput())
+    submit = submit_button("Save changes")
