@@ -26,6 +26,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import Factory, csrf_token_from, sign_in
 from tests.test_evidence import PNG
+from tracker.auth import permissions
 from tracker.auth.models import User
 from tracker.auth.roles import Role
 from tracker.auth.services import grant_role
@@ -34,6 +35,7 @@ from tracker.cases.models import CaseStatus
 from tracker.cases.services import policy_for
 from tracker.extensions import db as _db
 from tracker.policy.services import create_draft, current_version
+from tracker.workflow import registry
 from tracker.workflow import services as wf
 
 # --- the actors ----------------------------------------------------------------------
@@ -264,36 +266,7 @@ MATRIX: dict[str, Spec] = {
     "cases.show": Spec(case_url(), READ_CASE),
     "cases.history": Spec(case_url("/history"), READ_CASE),
     "cases.download_evidence": Spec(lambda w: f"/cases/{w.case}/evidence/{w.evidence}", READ_CASE),
-    # --- a case: changing its content
-    "cases.edit": Spec(case_url("/edit"), WORK_ON_CASE),
-    "cases.new_person": Spec(case_url("/people/new"), WORK_ON_CASE),
-    "cases.new_entry": Spec(case_url("/chronology/new"), WORK_ON_CASE),
-    "cases.new_evidence": Spec(case_url("/evidence/new"), WORK_ON_CASE),
-    "cases.remove_evidence": Spec(
-        lambda w: f"/cases/{w.case}/evidence/{w.evidence}/remove", WORK_ON_CASE
-    ),
-    # --- a case: the workflow (a step not yet due still shows its page, with the reason)
-    "cases.triage": Spec(case_url("/triage"), WORK_ON_CASE),
-    "cases.lado_referral": Spec(case_url("/lado/referral", "allegation"), WORK_ON_CASE),
-    "cases.lado_advice": Spec(case_url("/lado/advice", "allegation"), WORK_ON_CASE),
-    "cases.start_investigation": Spec(case_url("/investigation/start"), WORK_ON_CASE),
-    "cases.suspension": Spec(case_url("/suspensions/new"), WORK_ON_CASE),
-    "cases.submit": Spec(case_url("/submit"), WORK_ON_CASE),
-    "cases.escalate": Spec(case_url("/escalate", "awaiting_decision"), WORK_ON_CASE),
-    "cases.withdraw": Spec(case_url("/withdraw"), WORK_ON_CASE),
-    "cases.close": Spec(case_url("/close"), WORK_ON_CASE),
-    "cases.appeal": Spec(case_url("/appeal"), WORK_ON_CASE),
-    "cases.reopen": Spec(case_url("/reopen"), WORK_ON_CASE),
-    # Only the person the decision was routed to (headteacher A) decides or returns it.
-    "cases.decide": Spec(
-        case_url("/decide", "awaiting_decision"),
-        case_record([HEAD_A], forbidden=[DSL_A, DEPUTY_A, CEO, *READ_ONLY]),
-    ),
-    "cases.return_case": Spec(
-        case_url("/return", "awaiting_decision"),
-        case_record([HEAD_A], forbidden=[DSL_A, DEPUTY_A, CEO, *READ_ONLY]),
-    ),
-    "cases.decide_appeal": Spec(case_url("/appeal/decide"), NOBODY_NOW),
+    # --- a case: its content and its workflow are the action registry's steps (below)
     # --- the audit trail
     "audit.search": Spec(lambda w: "/audit/", page(DPO, AUDITOR, AUDITOR_B)),
     "audit.export_csv": Spec(lambda w: "/audit/export.csv", page(DPO, AUDITOR, AUDITOR_B)),
@@ -364,6 +337,52 @@ MATRIX: dict[str, Spec] = {
         post=page(DSL_A, DEPUTY_A, HEAD_A, DSL_B, CEO, ADMIN, SUBJECT),
     ),
 }
+
+
+# --- the steps of the action registry ---------------------------------------------------
+
+# What each "who may take it" predicate of the registry answers in the world above, on the
+# case it is asked about: the matrix's own statement of DESIGN.md section 2, not read from
+# the predicates. A step whose predicate is not here fails `test_every_step_is_in_the_matrix`.
+EXPECTED_BY_WHO: dict[Callable[..., bool], tuple[str, Expected]] = {
+    # The school's case workers (a step not yet due still shows its page, with the reason).
+    permissions.is_case_worker: ("case", WORK_ON_CASE),
+    permissions.is_worker_or_decision_maker: ("case", WORK_ON_CASE),
+    # Only the person the decision was routed to (headteacher A) decides or returns it.
+    permissions.is_decision_maker: (
+        "awaiting_decision",
+        case_record([HEAD_A], forbidden=[DSL_A, DEPUTY_A, CEO, *READ_ONLY]),
+    ),
+    # Nobody hears an appeal on a case that has none.
+    permissions.is_appeal_hearer: ("case", NOBODY_NOW),
+}
+# A step within stages is asked about on a case at those stages (the LADO's: an allegation).
+CASE_FOR_STAGES = {
+    frozenset({CaseStatus.TRIAGE}): "allegation",
+}
+
+
+def _step_spec(step: registry.Step) -> Spec:
+    which, expected = EXPECTED_BY_WHO[step.who]
+    if not step.moves_case:
+        which = CASE_FOR_STAGES.get(step.sources, which)
+    path = step.page.path.replace("<int:evidence_id>", "{evidence}")
+    return Spec(
+        lambda w: f"/cases/{getattr(w, which)}" + path.format(evidence=w.evidence), expected
+    )
+
+
+MATRIX.update({step.endpoint: _step_spec(step) for step in registry.STEPS.values()})
+
+
+def test_every_step_is_in_the_matrix():
+    """Each step says who may take it and what else it waits for, and the matrix knows
+    what its "who" answers: a step added without them fails here."""
+    for step in registry.STEPS.values():
+        assert step.who in EXPECTED_BY_WHO, f"{step.action}: no expected answers for {step.who}"
+        assert step.who.__module__ == "tracker.auth.permissions", step.action
+        assert callable(step.guard) and step.guard.__module__ == registry.__name__, step.action
+        assert step.endpoint in MATRIX
 
 
 # --- subject access requests and hearing packs -------------------------------------------

@@ -456,9 +456,11 @@ def test_removal_deletes_the_bytes_and_keeps_the_record(uploaded, app, db):
 
 
 def _render_list(app, case, can_work: bool) -> str:
+    # `edits`: the steps on the case's content its reader may take (the case page's panel).
+    edits = frozenset({"add_evidence", "remove_evidence"}) if can_work else frozenset()
     _db.session.expire_all()
     with app.test_request_context():
-        return render_template("cases/_evidence_list.html", case=case, can_work=can_work)
+        return render_template("cases/_evidence_list.html", case=case, edits=edits)
 
 
 def test_the_list_shows_each_item_with_its_hash_and_provenance(uploaded, app):

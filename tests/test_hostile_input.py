@@ -230,7 +230,7 @@ ARRANGEMENTS: dict[str, Arrangement] = {
     "auth.admin_end_sessions": Arrangement(
         "the button shows only when the account has a session open", _someone_signed_in
     ),
-    "cases.decide_appeal": Arrangement(
+    "workflow.decide_appeal": Arrangement(
         "the world has no case under appeal, so nobody may open the page", _case_under_appeal
     ),
     "policy.new_draft": Arrangement(
@@ -290,7 +290,7 @@ RENEWALS: dict[str, Renewal] = {
     "auth.end_my_session": Renewal(
         "an ended session's button is gone", lambda world: _my_other_session(world)[0]
     ),
-    "cases.remove_evidence": Renewal(
+    "workflow.remove_evidence": Renewal(
         "a removed item's page sends you back to the case", _another_evidence_item
     ),
     "policy.remove_clause_page": Renewal("a removed clause's page is gone", _another_clause),
@@ -1140,7 +1140,7 @@ NOT_WRITTEN = {
     "auth.admin_reset_second_factor": "no fields",
     "auth.admin_end_sessions": "no fields",
     "auth.sign_out": "no fields",
-    "cases.close": "no fields",
+    "workflow.close": "no fields",
     "policy.remove_clause_page": "no fields",
     "policy.publish": "a date only",
     "policy.acknowledgements": "a member of staff, a date and a method: choices only",

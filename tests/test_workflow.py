@@ -1,4 +1,4 @@
-"""The workflow: the transition table, every service's guard, routing and the LADO gate."""
+"""The workflow: the action registry, every service's guard, routing and the LADO gate."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -9,19 +9,28 @@ from tracker.auth.roles import Role
 from tracker.auth.services import grant_role
 from tracker.cases.models import CaseStatus
 from tracker.clock import today
+from tracker.db import utcnow
 from tracker.errors import NotAllowed, ValidationFailed
 from tracker.workflow import services as wf
 from tracker.workflow.models import Action, Appeal, CaseTransition
+from tracker.workflow.registry import STEPS, offered, refusal
 from tracker.workflow.routing import appeal_hearer_for, decision_maker_for
-from tracker.workflow.transitions import TRANSITIONS, available_actions, refusal
 
 NO_HARM = dict.fromkeys(wf.HARM_QUESTIONS, "no")
 HARM = {**NO_HARM, "harm_child": "yes"}
 WORKERS = {"dsl", "deputy", "head", "ceo"}
 
-# Who may take each action (guards aside), by the people of the `people` fixture.
+# Who may take each step (guards aside), by the people of the `people` fixture.
 WHO = {
     Action.TRIAGE: WORKERS,
+    Action.LADO_REFERRAL: WORKERS,
+    Action.LADO_ADVICE: WORKERS,
+    Action.RECORD_SUSPENSION: WORKERS,
+    Action.EDIT_DETAILS: WORKERS,
+    Action.ADD_PERSON: WORKERS,
+    Action.ADD_CHRONOLOGY_ENTRY: WORKERS,
+    Action.ADD_EVIDENCE: WORKERS,
+    Action.REMOVE_EVIDENCE: WORKERS,
     Action.START_INVESTIGATION: WORKERS,
     Action.SUBMIT_FOR_DECISION: WORKERS,
     Action.RETURN_FOR_INVESTIGATION: {"decision_maker"},
@@ -62,7 +71,7 @@ def case(make, people):
 
 
 def test_every_action_is_in_the_table():
-    assert set(TRANSITIONS) == set(Action) == set(WHO)
+    assert set(STEPS) == set(Action) == set(WHO)
 
 
 @pytest.mark.parametrize("action", list(Action))
@@ -72,7 +81,7 @@ def test_each_action_only_from_its_states(case, people, db, action, status):
     case.track = "low_level"
     someone = people["dsl"]
     message = refusal(case, action, someone)
-    if status in TRANSITIONS[action].sources:
+    if status in STEPS[action].sources:
         assert message is None or "cannot go on to this step" not in message
     else:
         assert "cannot go on to this step" in message
@@ -81,10 +90,12 @@ def test_each_action_only_from_its_states(case, people, db, action, status):
 
 @pytest.mark.parametrize("action", list(Action))
 def test_each_action_only_by_its_roles(case, people, db, action):
-    transition = TRANSITIONS[action]
+    transition = STEPS[action]
     with db.session.no_autoflush:  # the stand-in appeal below is never written
-        case.status = next(iter(transition.sources)).value
-        case.track = "low_level"
+        case.status = min(transition.sources).value  # the same state on every run
+        # Ready for the step: the LADO's steps are an allegation's, once referred.
+        case.track = "allegation" if transition.belongs else "low_level"
+        case.lado_referred_at = utcnow()
         case.decision_maker_id = people["decision_maker"].id
         case.appeals.append(
             Appeal(
@@ -99,7 +110,7 @@ def test_each_action_only_by_its_roles(case, people, db, action):
                 continue
             allowed = transition.who(user, case)
             assert allowed is (name in WHO[action]), (action, name)
-            assert (transition in available_actions(case, user)) is allowed
+            assert (transition in offered(case, user)) is allowed
     db.session.rollback()
 
 
@@ -111,7 +122,7 @@ def _one_new_transition(db, case, action, before):
     assert len(rows) == before + 1
     row = rows[-1]
     assert row.action == action.value
-    assert row.to_status == TRANSITIONS[action].target.value
+    assert row.to_status == STEPS[action].target.value
     return row
 
 
@@ -459,9 +470,9 @@ def test_the_subject_can_take_no_action(make, people, db):
     school = people["school"]
     deputy_record = make.staff(school, user=people["deputy"])
     case = make.case(school, subject=deputy_record, by=people["dsl"])
-    assert available_actions(case, people["deputy"]) == []
+    assert offered(case, people["deputy"]) == []
     grant_role(people["deputy"], Role.DSL, school=make.school())
-    assert available_actions(case, people["deputy"]) == []
+    assert offered(case, people["deputy"]) == []
 
 
 def test_the_chair_sees_only_cases_routed_to_them(make, people, login, db):

@@ -110,6 +110,8 @@ def _configure_database_url(app: Flask) -> None:
 def _configure_templates(app: Flask) -> None:
     from govuk_frontend_wtf.main import WTFormsHelpers
 
+    from tracker import filters
+
     app.jinja_loader = ChoiceLoader(  # type: ignore[assignment]
         [
             FileSystemLoader(str(PROJECT_ROOT / "templates")),
@@ -124,6 +126,7 @@ def _configure_templates(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     WTFormsHelpers(app)
+    filters.init_app(app)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -158,7 +161,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.privacy import views as privacy_views
     from tracker.retention import views as retention_views
     from tracker.staff import views as staff_views
-    from tracker.workflow import views as workflow_views  # noqa: F401  (routes on cases.bp)
+    from tracker.workflow import views as workflow_views
 
     # Importing a views module adds its routes to its feature's blueprint.
     for module in (
@@ -170,6 +173,7 @@ def _register_blueprints(app: Flask) -> None:
         privacy_views,
         audit_views,
         retention_views,
+        workflow_views,
     ):
         app.register_blueprint(module.bp)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
@@ -18,6 +21,7 @@ from tracker.auth.sessions import (
 )
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.pages import form_page
 
 
 def _sessions_ended_message(count: int) -> str:
@@ -71,25 +75,30 @@ def end_my_other_sessions():
 @bp.route("/account/password", methods=["GET", "POST"])
 def change_my_password():
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        try:
-            ended = change_password(
-                current_user,
-                current_password=form.current_password.data,
-                new_password=form.new_password.data,
-                keep=g.get("user_session"),
-                ip_address=request.remote_addr,
-            )
-        except DomainError as error:
-            db.session.commit()  # keep the record (and the count) of a wrong password
-            getattr(form, error.field or "current_password").errors = [error.message]
-        else:
-            db.session.commit()
-            flash("Your password has been changed." + _sessions_ended_message(ended), "success")
-            return redirect(url_for("auth.account"))
-    # Passwords are never sent back to the browser, right or wrong.
-    form.current_password.data = form.new_password.data = form.confirm_password.data = ""
-    return render_template("auth/change_password.html", form=form)
+
+    def changed(ended: int):
+        flash("Your password has been changed." + _sessions_ended_message(ended), "success")
+        return redirect(url_for("auth.account"))
+
+    def page():
+        # Passwords are never sent back to the browser, right or wrong.
+        form.current_password.data = form.new_password.data = form.confirm_password.data = ""
+        return render_template("auth/change_password.html", form=form)
+
+    return form_page(
+        form,
+        lambda: change_password(
+            current_user,
+            current_password=form.current_password.data,
+            new_password=form.new_password.data,
+            keep=g.get("user_session"),
+            ip_address=request.remote_addr,
+        ),
+        done=changed,
+        page=page,
+        refused=_on_field(form, "current_password"),
+        keep_on_refusal=True,  # keep the record (and the count) of a wrong password
+    )
 
 
 @bp.route("/account/authenticator", methods=["GET", "POST"])
@@ -97,31 +106,43 @@ def change_my_authenticator():
     secret = mfa.pending_secret(current_user)
     db.session.commit()  # the same new secret on every reload, until it is proved
     form = ReplaceAuthenticatorForm()
-    if form.validate_on_submit():
-        try:
-            codes = replace_second_factor(
-                current_user,
-                current_password=form.current_password.data,
-                code=form.code.data,
-                keep=g.get("user_session"),
-                ip_address=request.remote_addr,
-            )
-        except DomainError as error:
-            db.session.commit()
-            getattr(form, error.field or "code").errors = [error.message]
-        else:
-            db.session.commit()
-            return render_template(
-                "auth/recovery_codes.html",
-                codes=codes,
-                next_url=url_for("auth.account"),
-                replaced=True,
-            )
-    form.current_password.data = ""
-    form.code.data = ""
-    return render_template(
-        "auth/change_authenticator.html",
-        form=form,
-        qr=mfa.qr_svg(mfa.provisioning_uri(current_user, secret)),
-        secret=mfa.format_secret(secret),
+
+    def page():
+        form.current_password.data = ""
+        form.code.data = ""
+        return render_template(
+            "auth/change_authenticator.html",
+            form=form,
+            qr=mfa.qr_svg(mfa.provisioning_uri(current_user, secret)),
+            secret=mfa.format_secret(secret),
+        )
+
+    return form_page(
+        form,
+        lambda: replace_second_factor(
+            current_user,
+            current_password=form.current_password.data,
+            code=form.code.data,
+            keep=g.get("user_session"),
+            ip_address=request.remote_addr,
+        ),
+        done=lambda codes: render_template(
+            "auth/recovery_codes.html",
+            codes=codes,
+            next_url=url_for("auth.account"),
+            replaced=True,
+        ),
+        page=page,
+        refused=_on_field(form, "code"),
+        keep_on_refusal=True,  # keep the record (and the count) of a wrong password or code
     )
+
+
+def _on_field(form: Any, default: str) -> Callable[[DomainError], None]:
+    """Put a refusal on the field it names, else on `default` (never the whole form: the
+    error summary then links to the box to type in again)."""
+
+    def refused(error: DomainError) -> None:
+        getattr(form, error.field or default).errors = [error.message]
+
+    return refused

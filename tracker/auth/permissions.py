@@ -161,13 +161,38 @@ def is_subject_of(user: User, case: Case) -> bool:
     return case.subject.user_id is not None and case.subject.user_id == user.id
 
 
+def is_case_worker(user: User, case: Case) -> bool:
+    """Works on the case day to day: a safeguarding lead, deputy or the headteacher of its
+    school, or the CEO (never its subject, who cannot see it at all)."""
+    return can_view_case(user, case) and school_scope(user, CASE_WORKING_ROLES).includes(
+        case.school_id
+    )
+
+
 def can_work_on_case(user: User, case: Case) -> bool:
     """Change the case's content: its details, people, evidence and chronology."""
-    return (
-        can_view_case(user, case)
-        and case.is_open
-        and school_scope(user, CASE_WORKING_ROLES).includes(case.school_id)
-    )
+    return case.is_open and is_case_worker(user, case)
+
+
+def is_decision_maker(user: User, case: Case) -> bool:
+    """The case's decision was routed to this user (tracker/workflow/routing.py)."""
+    return case.decision_maker_id is not None and case.decision_maker_id == user.id
+
+
+def is_appeal_hearer(user: User, case: Case) -> bool:
+    """The appeal now standing on the case is to be heard by this user."""
+    appeal = case.appeal
+    return appeal is not None and appeal.heard_by_id == user.id
+
+
+def is_worker_or_decision_maker(user: User, case: Case) -> bool:
+    return is_case_worker(user, case) or is_decision_maker(user, case)
+
+
+def is_conflicted_in_decision(user: User, case: Case) -> bool:
+    """Separation of duties (Acas Code): nobody decides a case they are the subject of,
+    reported, or investigated."""
+    return is_subject_of(user, case) or user.id in {case.reported_by_id, case.investigator_id}
 
 
 # Roles that place and lift legal holds and record the facts retention depends on
@@ -189,7 +214,8 @@ def can_review_retention(user: User) -> bool:
 
 def case_in_scope_or_404(user: User, case_id: int, *options: Any) -> Case:
     """The case if the user may read it; otherwise 404, as if it did not exist."""
-    case = db.session.scalar(visible_cases(user).where(Case.id == case_id).options(*options))
+    found = db.session.execute(visible_cases(user).where(Case.id == case_id).options(*options))
+    case = found.unique().scalar_one_or_none()  # unique(): options may join collections
     if case is None:
         refuse(object_type="case", object_id=case_id)
     return case

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.exc import StaleDataError
 
 from tracker.audit import services as audit
 from tracker.audit.actions import AuditAction
@@ -35,7 +36,7 @@ from tracker.cases.models import (
     Platform,
     Source,
 )
-from tracker.errors import NotAllowed, ValidationFailed
+from tracker.errors import DomainError, NotAllowed, ValidationFailed
 from tracker.extensions import db
 from tracker.orgs.models import School, Trust
 from tracker.policy.models import Clause, Policy
@@ -49,11 +50,15 @@ YEAR_GROUPS = ["Nursery", "Reception", *[f"Year {n}" for n in range(1, 14)]]
 _PUPIL_IDENTIFIER = re.compile(r"^(?:(?:[A-Z]\.? ?){1,4}|(?:Pupil|Child|Student) [A-Z0-9]{1,3})$")
 
 
-class EditConflict(Exception):
-    """Someone else saved the case after this editor opened it."""
+class EditConflict(DomainError):
+    """Someone else saved the case after this editor opened it. Once the caller has rolled
+    back, `case` holds what they saved."""
 
     def __init__(self, case: Case) -> None:
-        super().__init__("edit conflict")
+        super().__init__(
+            "Someone else saved changes to this case while you were editing it. Their "
+            "version is shown below. Check it, change your answers if needed, then save again."
+        )
         self.case = case
 
 
@@ -316,7 +321,12 @@ def update_case_details(
         setattr(case, name, after)
     # The UPDATE (and its version check) goes first: a concurrent editor fails here,
     # before either of us takes the audit chain's lock or a revision number.
-    db.session.flush()
+    try:
+        db.session.flush()
+    except StaleDataError:
+        # Someone saved between the check above and this write: the same conflict, told
+        # the same way (translated on purpose; the caller's rollback brings their version).
+        raise EditConflict(case) from None
     seq = audit.record_for_case(
         AuditAction.CASE_UPDATED, case, actor=by, details={"fields": list(changes)}
     )

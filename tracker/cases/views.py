@@ -1,5 +1,7 @@
-"""Case pages: report a concern, the case page and its history, editing, people involved
-and chronology. Reading the case page or its history is recorded in the audit trail."""
+"""Case pages: report a concern, the case page and its history. Reading the case page or
+its history is recorded in the audit trail. The pages that change a case (its details,
+people, chronology and evidence, and every workflow step) are the action registry's
+(tracker/workflow/registry.py)."""
 
 from __future__ import annotations
 
@@ -7,45 +9,29 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
 from tracker.auth.permissions import (
     can_audit_case,
     can_prepare_hearing_pack,
-    can_work_on_case,
     case_in_scope_or_404,
     refuse,
     reporting_scope,
     schools_in_scope,
 )
 from tracker.cases import bp
-from tracker.cases.forms import (
-    ChronologyEntryForm,
-    EditCaseForm,
-    PersonForm,
-    ReportConcernForm,
-)
+from tracker.cases.forms import ReportConcernForm
 from tracker.cases.history import revision_views
-from tracker.cases.models import (
-    Case,
-    CaseRevision,
-    ChronologyEntry,
-    ClauseBreach,
-    Evidence,
-)
+from tracker.cases.loads import CASE_PAGE
+from tracker.cases.models import Case, CaseRevision
 from tracker.cases.services import (
-    CaseDetails,
     CitedClause,
-    EditConflict,
-    add_chronology_entry,
-    add_person,
     create_case,
     policy_for,
     record_case_history_viewed,
     record_case_viewed,
-    update_case_details,
 )
+from tracker.cases.steps import details_from
 from tracker.cases.timeline import case_timeline, subject_read_receipts
 from tracker.clock import today
 from tracker.db import id_from
@@ -53,24 +39,15 @@ from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.forms import show_error
 from tracker.orgs.models import School
-from tracker.policy.models import Clause, PolicyVersion
+from tracker.pages import form_page
+from tracker.policy.models import PolicyVersion
 from tracker.policy.services import current_version, version_in_force
+from tracker.retention.panel import retention_panel
 from tracker.staff.models import StaffMember
 from tracker.staff.services import add_staff_member
+from tracker.workflow.panel import workflow_panel
 
 NEW_STAFF = "new"
-
-
-def _details(form) -> CaseDetails:
-    return CaseDetails(
-        source=form.source.data or "",
-        source_detail=form.source_detail.data or "",
-        occurred_on=form.occurred_on.data,
-        reported_on=form.reported_on.data,
-        platform=form.platform.data or "",
-        platform_detail=form.platform_detail.data or "",
-        summary=form.summary.data or "",
-    )
 
 
 # --- reporting a concern ---------------------------------------------------------------
@@ -176,76 +153,74 @@ def new():
         )
 
     rationale_errors: dict[str, str] = {}
-    if form.validate_on_submit() and not version_changed and version is not None:
-        school = next((s for s in schools if s.id == form.school.data), None)
-        try:
-            if school is None:
-                raise DomainError("Choose the school", field="school")
-            subject = _subject_for(form, school)
-            if subject is None:
-                raise DomainError("Choose the member of staff, or add them", field="subject")
-            case = create_case(
-                school=school,
-                subject=subject,
-                details=_details(form),
-                cited=_cited_from_request(version, checked),
-                by=current_user,
-                today=today(),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            rationale_for = _rationale_reference(version, error.field)
-            if rationale_for:
-                rationale_errors[rationale_for] = error.message
-            else:
-                if error.field in {"full_name", "job_title", "employee_number"}:
-                    error.field = f"new_staff_{error.field}"
-                show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Concern {case.reference} saved.", "success")
-            return redirect(url_for("cases.show", case_id=case.id))
 
-    form.policy_version.data = str(version.id) if version else ""
-    rules = [clause for clause in version.clauses if clause.is_rule] if version else []
-    return render_template(
-        "cases/new.html",
-        form=form,
-        version=version,
-        rules=rules,
-        checked=set(checked),
-        rationales={ref: request.form.get(f"rationale-{ref}", "") for ref in checked},
-        rationale_errors=rationale_errors,
+    def report() -> Case:
+        school = next((s for s in schools if s.id == form.school.data), None)
+        if school is None:
+            raise DomainError("Choose the school", field="school")
+        subject = _subject_for(form, school)
+        if subject is None:
+            raise DomainError("Choose the member of staff, or add them", field="subject")
+        return create_case(
+            school=school,
+            subject=subject,
+            details=details_from(form),
+            cited=_cited_from_request(version, checked),
+            by=current_user,
+            today=today(),
+        )
+
+    def refused(error: DomainError) -> None:
+        rationale_for = _rationale_reference(version, error.field)
+        if rationale_for:
+            rationale_errors[rationale_for] = error.message
+            return
+        if error.field in {"full_name", "job_title", "employee_number"}:
+            error.field = f"new_staff_{error.field}"
+        show_error(form, error)
+
+    def done(case: Case):
+        flash(f"Concern {case.reference} saved.", "success")
+        return redirect(url_for("cases.show", case_id=case.id))
+
+    def page():
+        form.policy_version.data = str(version.id) if version else ""
+        rules = [clause for clause in version.clauses if clause.is_rule] if version else []
+        return render_template(
+            "cases/new.html",
+            form=form,
+            version=version,
+            rules=rules,
+            checked=set(checked),
+            rationales={ref: request.form.get(f"rationale-{ref}", "") for ref in checked},
+            rationale_errors=rationale_errors,
+        )
+
+    return form_page(
+        form,
+        report,
+        done=done,
+        page=page,
+        submitted=form.validate_on_submit() and not version_changed and version is not None,
+        refused=refused,
     )
 
 
 # --- the case page ---------------------------------------------------------------------
 
 
-def _load_case(case_id: int) -> Case:
-    """The case with everything its page shows, in a fixed number of queries."""
-    return case_in_scope_or_404(
-        current_user,
-        case_id,
-        joinedload(Case.school),
-        joinedload(Case.subject),
-        joinedload(Case.reported_by),
-        selectinload(Case.breaches).joinedload(ClauseBreach.clause).joinedload(Clause.version),
-        selectinload(Case.people),
-        selectinload(Case.evidence).options(
-            joinedload(Evidence.uploaded_by), joinedload(Evidence.removed_by)
-        ),
-        selectinload(Case.chronology).joinedload(ChronologyEntry.author),
-    )
-
-
 @bp.route("/<int:case_id>")
 def show(case_id: int):
-    case = _load_case(case_id)
+    case = case_in_scope_or_404(current_user, case_id, *CASE_PAGE)
+    panel = workflow_panel(case, current_user)
+    retention = retention_panel(case, current_user)
     html = render_template(
         "cases/show.html",
         case=case,
-        can_work=can_work_on_case(current_user, case),
+        panel=panel,
+        edits=panel.edits,
+        retention_panel=retention,
+        legal_hold=retention.hold,
         can_audit=can_audit_case(current_user, case),
         can_hearing_pack=can_prepare_hearing_pack(current_user, case),
         receipts=subject_read_receipts(case),
@@ -273,107 +248,3 @@ def history(case_id: int):
     record_case_history_viewed(case, by=current_user)
     db.session.commit()
     return html
-
-
-@bp.route("/<int:case_id>/edit", methods=["GET", "POST"])
-def edit(case_id: int):
-    case = _load_case(case_id)
-    if not can_work_on_case(current_user, case):
-        refuse(object_type="case", object_id=case.id, out_of_scope=False)
-    form = EditCaseForm(obj=case)
-    conflict = None
-    if form.validate_on_submit():
-        try:
-            changed = update_case_details(
-                case,
-                _details(form),
-                expected_version=form.version.data,
-                by=current_user,
-                today=today(),
-            )
-            db.session.commit()
-        except EditConflict as clash:
-            db.session.rollback()
-            conflict = clash.case
-        except StaleDataError:
-            # Someone saved between our check and our write: the same conflict.
-            db.session.rollback()
-            conflict = db.session.get(Case, case_id, populate_existing=True)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            flash("Changes saved." if changed else "Nothing was changed.", "success")
-            return redirect(url_for("cases.show", case_id=case.id))
-    if conflict is not None:
-        # Keep what this editor typed; a second save knowingly replaces the other one.
-        form.version.data = conflict.version
-        form.version.raw_data = [str(conflict.version)]  # the field renders what was posted
-        form.form_errors.append(
-            "Someone else saved changes to this case while you were editing it. Their "
-            "version is shown below. Check it, change your answers if needed, then save again."
-        )
-    html = render_template("cases/edit.html", case=case, form=form, conflict=conflict)
-    if request.method == "GET":
-        # The form shows the case's details: opening it is a read of the case.
-        record_case_viewed(case, by=current_user, page="edit")
-        db.session.commit()
-    return html
-
-
-def _work_on_case_or_refuse(case_id: int) -> Case:
-    case = case_in_scope_or_404(current_user, case_id)
-    if not can_work_on_case(current_user, case):
-        refuse(object_type="case", object_id=case.id, out_of_scope=False)
-    return case
-
-
-@bp.route("/<int:case_id>/people/new", methods=["GET", "POST"])
-def new_person(case_id: int):
-    case = _work_on_case_or_refuse(case_id)
-    form = PersonForm()
-    if form.validate_on_submit():
-        try:
-            person = add_person(
-                case,
-                kind=form.kind.data,
-                identifier=form.identifier.data,
-                year_group=form.year_group.data or None,
-                role_in_case=form.role_in_case.data,
-                by=current_user,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{person.identifier} added to the case.", "success")
-            return redirect(url_for("cases.show", case_id=case.id, _anchor="people"))
-    return render_template("cases/person_new.html", case=case, form=form)
-
-
-@bp.route("/<int:case_id>/chronology/new", methods=["GET", "POST"])
-def new_entry(case_id: int):
-    case = _work_on_case_or_refuse(case_id)
-    form = ChronologyEntryForm()
-    if request.method == "GET":
-        form.occurred_on.data = today()
-    if form.validate_on_submit():
-        try:
-            add_chronology_entry(
-                case,
-                kind=form.kind.data,
-                occurred_on=form.occurred_on.data,
-                occurred_time=form.occurred_time.data,
-                summary=form.summary.data,
-                by=current_user,
-                today=today(),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Chronology entry added.", "success")
-            return redirect(url_for("cases.show", case_id=case.id, _anchor="timeline"))
-    return render_template("cases/entry_new.html", case=case, form=form)

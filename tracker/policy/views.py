@@ -23,7 +23,7 @@ from tracker.clock import today
 from tracker.db import id_from
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.forms import show_error
+from tracker.pages import form_page
 from tracker.policy import bp
 from tracker.policy.acknowledgements import (
     acknowledgements_for,
@@ -199,36 +199,47 @@ def clause(clause_id: int):
 # --- managing versions -----------------------------------------------------------------
 
 
+def _to_version(version: PolicyVersion, message: str):
+    flash(message, "success")
+    return redirect(url_for("policy.version", version_id=version.id))
+
+
+def _to_clause(clause: Clause, message: str):
+    flash(message, "success")
+    return redirect(
+        url_for("policy.version", version_id=clause.version_id, _anchor=f"clause-{clause.id}")
+    )
+
+
 @bp.route("/<int:policy_id>/drafts", methods=["POST"])
 @permission_required(can_manage_policies)
 def new_draft(policy_id: int):
     policy = _policy_or_404(policy_id)
     form = NewDraftForm()
-    if form.validate_on_submit():
-        try:
-            draft = create_draft(policy, version_label=form.version_label.data, by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(
-                f"Draft version {draft.version_label} created. Edit it, then publish it.", "success"
-            )
-            return redirect(url_for("policy.version", version_id=draft.id))
-    versions = list(reversed(policy.versions))
-    compare = CompareForm(meta={"csrf": False})
-    compare.older.choices = compare.newer.choices = [
-        SelectChoice(v.id, f"Version {v.version_label} ({v.status})") for v in versions
-    ]
-    return render_template(
-        "policy/history.html",
-        policy=policy,
-        versions=versions,
-        current=current_version(policy),
-        compare=compare,
-        draft_form=form,
-        today=today(),
+
+    def page():
+        versions = list(reversed(policy.versions))
+        compare = CompareForm(meta={"csrf": False})
+        compare.older.choices = compare.newer.choices = [
+            SelectChoice(v.id, f"Version {v.version_label} ({v.status})") for v in versions
+        ]
+        return render_template(
+            "policy/history.html",
+            policy=policy,
+            versions=versions,
+            current=current_version(policy),
+            compare=compare,
+            draft_form=form,
+            today=today(),
+        )
+
+    return form_page(
+        form,
+        lambda: create_draft(policy, version_label=form.version_label.data, by=current_user),
+        done=lambda draft: _to_version(
+            draft, f"Draft version {draft.version_label} created. Edit it, then publish it."
+        ),
+        page=page,
     )
 
 
@@ -237,25 +248,20 @@ def new_draft(policy_id: int):
 def edit_details(version_id: int):
     version = _draft_or_404(version_id)
     form = VersionDetailsForm(obj=version)
-    if form.validate_on_submit():
-        try:
-            update_version_details(
-                version,
-                title=form.title.data,
-                version_label=form.version_label.data,
-                approved_on=form.approved_on.data,
-                review_due=form.review_due.data,
-                full_text=form.full_text.data or "",
-                by=current_user,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Version details saved.", "success")
-            return redirect(url_for("policy.version", version_id=version.id))
-    return render_template("policy/edit_details.html", version=version, form=form)
+    return form_page(
+        form,
+        lambda: update_version_details(
+            version,
+            title=form.title.data,
+            version_label=form.version_label.data,
+            approved_on=form.approved_on.data,
+            review_due=form.review_due.data,
+            full_text=form.full_text.data or "",
+            by=current_user,
+        ),
+        done=lambda _: _to_version(version, "Version details saved."),
+        page=lambda: render_template("policy/edit_details.html", version=version, form=form),
+    )
 
 
 def _clause_input(form: ClauseForm) -> ClauseInput:
@@ -273,19 +279,14 @@ def _clause_input(form: ClauseForm) -> ClauseInput:
 def new_clause(version_id: int):
     version = _draft_or_404(version_id)
     form = ClauseForm()
-    if form.validate_on_submit():
-        try:
-            clause = add_clause(version, _clause_input(form), by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Clause {clause.reference} added.", "success")
-            return redirect(
-                url_for("policy.version", version_id=version.id, _anchor=f"clause-{clause.id}")
-            )
-    return render_template("policy/clause_form.html", version=version, form=form, clause=None)
+    return form_page(
+        form,
+        lambda: add_clause(version, _clause_input(form), by=current_user),
+        done=lambda clause: _to_clause(clause, f"Clause {clause.reference} added."),
+        page=lambda: render_template(
+            "policy/clause_form.html", version=version, form=form, clause=None
+        ),
+    )
 
 
 @bp.route("/clauses/<int:clause_id>/edit", methods=["GET", "POST"])
@@ -294,19 +295,14 @@ def edit_clause(clause_id: int):
     clause = _clause_or_404(clause_id)
     version = _draft_or_404(clause.version_id)
     form = ClauseForm(obj=clause)
-    if form.validate_on_submit():
-        try:
-            update_clause(clause, _clause_input(form), by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Clause {clause.reference} saved.", "success")
-            return redirect(
-                url_for("policy.version", version_id=version.id, _anchor=f"clause-{clause.id}")
-            )
-    return render_template("policy/clause_form.html", version=version, form=form, clause=clause)
+    return form_page(
+        form,
+        lambda: update_clause(clause, _clause_input(form), by=current_user),
+        done=lambda _: _to_clause(clause, f"Clause {clause.reference} saved."),
+        page=lambda: render_template(
+            "policy/clause_form.html", version=version, form=form, clause=clause
+        ),
+    )
 
 
 @bp.route("/clauses/<int:clause_id>/remove", methods=["GET", "POST"])
@@ -315,18 +311,15 @@ def remove_clause_page(clause_id: int):
     clause = _clause_or_404(clause_id)
     version = _draft_or_404(clause.version_id)
     form = ConfirmForm()
-    if form.validate_on_submit():
-        reference = clause.reference
-        try:
-            remove_clause(clause, by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Clause {reference} removed from the draft.", "success")
-            return redirect(url_for("policy.version", version_id=version.id))
-    return render_template("policy/remove_clause.html", clause=clause, version=version, form=form)
+    reference = clause.reference
+    return form_page(
+        form,
+        lambda: remove_clause(clause, by=current_user),
+        done=lambda _: _to_version(version, f"Clause {reference} removed from the draft."),
+        page=lambda: render_template(
+            "policy/remove_clause.html", clause=clause, version=version, form=form
+        ),
+    )
 
 
 @bp.route("/versions/<int:version_id>/publish", methods=["GET", "POST"])
@@ -336,26 +329,23 @@ def publish(version_id: int):
     form = PublishForm()
     if request.method == "GET" and version.approved_on:
         form.effective_from.data = max(version.approved_on, today())
-    if form.validate_on_submit():
-        try:
-            previous = publish_version(
-                version, effective_from=form.effective_from.data, by=current_user
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            message = f"Version {version.version_label} is published."
-            if previous is not None:
-                message += f" Version {previous.version_label} is now superseded."
-            flash(message, "success")
-            return redirect(url_for("policy.version", version_id=version.id))
-    return render_template(
-        "policy/publish.html",
-        version=version,
-        form=form,
-        current=current_version(version.policy),
+
+    def published(previous: PolicyVersion | None):
+        message = f"Version {version.version_label} is published."
+        if previous is not None:
+            message += f" Version {previous.version_label} is now superseded."
+        return _to_version(version, message)
+
+    return form_page(
+        form,
+        lambda: publish_version(version, effective_from=form.effective_from.data, by=current_user),
+        done=published,
+        page=lambda: render_template(
+            "policy/publish.html",
+            version=version,
+            form=form,
+            current=current_version(version.policy),
+        ),
     )
 
 
@@ -399,33 +389,33 @@ def acknowledgements(version_id: int):
     form.staff_member.choices = [SelectChoice(0, "Choose a member of staff"), *_staff_choices()]
     if request.method == "GET":
         form.method.data = AcknowledgementMethod.SIGNED_FORM.value
-    if form.validate_on_submit():
+
+    def record():
         scope = acknowledgement_scope(current_user)
         staff_id = id_from(form.staff_member.data)
         staff = db.session.get(StaffMember, staff_id) if staff_id else None
         if staff is None or staff.trust_id != scope.trust_id or not scope.includes(staff.school_id):
-            form.staff_member.errors = ["Choose the member of staff"]
-        else:
-            try:
-                record_acknowledgement(
-                    version,
-                    staff,
-                    acknowledged_on=form.acknowledged_on.data,
-                    method=AcknowledgementMethod(form.method.data),
-                    by=current_user,
-                    today=today(),
-                )
-            except DomainError as error:
-                db.session.rollback()
-                show_error(form, error)
-            else:
-                db.session.commit()
-                flash(
-                    f"Recorded that {staff.full_name} read version {version.version_label}.",
-                    "success",
-                )
-                return redirect(url_for("policy.acknowledgements", version_id=version.id))
-    return _acknowledgements_page(version, form, AcknowledgementImportForm())
+            raise DomainError("Choose the member of staff", field="staff_member")
+        record_acknowledgement(
+            version,
+            staff,
+            acknowledged_on=form.acknowledged_on.data,
+            method=AcknowledgementMethod(form.method.data),
+            by=current_user,
+            today=today(),
+        )
+        return staff
+
+    def recorded(staff: StaffMember):
+        flash(f"Recorded that {staff.full_name} read version {version.version_label}.", "success")
+        return redirect(url_for("policy.acknowledgements", version_id=version.id))
+
+    return form_page(
+        form,
+        record,
+        done=recorded,
+        page=lambda: _acknowledgements_page(version, form, AcknowledgementImportForm()),
+    )
 
 
 @bp.route("/versions/<int:version_id>/acknowledgements/import", methods=["POST"])

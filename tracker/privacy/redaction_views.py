@@ -9,9 +9,7 @@ from flask import flash, redirect
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from tracker.errors import DomainError
-from tracker.extensions import db
-from tracker.forms import show_error
+from tracker.pages import form_page
 from tracker.privacy.forms import RedactionForm
 from tracker.privacy.models import ManualRedaction
 
@@ -35,15 +33,15 @@ def handle_redaction_form(
     """
     found = load()
     form = RedactionForm()
-    if form.validate_on_submit():
-        try:
-            add(found, phrase=form.phrase.data, reason=form.reason.data, by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            found = load()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(added, "success")
-            return redirect(preview_url)
-    return page(found, form)
+
+    def done(_: ManualRedaction) -> ResponseReturnValue:
+        flash(added, "success")
+        return redirect(preview_url)
+
+    return form_page(
+        form,
+        lambda: add(found, phrase=form.phrase.data, reason=form.reason.data, by=current_user),
+        done=done,
+        # Loaded afresh: after a refusal, what was loaded was rolled back with the rest.
+        page=lambda: page(load() if form.errors else found, form),
+    )

@@ -4,6 +4,8 @@ releasing, and closing without a release."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,7 +16,8 @@ from tracker.auth.permissions import can_handle_subject_access, permission_requi
 from tracker.clock import today
 from tracker.errors import DomainError, render_error
 from tracker.extensions import db
-from tracker.forms import show_error
+from tracker.filters import uk_date
+from tracker.pages import form_page
 from tracker.privacy import bp
 from tracker.privacy.forms import (
     CloseForm,
@@ -90,25 +93,27 @@ def new_request():
     ]
     if request.method == "GET":
         form.received_on.data = today()
-    if form.validate_on_submit():
+
+    def record() -> SubjectAccessRequest:
         chosen = next((m for m in staff if str(m.id) == form.staff_member.data), None)
-        try:
-            if chosen is None:
-                raise DomainError("Choose a member of staff from the list", field="staff_member")
-            created = record_request(
-                chosen, received_on=form.received_on.data, by=current_user, today=today()
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            due = created.due_on
-            flash(
-                f"Subject access request recorded. It is due by {due.day} {due:%B %Y}.", "success"
-            )
-            return redirect(url_for("privacy.show_request", request_id=created.id))
-    return render_template("privacy/request_new.html", form=form, has_staff=bool(staff))
+        if chosen is None:
+            raise DomainError("Choose a member of staff from the list", field="staff_member")
+        return record_request(
+            chosen, received_on=form.received_on.data, by=current_user, today=today()
+        )
+
+    def recorded(created: SubjectAccessRequest):
+        flash(
+            f"Subject access request recorded. It is due by {uk_date(created.due_on)}.", "success"
+        )
+        return redirect(url_for("privacy.show_request", request_id=created.id))
+
+    return form_page(
+        form,
+        record,
+        done=recorded,
+        page=lambda: render_template("privacy/request_new.html", form=form, has_staff=bool(staff)),
+    )
 
 
 def _request_page(found: SubjectAccessRequest, redaction_form: RedactionForm):
@@ -154,25 +159,22 @@ def add_redaction(request_id: int):
 def extend_request(request_id: int):
     found = _request_or_404(request_id)
     form = ExtendForm()
-    if form.validate_on_submit():
-        try:
-            due = extend_deadline(
-                found,
-                reason=form.reason.data,
-                further_months=form.further_months.data,
-                note=form.note.data,
-                by=current_user,
-                today=today(),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            found = _request_or_404(request_id)
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Deadline extended to {due.day} {due:%B %Y}.", "success")
-            return redirect(url_for("privacy.show_request", request_id=found.id))
-    return render_template("privacy/extend.html", sar=found, form=form, today=today())
+    return form_page(
+        form,
+        lambda: extend_deadline(
+            found,
+            reason=form.reason.data,
+            further_months=form.further_months.data,
+            note=form.note.data,
+            by=current_user,
+            today=today(),
+        ),
+        done=lambda due: _back_to_request(request_id, f"Deadline extended to {uk_date(due)}."),
+        # After a refusal, loaded afresh: what was loaded was rolled back with the rest.
+        page=lambda: render_template(
+            "privacy/extend.html", sar=_afresh(found, form), form=form, today=today()
+        ),
+    )
 
 
 @bp.route("/privacy/requests/<int:request_id>/export", methods=["POST"])
@@ -183,24 +185,30 @@ def export_request(request_id: int):
     if not form.validate_on_submit():
         flash("The form had expired. Try again.", "error")
         return redirect(url_for("privacy.show_request", request_id=found.id))
+
+    def download(exported: Any) -> Response:
+        return Response(
+            exported.content,
+            mimetype="application/zip",
+            headers={
+                "Content-Disposition": f'attachment; filename="{exported.filename}"',
+                "Cache-Control": "no-store",
+            },
+        )
+
     try:
-        exported = produce_export(found, by=current_user)
+        return form_page(
+            form,
+            lambda: produce_export(found, by=current_user),
+            submitted=True,
+            done=download,
+            refused=lambda error: flash(error.message, "error"),
+            page=lambda: redirect(url_for("privacy.show_request", request_id=request_id)),
+        )
     except PdfUnavailable as problem:
+        # Refused before anything was recorded: the service checks for the PDF library first.
         db.session.rollback()
         return render_error(503, title="The export cannot be made", message=str(problem))
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("privacy.show_request", request_id=request_id))
-    db.session.commit()
-    return Response(
-        exported.content,
-        mimetype="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="{exported.filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 @bp.route("/privacy/requests/<int:request_id>/release", methods=["POST"])
@@ -208,16 +216,13 @@ def export_request(request_id: int):
 def release(request_id: int):
     found = _request_or_404(request_id)
     form = ReleaseForm()
-    if form.validate_on_submit():
-        try:
-            release_request(found, by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash("Marked as released to the person.", "success")
-    return redirect(url_for("privacy.show_request", request_id=request_id))
+    return form_page(
+        form,
+        lambda: release_request(found, by=current_user),
+        done=lambda _: _back_to_request(request_id, "Marked as released to the person."),
+        refused=lambda error: flash(error.message, "error"),
+        page=lambda: redirect(url_for("privacy.show_request", request_id=request_id)),
+    )
 
 
 @bp.route("/privacy/requests/<int:request_id>/close", methods=["GET", "POST"])
@@ -225,15 +230,23 @@ def release(request_id: int):
 def close(request_id: int):
     found = _request_or_404(request_id)
     form = CloseForm()
-    if form.validate_on_submit():
-        try:
-            close_request(found, reason=form.reason.data, note=form.note.data, by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            found = _request_or_404(request_id)
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash("Request closed without a release.", "success")
-            return redirect(url_for("privacy.show_request", request_id=found.id))
-    return render_template("privacy/close.html", sar=found, form=form)
+    return form_page(
+        form,
+        lambda: close_request(found, reason=form.reason.data, note=form.note.data, by=current_user),
+        done=lambda _: _back_to_request(request_id, "Request closed without a release."),
+        # After a refusal, loaded afresh: what was loaded was rolled back with the rest.
+        page=lambda: render_template(
+            "privacy/close.html", sar=_request_or_404(request_id), form=form
+        ),
+    )
+
+
+def _afresh(found: SubjectAccessRequest, form: Any) -> SubjectAccessRequest:
+    """The request to show again with a form's errors: loaded afresh, since a refusal
+    rolled back (and so expired) what was loaded."""
+    return _request_or_404(found.id) if form.errors else found
+
+
+def _back_to_request(request_id: int, message: str):
+    flash(message, "success")
+    return redirect(url_for("privacy.show_request", request_id=request_id))

@@ -1,13 +1,11 @@
-"""Retention pages: the DPO's list of what is due, legal holds, the retention facts, and the
-retention panel on the case page.
+"""Retention pages: the DPO's list of what is due, legal holds and the retention facts
+(the case page's retention section is tracker/retention/panel.py).
 
 Each page about a case answers 404 outside the user's scope and 403 to a reader who is
 neither the DPO nor the CEO. Each POST calls one service and commits once.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -22,53 +20,11 @@ from tracker.auth.permissions import (
     refuse,
 )
 from tracker.cases.models import Case
-from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.forms import show_error
+from tracker.pages import form_page
 from tracker.retention import bp, services
 from tracker.retention.forms import LegalHoldForm, LiftLegalHoldForm, RetentionFactsForm
-from tracker.retention.models import LegalHold
 from tracker.retention.overview import record_retention_list_viewed, retention_overview
-from tracker.retention.rules import Retention
-from tracker.workflow.views import load_panel_records
-
-
-@dataclass(frozen=True)
-class RetentionPanel:
-    retention: Retention
-    closed: bool
-    hold: LegalHold | None
-    past_holds: list[LegalHold]
-    missing_words: list[str]
-    can_manage: bool
-
-
-def retention_panel(case: Case) -> RetentionPanel:
-    """What the case page's retention section shows for the signed-in user. Worked out
-    from the facts now (the same answer the kept columns hold), so the words follow them."""
-    load_panel_records(case)
-    retention = services.retention_of(case)
-    return RetentionPanel(
-        retention=retention,
-        closed=not case.is_open,
-        hold=services.active_legal_hold(case),
-        past_holds=[hold for hold in case.legal_holds if not hold.is_active],
-        missing_words=[services.MISSING_WORDS.get(name, name) for name in retention.missing],
-        can_manage=can_manage_retention(current_user, case),
-    )
-
-
-def legal_hold_on(case: Case) -> LegalHold | None:
-    """The legal hold standing on the case, for the banner at the top of its page."""
-    load_panel_records(case)
-    return services.active_legal_hold(case)
-
-
-@bp.app_context_processor
-def retention_template_globals() -> dict[str, object]:
-    # Functions only: nothing is computed (or queried) until a template calls them.
-    return {"retention_panel": retention_panel, "legal_hold_on": legal_hold_on}
-
 
 # --- the DPO's list ----------------------------------------------------------------------
 
@@ -97,9 +53,8 @@ def _managed_case(case_id: int) -> Case:
     return case
 
 
-def _back_to_case(case: Case, message: str):
-    db.session.commit()
-    flash(message, "success")
+def _back_to_case(case: Case, message: str, category: str = "success"):
+    flash(message, category)
     return redirect(url_for("cases.show", case_id=case.id, _anchor="retention"))
 
 
@@ -107,40 +62,44 @@ def _back_to_case(case: Case, message: str):
 def place_hold(case_id: int):
     case = _managed_case(case_id)
     form = LegalHoldForm()
-    if form.validate_on_submit():
-        try:
-            services.place_legal_hold(case, reason=form.reason.data, by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            return _back_to_case(case, "The case is on legal hold. Nothing of it is disposed of.")
-    if services.active_legal_hold(case) and not form.form_errors:
-        form.form_errors.append("This case is already on legal hold")
-    return render_template("retention/legal_hold.html", case=case, form=form)
+
+    def page():
+        if services.active_legal_hold(case) and not form.form_errors:
+            form.form_errors.append("This case is already on legal hold")
+        return render_template("retention/legal_hold.html", case=case, form=form)
+
+    return form_page(
+        form,
+        lambda: services.place_legal_hold(case, reason=form.reason.data, by=current_user),
+        done=lambda _: _back_to_case(
+            case, "The case is on legal hold. Nothing of it is disposed of."
+        ),
+        page=page,
+    )
 
 
 @bp.route("/cases/<int:case_id>/legal-hold/lift", methods=["GET", "POST"])
 def lift_hold(case_id: int):
     case = _managed_case(case_id)
     form = LiftLegalHoldForm()
-    if form.validate_on_submit():
-        try:
-            services.lift_legal_hold(case, reason=form.reason.data, by=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            return _back_to_case(case, "The legal hold is lifted.")
-    hold = services.active_legal_hold(case)
-    if hold is None and not form.form_errors:
-        form.form_errors.append("There is no legal hold on this case to lift")
-    return render_template(
-        "retention/lift_hold.html",
-        case=case,
-        form=form,
-        hold=hold,
-        retention=services.retention_of(case),
+
+    def page():
+        hold = services.active_legal_hold(case)
+        if hold is None and not form.form_errors:
+            form.form_errors.append("There is no legal hold on this case to lift")
+        return render_template(
+            "retention/lift_hold.html",
+            case=case,
+            form=form,
+            hold=hold,
+            retention=services.retention_of(case),
+        )
+
+    return form_page(
+        form,
+        lambda: services.lift_legal_hold(case, reason=form.reason.data, by=current_user),
+        done=lambda _: _back_to_case(case, "The legal hold is lifted."),
+        page=page,
     )
 
 
@@ -152,22 +111,24 @@ def facts(case_id: int):
         form.sexual_abuse.data = "yes" if case.sexual_abuse else "no"
         form.keep_consent.data = "yes" if case.keep_consent_on else "no"
         form.keep_consent_on.data = case.keep_consent_on
-    if form.validate_on_submit():
+
+    def save():
         consents = form.keep_consent.data == "yes"
-        try:
-            changed = services.set_retention_facts(
-                case,
-                sexual_abuse=form.sexual_abuse.data == "yes",
-                keep_consent_on=form.keep_consent_on.data if consents else None,
-                by=current_user,
-                today=clock.today(),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            if not changed:
-                flash("Nothing had changed, so there was nothing to save.", "info")
-                return redirect(url_for("cases.show", case_id=case.id, _anchor="retention"))
-            return _back_to_case(case, "Saved. The retention has been worked out again.")
-    return render_template("retention/facts.html", case=case, form=form)
+        return services.set_retention_facts(
+            case,
+            sexual_abuse=form.sexual_abuse.data == "yes",
+            keep_consent_on=form.keep_consent_on.data if consents else None,
+            by=current_user,
+            today=clock.today(),
+        )
+
+    return form_page(
+        form,
+        save,
+        done=lambda changed: (
+            _back_to_case(case, "Saved. The retention has been worked out again.")
+            if changed
+            else _back_to_case(case, "Nothing had changed, so there was nothing to save.", "info")
+        ),
+        page=lambda: render_template("retention/facts.html", case=case, form=form),
+    )

@@ -19,10 +19,9 @@ from tracker.auth.permissions import (
 )
 from tracker.cases.models import Case
 from tracker.db import id_from
-from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.forms import show_error
 from tracker.orgs.models import School
+from tracker.pages import form_page
 from tracker.staff import bp
 from tracker.staff.forms import (
     EditStaffMemberForm,
@@ -153,24 +152,26 @@ def new():
     schools = _schools()
     form = NewStaffMemberForm()
     _school_choices(form, schools)
-    if school := _valid_with_school(form, schools):
-        try:
-            member = add_staff_member(
-                school,
-                full_name=form.full_name.data,
-                job_title=form.job_title.data,
-                employee_number=form.employee_number.data,
-                normal_retirement_date=form.normal_retirement_date.data,
-                by=current_user,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{member.full_name} is on the staff register.", "success")
-            return redirect(url_for("staff.show", staff_id=member.id))
-    return render_template("staff/form.html", form=form, member=None)
+    school = _valid_with_school(form, schools)
+
+    def added(member: StaffMember):
+        flash(f"{member.full_name} is on the staff register.", "success")
+        return redirect(url_for("staff.show", staff_id=member.id))
+
+    return form_page(
+        form,
+        lambda: add_staff_member(
+            school,
+            full_name=form.full_name.data,
+            job_title=form.job_title.data,
+            employee_number=form.employee_number.data,
+            normal_retirement_date=form.normal_retirement_date.data,
+            by=current_user,
+        ),
+        done=added,
+        page=lambda: render_template("staff/form.html", form=form, member=None),
+        submitted=school is not None,
+    )
 
 
 @bp.route("/<int:staff_id>")
@@ -198,26 +199,28 @@ def edit(staff_id: int):
     _school_choices(form, schools)
     if not form.is_submitted():
         form.school.data = member.school_id  # obj= would give the School, not its id
-    if school := _valid_with_school(form, schools):
-        try:
-            changed = update_staff_member(
-                member,
-                school=school,
-                full_name=form.full_name.data,
-                job_title=form.job_title.data,
-                employee_number=form.employee_number.data,
-                normal_retirement_date=form.normal_retirement_date.data,
-                left_on=form.left_on.data,
-                by=current_user,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
+    school = _valid_with_school(form, schools)
+
+    def saved(changed: list[str]):
+        if changed:
+            flash(f"Saved the {_words(changed)} of {member.full_name}.", "success")
         else:
-            db.session.commit()
-            if changed:
-                flash(f"Saved the {_words(changed)} of {member.full_name}.", "success")
-            else:
-                flash("Nothing had changed, so there was nothing to save.", "info")
-            return redirect(url_for("staff.show", staff_id=member.id))
-    return render_template("staff/form.html", form=form, member=member)
+            flash("Nothing had changed, so there was nothing to save.", "info")
+        return redirect(url_for("staff.show", staff_id=member.id))
+
+    return form_page(
+        form,
+        lambda: update_staff_member(
+            member,
+            school=school,
+            full_name=form.full_name.data,
+            job_title=form.job_title.data,
+            employee_number=form.employee_number.data,
+            normal_retirement_date=form.normal_retirement_date.data,
+            left_on=form.left_on.data,
+            by=current_user,
+        ),
+        done=saved,
+        page=lambda: render_template("staff/form.html", form=form, member=member),
+        submitted=school is not None,
+    )

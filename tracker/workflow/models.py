@@ -15,8 +15,14 @@ from tracker.extensions import db
 
 
 class Action(StrEnum):
+    """Every step that changes a case (tracker/workflow/registry.py). A step that moves the
+    case to another stage is stored by this value on its CaseTransition."""
+
     TRIAGE = "triage"
+    LADO_REFERRAL = "lado_referral"
+    LADO_ADVICE = "lado_advice"
     START_INVESTIGATION = "start_investigation"
+    RECORD_SUSPENSION = "record_suspension"
     SUBMIT_FOR_DECISION = "submit_for_decision"
     RETURN_FOR_INVESTIGATION = "return_for_investigation"
     ESCALATE = "escalate"
@@ -26,6 +32,11 @@ class Action(StrEnum):
     CLOSE = "close"
     WITHDRAW = "withdraw"
     REOPEN = "reopen"
+    EDIT_DETAILS = "edit_details"
+    ADD_PERSON = "add_person"
+    ADD_CHRONOLOGY_ENTRY = "add_chronology_entry"
+    ADD_EVIDENCE = "add_evidence"
+    REMOVE_EVIDENCE = "remove_evidence"
 
 
 class AllegationOutcome(LabelledEnum):
@@ -187,7 +198,10 @@ class Suspension(db.Model):
     reason: Mapped[str] = mapped_column(Text)
     reviewed_on: Mapped[date | None] = mapped_column(Date)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, defauclass SentNotification(db.Model):
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SentNotification(db.Model):
     """A notification e-mail, from the moment it is due until it has been sent.
 
     `key` (unique) names the event it is about, so it is queued once and sent once. A row

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tracker.auth.models import RoleGrant, User
+from tracker.auth.permissions import is_conflicted_in_decision
 from tracker.auth.roles import Role
 from tracker.cases.models import Case
 from tracker.extensions import db
@@ -33,19 +34,10 @@ def holder_of(role: Role, *, trust_id: int, school_id: int | None = None) -> Use
     return grant.user if grant else None
 
 
-def is_subject(user: User, case: Case) -> bool:
-    return case.subject.user_id is not None and case.subject.user_id == user.id
-
-
-def conflicted_in_decision(user: User, case: Case) -> bool:
-    """Nobody decides a case they are the subject of, reported, or investigated."""
-    return is_subject(user, case) or user.id in {case.reported_by_id, case.investigator_id}
-
-
 def involved_before_appeal(user: User, case: Case) -> bool:
     """An appeal is heard by someone with no earlier part in the case."""
     decided_by = {decision.decided_by_id for decision in case.decisions}
-    return conflicted_in_decision(user, case) or user.id in decided_by
+    return is_conflicted_in_decision(user, case) or user.id in decided_by
 
 
 def decision_maker_for(case: Case) -> User | None:
@@ -55,7 +47,7 @@ def decision_maker_for(case: Case) -> User | None:
         holder_of(Role.CEO, trust_id=case.trust_id),
         holder_of(Role.CHAIR, trust_id=case.trust_id),
     ]
-    return next((u for u in candidates if u and not conflicted_in_decision(u, case)), None)
+    return next((u for u in candidates if u and not is_conflicted_in_decision(u, case)), None)
 
 
 def appeal_hearer_for(case: Case) -> User | None:

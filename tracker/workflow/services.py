@@ -1,9 +1,10 @@
 """Workflow services: the only writers of a case's status.
 
-Each service is one business action. It checks the transition table (source state, who,
-guard), checks its own data, changes the case, records the transition (who, when, from,
-to, why) through `_move`, and flushes. Views commit. A refusal is a DomainError whose
-message the page shows.
+Each service is one business action. It checks its step in the action registry
+(tracker/workflow/registry.py: the stages it belongs to, who may take it, its guard),
+checks its own data, changes the case, records a change of stage (who, when, from, to,
+why) through `_move`, and flushes. Views commit. A refusal is a DomainError whose message
+the page shows.
 
 The audit trail: `_move` records case.transitioned for every change of status (with the
 names of any other case fields the step changed); a step that records something of its
@@ -22,7 +23,8 @@ from tracker.audit import services as audit
 from tracker.audit.actions import AuditAction
 from tracker.audit.services import DetailValue
 from tracker.auth.models import User
-from tracker.cases.models import Case, CaseStatus, Track
+from tracker.auth.permissions import is_case_worker
+from tracker.cases.models import Case, Track
 from tracker.cases.services import add_revision
 from tracker.clock import UK, uk_time
 from tracker.db import utcnow
@@ -43,12 +45,7 @@ from tracker.workflow.models import (
     Sanction,
     Suspension,
 )
-from tracker.workflow.routing import (
-    appeal_hearer_for,
-    conflicted_in_decision,
-    decision_maker_for,
-)
-from tracker.workflow.transitions import TRANSITIONS, is_case_worker, refusal
+from tracker.workflow.routing import appeal_hearer_for, decision_maker_for
 
 HARM_ANSWERS = ("yes", "no", "unsure")
 HARM_QUESTIONS = {
@@ -85,6 +82,17 @@ def _revise(
         add_revision(case, changed, by=by, audit_seq=audit_seq)
 
 
+def _check(case: Case, action: Action, by: User) -> None:
+    """Refuse the step, before anything changes, if the registry says it cannot go ahead."""
+    # Imported here, not at the top: the registry names this module's services as the
+    # work of its steps, so it imports this module.
+    from tracker.workflow.registry import refusal
+
+    problem = refusal(case, action, by)
+    if problem:
+        raise NotAllowed(problem)
+
+
 def _move(
     case: Case,
     action: Action,
@@ -95,30 +103,32 @@ def _move(
     fields: list[str] | None = None,
     details: dict[str, DetailValue] | None = None,
 ) -> int:
-    """Check the table and record the move. The one place a case's status changes.
+    """Check the step and record the move. The one place a case's status changes.
 
     Side effects: a CaseTransition row, the new status, and case.transitioned in the
     audit trail with the step, the statuses from and to, the names of the other case
     fields the step changes (`fields`) and any further codes (`details`). Returns the
     event's sequence number.
     """
-    problem = refusal(case, action, by)
-    if problem:
-        raise NotAllowed(problem)
-    transition = TRANSITIONS[action]
+    from tracker.workflow.registry import STEPS  # see _check
+
+    _check(case, action, by)
+    target = STEPS[action].target
+    if target is None:
+        raise ValueError(f"the step {action.value} does not change the case's stage")
     from_status = case.status
     case.transitions.append(
         CaseTransition(
             case_id=case.id,
             action=action.value,
             from_status=from_status,
-            to_status=transition.target.value,
+            to_status=target.value,
             reason=reason,
             actor_id=by.id,
             at=now,
         )
     )
-    case.status = transition.target.value
+    case.status = target.value
     event: dict[str, DetailValue] = {
         "step": action.value,
         "from": from_status,
@@ -130,13 +140,6 @@ def _move(
     # Recording flushes the case first (autoflush): its row is locked, and its version
     # checked, before the audit chain's lock is taken.
     return audit.record_for_case(AuditAction.CASE_TRANSITIONED, case, actor=by, details=event)
-
-
-def _check(case: Case, action: Action, by: User) -> None:
-    """Refuse early, before the form's own data is checked."""
-    problem = refusal(case, action, by)
-    if problem:
-        raise NotAllowed(problem)
 
 
 # --- triage and the LADO -----------------------------------------------------------------
@@ -208,14 +211,11 @@ def record_lado_referral(
 ) -> None:
     """Record when and how the allegation was referred to the LADO.
 
-    Guard: a case worker; an allegation in triage; the time not in the future.
-    Side effects: lado.referral.recorded with the method (not the LADO's reference) and
-    whether it replaces an earlier record.
+    Guard: the registry's (a case worker; an allegation in triage); the time not in the
+    future. Side effects: lado.referral.recorded with the method (not the LADO's
+    reference) and whether it replaces an earlier record.
     """
-    if not is_case_worker(by, case) or case.status != CaseStatus.TRIAGE:
-        raise NotAllowed("The LADO referral is recorded by the school during triage")
-    if not case.is_allegation:
-        raise NotAllowed("Only an allegation is referred to the LADO")
+    _check(case, Action.LADO_REFERRAL, by)
     try:
         LadoMethod(method)
     except ValueError:
@@ -243,14 +243,11 @@ def record_lado_referral(
 def record_lado_advice(case: Case, *, advice: str, advised_on: date, today: date, by: User) -> None:
     """Record the LADO's advice.
 
-    Guard: a case worker during triage; after the referral; not in the future. Side
-    effects: lado.advice.recorded with the date of the advice (never the advice) and
-    whether it replaces an earlier record.
+    Guard: the registry's (a case worker; an allegation in triage, already referred);
+    not in the future. Side effects: lado.advice.recorded with the date of the advice
+    (never the advice) and whether it replaces an earlier record.
     """
-    if not is_case_worker(by, case) or case.status != CaseStatus.TRIAGE:
-        raise NotAllowed("The LADO's advice is recorded by the school during triage")
-    if case.lado_referred_at is None:
-        raise NotAllowed("Record the referral to the LADO first")
+    _check(case, Action.LADO_ADVICE, by)
     if advised_on > today:
         raise ValidationFailed("The date of the advice cannot be in the future", field="advised_on")
     correction = bool(case.lado_advice.strip())
@@ -309,11 +306,10 @@ def record_suspension(
 ) -> Suspension:
     """Record a suspension of the subject.
 
-    Guard: a case worker on an open case; the end not before the start; a reason. Side
-    effects: suspension.recorded with its dates (never the reason).
+    Guard: the registry's (a case worker on an open case); the end not before the
+    start; a reason. Side effects: suspension.recorded with its dates (never the reason).
     """
-    if not is_case_worker(by, case) or not case.is_open:
-        raise NotAllowed("Suspensions are recorded by the school while the case is open")
+    _check(case, Action.RECORD_SUSPENSION, by)
     if ends_on and ends_on < starts_on:
         raise ValidationFailed("The end date cannot be before the start date", field="ends_on")
     suspension = Suspension(
@@ -348,13 +344,12 @@ def submit_for_decision(case: Case, *, summary: str, by: User, now: datetime | N
     Side effects: case.transitioned naming the decision maker (by id).
     """
     now = now or utcnow()
+    _check(case, Action.SUBMIT_FOR_DECISION, by)
+    summary = (summary or "").replace("\r\n", "\n").strip()
+    if not summary:
+        raise NotAllowed("Write the investigation summary before submitting the case")
     previous = case.investigation_summary
-    case.investigation_summary = (summary or "").replace("\r\n", "\n").strip()
-    try:
-        _check(case, Action.SUBMIT_FOR_DECISION, by)  # the guard reads the new summary
-    except NotAllowed:
-        case.investigation_summary = previous  # a refusal changes nothing
-        raise
+    case.investigation_summary = summary
     decision_maker = decision_maker_for(case)
     if decision_maker is None:
         raise NotAllowed(
@@ -455,9 +450,7 @@ def decide(
     and referral codes (never the rationale).
     """
     now = now or utcnow()
-    _check(case, Action.DECIDE, by)
-    if conflicted_in_decision(by, case):
-        raise NotAllowed("You are involved in this case, so you cannot decide it")
+    _check(case, Action.DECIDE, by)  # the registry's guard: still not conflicted
     enum = outcomes_for(case)
     try:
         outcome = enum(data.outcome)
