@@ -193,3 +193,21 @@ def test_user_text_is_escaped(login, make):
     html = login(user).get("/").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def _current_section(html: str) -> list[str]:
+    """The navigation items marked as the page's section (GOV.UK service navigation)."""
+    return re.findall(
+        r'service-navigation__item--active">\s*<a[^>]*>\s*(?:<strong[^>]*>)?([^<]+)', html
+    )
+
+
+def test_the_navigation_marks_the_section_every_page_of_a_case_belongs_to(login, make):
+    user = make.user(Role.DSL, make.school())
+    make.policy(user.grants[0].school.trust)
+    case = make.case(user.grants[0].school, by=user)
+    client = login(user)
+    for path in ("/cases/", f"/cases/{case.id}", f"/cases/{case.id}/triage"):
+        sections = _current_section(client.get(path).get_data(as_text=True))
+        assert [s.strip() for s in sections] == ["Cases"], path
+    assert _current_section(client.get("/staff/").get_data(as_text=True))[0].strip() == "Staff"

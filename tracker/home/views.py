@@ -26,6 +26,18 @@ from tracker.policy.services import overdue_reviews
 log = logging.getLogger(__name__)
 
 
+# The service navigation: who sees each item, where it leads, and the addresses of the
+# section it is the current one for (every page of a case, its steps too, is Cases').
+NAVIGATION = (
+    (can_read_cases, "cases.index", "Cases", "/cases/"),
+    (can_keep_staff_register, "staff.index", "Staff", "/staff/"),
+    (can_view_policies, "policy.register", "Policies", "/policies/"),
+    (can_manage_accounts, "auth.admin_users", "Accounts", "/admin/"),
+    (can_handle_subject_access, "privacy.requests", "Subject access", "/privacy/requests"),
+    (can_read_audit_trail, "audit.search", "Audit trail", "/audit/"),
+)
+
+
 @bp.app_context_processor
 def page_chrome() -> dict[str, object]:
     try:
@@ -44,54 +56,11 @@ def page_chrome() -> dict[str, object]:
                 "current": request.endpoint == "home.index",
             }
         )
-        if can_read_cases(current_user):
-            nav_items.append(
-                {
-                    "href": url_for("cases.index"),
-                    "text": "Cases",
-                    "active": (request.endpoint or "").startswith("cases."),
-                }
-            )
-        if can_keep_staff_register(current_user):
-            nav_items.append(
-                {
-                    "href": url_for("staff.index"),
-                    "text": "Staff",
-                    "active": (request.endpoint or "").startswith("staff."),
-                }
-            )
-        if can_view_policies(current_user):
-            nav_items.append(
-                {
-                    "href": url_for("policy.register"),
-                    "text": "Policies",
-                    "active": (request.endpoint or "").startswith("policy."),
-                }
-            )
-        if can_manage_accounts(current_user):
-            nav_items.append(
-                {
-                    "href": url_for("auth.admin_users"),
-                    "text": "Accounts",
-                    "active": (request.endpoint or "").startswith("auth.admin_"),
-                }
-            )
-        if can_handle_subject_access(current_user):
-            nav_items.append(
-                {
-                    "href": url_for("privacy.requests"),
-                    "text": "Subject access",
-                    "active": request.path.startswith("/privacy/requests"),
-                }
-            )
-        if can_read_audit_trail(current_user):
-            nav_items.append(
-                {
-                    "href": url_for("audit.search"),
-                    "text": "Audit trail",
-                    "active": (request.endpoint or "").startswith("audit."),
-                }
-            )
+        nav_items.extend(
+            {"href": url_for(target), "text": text, "active": request.path.startswith(section)}
+            for may_see, target, text, section in NAVIGATION
+            if may_see(current_user)
+        )
     return {"service_name": SERVICE_NAME, "trust_name": trust_name, "nav_items": nav_items}
 
 
