@@ -1,5 +1,7 @@
 """Flask extensions, created unbound here and bound to the app in the factory."""
 
+from typing import TYPE_CHECKING
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -14,3 +16,15 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+# Models subclass `Model`, which is `db.Model`. A type checker cannot use an
+# attribute of an object as a base class, so it is told what that class is made of:
+# Flask-SQLAlchemy's model features on top of our declarative base.
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskModel
+
+    class Model(_FlaskModel, Base):
+        pass
+
+else:
+    Model = db.Model

@@ -29,6 +29,7 @@ ENDED_MESSAGES = {
 
 def public(view: F) -> F:
     """Mark a view as reachable without signing in (the sign-in page, the privacy notice)."""
+    # A function attribute, read by is_public_endpoint: no Callable type declares one.
     view.is_public = True  # type: ignore[attr-defined]
     return view
 

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.roles import Role
 from tracker.db import UTCDateTime, utcnow
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.orgs.models import School, Trust
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,7 +59,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id}>"
 
 
-class RoleGrant(db.Model):
+class RoleGrant(Model):
     """A user holds a role at one school, or across the whole trust (school_id is NULL)."""
 
     __tablename__ = "role_grants"
@@ -89,7 +89,7 @@ class RoleGrant(db.Model):
         return self.school.name if self.school is not None else "whole trust"
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """A signed-in session. The cookie carries a random token; only its hash is stored."""
 
     __tablename__ = "user_sessions"
@@ -112,7 +112,7 @@ class UserSession(db.Model):
         return self.ended_at is None
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """A one-time code that stands in for the authenticator app. Only a hash is kept."""
 
     __tablename__ = "recovery_codes"
@@ -124,7 +124,7 @@ class RecoveryCode(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class SignInThrottle(db.Model):
+class SignInThrottle(Model):
     """Failed sign-in attempts against one account or from one client address.
 
     The key is an HMAC of the kind and the e-mail address typed (whether or not an account

@@ -60,7 +60,8 @@ def keys_for(email: str | None, client_address: str | None) -> Keys:
 
 def _free_attempts(kind: str) -> int:
     name = "THROTTLE_ACCOUNT_ATTEMPTS" if kind == ACCOUNT else "THROTTLE_ADDRESS_ATTEMPTS"
-    return current_app.config[name]
+    attempts: int = current_app.config[name]
+    return attempts
 
 
 def delay_after(kind: str, failures: int) -> timedelta:
@@ -70,7 +71,8 @@ def delay_after(kind: str, failures: int) -> timedelta:
         return timedelta(0)
     cap = timedelta(minutes=current_app.config["THROTTLE_MAX_MINUTES"])
     # 2**over grows fast; stop doubling well before it could overflow a timedelta.
-    return min(BASE_DELAY * (2 ** min(over, 20)), cap)
+    doubled: timedelta = BASE_DELAY * (2 ** min(over, 20))
+    return min(doubled, cap)
 
 
 def _forget_before(now: datetime) -> datetime:
@@ -112,7 +114,7 @@ def record_failure(keys: Keys, *, now: datetime | None = None) -> None:
     for kind, key in ((ACCOUNT, keys.account), (ADDRESS, keys.address)):
         if not key:
             continue
-        statement = insert(table).values(
+        statement = insert(SignInThrottle).values(
             key=key, kind=kind, failures=1, first_failure_at=now, last_failure_at=now
         )
         stale = table.c.last_failure_at < forget_before

@@ -80,7 +80,7 @@ def value_in_words(name: str, value: object) -> str | None:
     """A stored value as the case page would show it (None for no value)."""
     if value is None or value == "":
         return None
-    if name in _ENUMS:
+    if name in _ENUMS and isinstance(value, str):
         try:
             return _ENUMS[name](value).label
         except ValueError:

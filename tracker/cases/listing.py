@@ -233,12 +233,13 @@ def _sort_keys(sort: Sort) -> list[_SortKey]:
 
 
 def _key_of(case: Case, sort: Sort) -> list[Any]:
-    return {
+    keys: dict[Sort, list[Any]] = {
         Sort.NEWEST: [case.reported_on, case.id],
         Sort.OLDEST: [case.reported_on, case.id],
         Sort.REFERENCE: [case.reference],
         Sort.STATUS: [_status_rank(case.status), case.reported_on, case.id],
-    }[sort]
+    }
+    return keys[sort]
 
 
 def encode_cursor(case: Case, sort: Sort) -> str:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker.auth.models import User
 from tracker.clock import uk_time
 from tracker.db import UTCDateTime, utcnow
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.orgs.models import School
 from tracker.policy.models import Clause
 from tracker.staff.models import StaffMember
@@ -176,7 +176,7 @@ class EntryKind(LabelledEnum):
     OTHER = "other"
 
 
-class CaseReferenceCounter(db.Model):
+class CaseReferenceCounter(Model):
     """The last reference number used for a trust in a year (HMAT-2026-0042 -> 42)."""
 
     __tablename__ = "case_reference_counters"
@@ -186,7 +186,7 @@ class CaseReferenceCounter(db.Model):
     last_number: Mapped[int] = mapped_column(Integer)
 
 
-class Case(db.Model):
+class Case(Model):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_school_id_status", "school_id", "status"),
@@ -361,7 +361,7 @@ class Case(db.Model):
         return any(breach.clause.significance == "high" for breach in self.breaches)
 
 
-class ClauseBreach(db.Model):
+class ClauseBreach(Model):
     """A case cites a rule of the policy version in force when the conduct happened."""
 
     __tablename__ = "clause_breaches"
@@ -378,7 +378,7 @@ class ClauseBreach(db.Model):
     clause: Mapped[Clause] = relationship()
 
 
-class PersonInvolved(db.Model):
+class PersonInvolved(Model):
     """Someone else in the case, kept to the minimum: initials or a pseudonym, never a
     pupil's full name, so that a subject access export can redact them."""
 
@@ -400,7 +400,7 @@ class PersonInvolved(db.Model):
         return PersonKind(self.kind)
 
 
-class Evidence(db.Model):
+class Evidence(Model):
     """An uploaded file, kept outside the web root under a random name.
 
     Never overwritten. Removal deletes the stored bytes but keeps this record: its hash,
@@ -436,7 +436,7 @@ class Evidence(db.Model):
         return self.removed_at is not None
 
 
-class ChronologyEntry(db.Model):
+class ChronologyEntry(Model):
     """A dated note or action, ordered by when it happened; backdating is allowed and shown."""
 
     __tablename__ = "chronology_entries"
@@ -463,7 +463,7 @@ class ChronologyEntry(db.Model):
         return uk_time(self.recorded_at).date() > self.occurred_on
 
 
-class CaseRevision(db.Model):
+class CaseRevision(Model):
     """The before and after values of a case's fields at one change.
 
     This is case content (the audit trail names only the fields), so it is read under the

@@ -88,13 +88,15 @@ def _open_cases_at(user: User, school_id: int) -> list[CaseLink]:
 def _school_panel(grant: RoleGrant, user: User) -> Panel:
     school = grant.school.name if grant.school else "your trust"
     role = Role(grant.role)
+    # Only school roles come here, and grant_role gives each of them a school.
+    cases = _open_cases_at(user, grant.school_id) if grant.school_id is not None else []
     if role is Role.HEADTEACHER:
         return Panel(
             key=f"headteacher-{grant.school_id}",
             heading=f"Waiting for you at {school}",
             role_label=role.label,
             scope_label=school,
-            cases=_open_cases_at(user, grant.school_id),
+            cases=cases,
             empty_message=(
                 f"Nothing at {school} needs your decision. When your designated "
                 "safeguarding lead submits a case for decision, it will be listed here "
@@ -106,7 +108,7 @@ def _school_panel(grant: RoleGrant, user: User) -> Panel:
         heading=f"Concerns at {school}",
         role_label=role.label,
         scope_label=school,
-        cases=_open_cases_at(user, grant.school_id),
+        cases=cases,
         empty_message=(
             f"No concerns at {school} need your attention. When a member of staff is "
             "reported for breaching the social media policy, log the concern here and it "
@@ -267,7 +269,7 @@ class WorkItem:
     overdue: bool
 
     @property
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[bool, datetime, str]:
         return (self.due is None, self.due or datetime.max.replace(tzinfo=UTC), self.reference)
 
 

@@ -9,13 +9,13 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import UTCDateTime, utcnow
-from tracker.extensions import db
+from tracker.extensions import Model
 
 if TYPE_CHECKING:
     from tracker.staff.models import StaffMember
 
 
-class Trust(db.Model):
+class Trust(Model):
     __tablename__ = "trusts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,7 +32,7 @@ class Trust(db.Model):
         return f"<Trust {self.code}>"
 
 
-class School(db.Model):
+class School(Model):
     __tablename__ = "schools"
     __table_args__ = (UniqueConstraint("trust_id", "code"),)
 

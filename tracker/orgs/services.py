@@ -99,7 +99,8 @@ def find_school(trust: Trust, code: str) -> School | None:
 def current_trust_name() -> str | None:
     """The name to show in the header: the signed-in user's trust, or the only trust."""
     if current_user and current_user.is_authenticated:
-        return current_user.trust.name
+        name: str = current_user.trust.name
+        return name
     trust = find_trust()
     return trust.name if trust else None
 

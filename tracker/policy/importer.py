@@ -10,6 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -29,6 +30,8 @@ from tracker.policy.services import (
 
 SEED_FILE = PROJECT_ROOT / "policies" / "staff-social-media-policy-2020.toml"
 
+T = TypeVar("T")
+
 
 class PolicyFileError(ValueError):
     """The file is not a policy in the expected format; the message says where."""
@@ -46,7 +49,7 @@ class PolicyDocument:
     clauses: list[tuple[ClauseInput, str | None]]  # each clause and its parent's reference
 
 
-def _require(table: dict, key: str, where: str, kind: type) -> object:
+def _require(table: dict[str, Any], key: str, where: str, kind: type[T]) -> T:
     if key not in table:
         raise PolicyFileError(f"{where}: missing '{key}'")
     value = table[key]
@@ -100,8 +103,8 @@ def read_policy_file(path: Path) -> PolicyDocument:
         policy_title=str(_require(policy, "title", "[policy]", str)),
         version_title=str(_require(version, "title", "[version]", str)),
         version_label=str(_require(version, "label", "[version]", str)),
-        approved_on=approved_on,  # type: ignore[arg-type]
-        review_due=_require(version, "review_due", "[version]", date),  # type: ignore[arg-type]
+        approved_on=approved_on,
+        review_due=_require(version, "review_due", "[version]", date),
         effective_from=version.get("effective_from", approved_on),
         full_text=full_text,
         clauses=clauses,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.models import User
 from tracker.db import UTCDateTime, utcnow
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.staff.models import StaffMember
 
 
@@ -57,7 +57,7 @@ class AcknowledgementMethod(StrEnum):
         }[self.value]
 
 
-class Policy(db.Model):
+class Policy(Model):
     __tablename__ = "policies"
     __table_args__ = (UniqueConstraint("trust_id", "title"),)
 
@@ -72,7 +72,7 @@ class Policy(db.Model):
     )
 
 
-class PolicyVersion(db.Model):
+class PolicyVersion(Model):
     __tablename__ = "policy_versions"
     __table_args__ = (
         UniqueConstraint("policy_id", "version_label"),
@@ -130,7 +130,7 @@ class PolicyVersion(db.Model):
         return next((c for c in self.clauses if c.reference == reference), None)
 
 
-class Clause(db.Model):
+class Clause(Model):
     __tablename__ = "clauses"
     __table_args__ = (UniqueConstraint("version_id", "reference"),)
 
@@ -162,7 +162,7 @@ class Clause(db.Model):
         return Significance(self.significance) if self.significance else None
 
 
-class PolicyAcknowledgement(db.Model):
+class PolicyAcknowledgement(Model):
     """A member of staff read a version of a policy, on a date, in a recorded way."""
 
     __tablename__ = "policy_acknowledgements"

@@ -105,7 +105,12 @@ def overdue_reviews(trust_id: int, today: date) -> list[ReviewWarning]:
         )
         .order_by(PolicyVersion.review_due)
     )
-    return [ReviewWarning(v.policy_id, v.id, v.title, v.review_due) for v in rows]
+    # review_due is never None here (the query compared it): the `if` is for the type checker.
+    return [
+        ReviewWarning(v.policy_id, v.id, v.title, v.review_due)
+        for v in rows
+        if v.review_due is not None
+    ]
 
 
 # --- comparing -------------------------------------------------------------------------
@@ -466,7 +471,7 @@ def remove_clause(clause: Clause, *, by: User | None = None) -> None:
     )
 
 
-def reference_sort_key(reference: str) -> tuple:
+def reference_sort_key(reference: str) -> tuple[tuple[int, ...], str]:
     """3.2(a) sorts after 3.2 and before 3.10; numbers compare as numbers."""
     match = re.match(r"^([\d.]+)(?:\(([a-z])\))?$", reference)
     if not match:

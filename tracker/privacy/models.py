@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker.auth.models import User
 from tracker.cases.models import LabelledEnum
 from tracker.db import UTCDateTime, utcnow
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.privacy.deadlines import ExtensionReason
 from tracker.staff.models import StaffMember
 
@@ -73,7 +73,7 @@ class RedactionReason(LabelledEnum):
         }
 
 
-class SubjectAccessRequest(db.Model):
+class SubjectAccessRequest(Model):
     """A member of staff asked for their data (UK GDPR Article 15); due in one month."""
 
     __tablename__ = "subject_access_requests"
@@ -137,7 +137,7 @@ class SubjectAccessRequest(db.Model):
         return self.is_open and today > self.effective_due_on
 
 
-class ManualRedaction(db.Model):
+class ManualRedaction(Model):
     """A phrase a reviewer removes from free text: for one request's export, or for every
     export of one case (its hearing pack, and any subject access export including it)."""
 
@@ -165,7 +165,7 @@ class ManualRedaction(db.Model):
         return RedactionReason(self.reason)
 
 
-class SubjectAccessExport(db.Model):
+class SubjectAccessExport(Model):
     """One export produced for a request: when, by whom, and the SHA-256 of the ZIP."""
 
     __tablename__ = "subject_access_exports"

@@ -144,7 +144,7 @@ def extend_deadline(
         reason_code = ExtensionReason(reason or "")
     except ValueError:
         raise ValidationFailed("Choose why the deadline is extended", field="reason") from None
-    if further_months not in range(1, MAX_FURTHER_MONTHS + 1):
+    if further_months is None or further_months not in range(1, MAX_FURTHER_MONTHS + 1):
         raise ValidationFailed("Choose one or two further months", field="further_months")
     note = (note or "").strip()
     if not note:
@@ -169,7 +169,9 @@ def extend_deadline(
     return request.extended_due_on
 
 
-def release_request(request: SubjectAccessRequest, *, by: User, now: datetime | None = None):
+def release_request(
+    request: SubjectAccessRequest, *, by: User, now: datetime | None = None
+) -> None:
     """Mark the response as sent to the person.
 
     Guard: the data protection officer; the request is open and has at least one export.
@@ -444,7 +446,7 @@ def prepare_subject_access(
     ).all()
     data = exports.subject_access_data(
         request,
-        trust_name=db.session.get(Trust, request.trust_id).name,
+        trust_name=db.session.get_one(Trust, request.trust_id).name,
         case_records=records,
         acknowledgements=acknowledgements,
         redactor=redactor,
@@ -453,7 +455,7 @@ def prepare_subject_access(
     return Prepared(cases, data, redactor)
 
 
-def record_request_viewed(request: SubjectAccessRequest, prepared: Prepared, *, by: User):
+def record_request_viewed(request: SubjectAccessRequest, prepared: Prepared, *, by: User) -> None:
     """The request page showed what is held, redacted (a read of case content).
 
     Guard: the data protection officer. Side effects: sar.viewed with the number of
@@ -537,7 +539,7 @@ def prepare_hearing_pack(case: Case, *, now: datetime | None = None) -> dict[str
     record = exports.case_record(case, redactor, subject_read_receipts(case))
     return exports.hearing_pack_data(
         case,
-        trust_name=db.session.get(Trust, case.trust_id).name,
+        trust_name=db.session.get_one(Trust, case.trust_id).name,
         record=record,
         redactor=redactor,
         generated_at=now or utcnow(),

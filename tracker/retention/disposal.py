@@ -78,7 +78,9 @@ def plan(today: date, warning_days: int) -> list[PlannedCase]:
     ).all()
     planned = []
     for case in cases:
-        due_on = case.retention_due_on
+        due_on, rule = case.retention_due_on, case.retention_rule
+        if due_on is None or rule is None:
+            continue  # never: the query asked for a due date, and the rule is kept with it
         held = case.retention_held is not None
         if due_on > today:
             if held:
@@ -96,7 +98,7 @@ def plan(today: date, warning_days: int) -> list[PlannedCase]:
                 case.reference,
                 case.school.name,
                 due_on,
-                RetentionRule(case.retention_rule),
+                RetentionRule(rule),
                 step,
             )
         )
@@ -151,12 +153,14 @@ def run(*, apply: bool, today: date, warning_days: int, now: datetime | None = N
     db.session.commit()
     for item in report.cases:
         if item.step is Step.DISPOSE:
-            case = db.session.get(Case, item.case_id)
+            case = db.session.get_one(Case, item.case_id)
             try:
                 dispose_case(case, by=None, today=today, now=now)
+            # On purpose: a case that changed since the plan (a hold placed, the case
+            # reopened) is refused by the service; the run skips it and goes on.
             except DomainError:
                 db.session.rollback()
-                case = db.session.get(Case, item.case_id)
+                case = db.session.get_one(Case, item.case_id)
                 record_retention(case, by=None, now=now)
                 db.session.commit()
                 item.outcome = "skipped: no longer due"
@@ -170,7 +174,7 @@ def run(*, apply: bool, today: date, warning_days: int, now: datetime | None = N
     for item in report.cases:
         if item.step not in (Step.WARN, Step.REVIEW):
             continue
-        case = db.session.get(Case, item.case_id)
+        case = db.session.get_one(Case, item.case_id)
         recipients = warning_recipients(case)
         pending.extend(
             Due(

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.models import User
 from tracker.db import UTCDateTime, utcnow
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.orgs.models import School
 
 
-class LegalHold(db.Model):
+class LegalHold(Model):
     """A hold on a case for legal proceedings or an inquiry: nothing is disposed of while
     it stands. Set and lifted by the DPO or the CEO, each with a reason; lifted holds are
     kept as the case's hold history (and disposed of with the case)."""
@@ -37,7 +37,7 @@ class LegalHold(db.Model):
         return self.lifted_at is None
 
 
-class CaseTombstone(db.Model):
+class CaseTombstone(Model):
     """What is left of a disposed case: enough to say that it existed and why it went.
 
     The case's id is kept (not as a foreign key: the case is gone) so that the audit

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.models import User
 from tracker.db import UTCDateTime, utcnow
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.orgs.models import School
 
 
-class StaffMember(db.Model):
+class StaffMember(Model):
     __tablename__ = "staff_members"
     __table_args__ = (UniqueConstraint("trust_id", "employee_number"),)
 
