@@ -112,7 +112,7 @@ def _configure_templates(app: Flask) -> None:
 
     from tracker import filters
 
-    app.jinja_loader = ChoiceLoader(  # type: ignore[assignment]
+    app.jinja_loader = ChoiceLoader(
         [
             FileSystemLoader(str(PROJECT_ROOT / "templates")),
             PrefixLoader(

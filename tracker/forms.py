@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -220,6 +220,11 @@ class DateRequired(InputRequired):
 
 class GovDateField(DateField):
     """A date typed as day, month and year, with a message a person can act on."""
+
+    # What WTForms keeps (it ships no types): the date, once valid (None when left blank,
+    # which a required field refuses), and the three boxes as typed.
+    data: Any
+    raw_data: list[str] | None
 
     def __init__(self, label: str, *, required: bool = True, **kwargs):
         # Not WTForms' Optional for the optional case: it looks only at the day box and

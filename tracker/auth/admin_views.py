@@ -40,7 +40,9 @@ def admin_users():
             .join(User, User.id == UserSession.user_id)
             .where(User.trust_id == current_user.trust_id, UserSession.ended_at.is_(None))
             .group_by(UserSession.user_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     return render_template("auth/admin_users.html", users=users, open_counts=open_counts)
 

@@ -39,7 +39,7 @@ def index():
     # Two statements to read (see tracker/cases/listing.py): the form's choices, then the
     # page with its count; nothing the template reads may load lazily. Then two to record
     # the read in the audit trail, once the page has rendered.
-    options = options_from_rows(db.session.execute(filter_options_query(current_user)).all())
+    options = options_from_rows(list(db.session.execute(filter_options_query(current_user))))
     form = CaseFilterForm(request.args)
     form.offer(options)
     per_page = clamp_page_size(request.args.get("per_page"))
@@ -47,7 +47,7 @@ def index():
     filters = None
     if form.validate():
         filters = _with_cursor(form.filters(page=1, per_page=per_page))
-        rows = db.session.execute(case_list_query(current_user, filters)).all()
+        rows = list(db.session.execute(case_list_query(current_user, filters)))
         page = page_from_rows(rows, filters)
     html = render_template(
         "cases/list.html",
@@ -56,16 +56,18 @@ def index():
         filters=filters,
         page=page,
         first_url=_list_url(filters, 1) if filters else None,
-        previous_url=_previous_url(filters, page) if page and page.has_previous else None,
+        previous_url=_previous_url(filters, page)
+        if filters and page and page.has_previous
+        else None,
         next_url=_list_url(filters, page.page + 1, after=page.next_cursor)
-        if page and page.has_next
+        if filters and page and page.has_next
         else None,
         clear_url=_list_url(CaseFilters(per_page=per_page), 1),
         # Kept when the filters are applied again (there is no box for it).
         per_page=per_page if per_page != DEFAULT_PAGE_SIZE else None,
         can_report=not reporting_scope(current_user).is_empty,
     )
-    if page is not None:  # a form with errors lists nothing, so nothing was read
+    if filters and page:  # a form with errors lists nothing, so nothing was read
         record_case_list_viewed(filters, page, by=current_user)
         db.session.commit()
     return html

@@ -145,7 +145,7 @@ def new():
         and version is not None
         and form.policy_version.data != str(version.id)
     )
-    if version_changed and form.policy_version.data:
+    if version is not None and version_changed and form.policy_version.data:
         flash(
             f"The conduct happened when version {version.version_label} of the policy was in "
             "force. The clauses below are from that version: check your choices, then save.",
@@ -155,6 +155,8 @@ def new():
     rationale_errors: dict[str, str] = {}
 
     def report() -> Case:
+        if version is None:  # not submitted without one (below): no policy, no rules to cite
+            raise DomainError("The trust has no published policy to cite")
         school = next((s for s in schools if s.id == form.school.data), None)
         if school is None:
             raise DomainError("Choose the school", field="school")
@@ -171,7 +173,7 @@ def new():
         )
 
     def refused(error: DomainError) -> None:
-        rationale_for = _rationale_reference(version, error.field)
+        rationale_for = version and _rationale_reference(version, error.field)
         if rationale_for:
             rationale_errors[rationale_for] = error.message
             return

@@ -32,9 +32,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from flask import Flask, after_this_request, current_app, has_request_context, url_for
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import CursorResult, Update, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
@@ -48,7 +49,7 @@ from tracker.db import utcnow
 from tracker.extensions import db
 from tracker.notifications.mail import MailError, absolute_url, send_message
 from tracker.notifications.messages import NotificationKind, compose
-from tracker.workflow.models import Action, SentNotification
+from tracker.workflow.models import Action, CaseTransition, SentNotification
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +78,14 @@ class SendReport:
     being_sent: int = 0  # claimed by another sender that is still within its lease
 
 
-def _latest(case: Case, action: Action):
+def _latest(case: Case, action: Action) -> CaseTransition | None:
     return next((t for t in reversed(case.transitions) if t.action == action.value), None)
+
+
+def _changed_rows(statement: Update) -> int:
+    """Run an UPDATE; the number of rows it changed (how a claim knows it won)."""
+    result = db.session.execute(statement)
+    return cast(CursorResult[Any], result).rowcount
 
 
 def _school_safeguarding_team(case: Case) -> list[User]:
@@ -209,7 +216,8 @@ def notify_after_commit(case_id: int) -> None:
     db.session.commit()
     if not waiting:
         return
-    app = current_app._get_current_object()
+    # The app itself, not the proxy: the sending runs after this request's context is gone.
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     if not has_request_context():
         _send_after_response(app, case_id)
         return
@@ -281,7 +289,7 @@ def _queue(pending: list[Due], now: datetime) -> int:
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     db.session.execute(
-        insert(SentNotification.__table__)
+        insert(SentNotification)
         .values(
             [
                 {
@@ -346,7 +354,7 @@ def _claim(notification_id: int) -> _Claimed | None:
     held by another sender, or its recipient can no longer be e-mailed)."""
     # The real clock, not the run's `now`: the lease is about live processes.
     claimed_at = utcnow()
-    taken = db.session.execute(
+    taken = _changed_rows(
         update(SentNotification)
         .where(
             SentNotification.id == notification_id,
@@ -359,7 +367,7 @@ def _claim(notification_id: int) -> _Claimed | None:
         .values(claimed_at=claimed_at)
         .execution_options(synchronize_session=False)
     )
-    if taken.rowcount != 1:
+    if taken != 1:
         db.session.commit()
         return None
     row = db.session.execute(
@@ -420,13 +428,13 @@ def _record_sent(claimed: _Claimed, now: datetime) -> None:
     recorded it first (it overtook a lease that ran out), or the case has been disposed
     of since, there is nothing to record.
     """
-    marked = db.session.execute(
+    marked = _changed_rows(
         update(SentNotification)
         .where(SentNotification.id == claimed.id, SentNotification.sent_at.is_(None))
         .values(sent_at=now, claimed_at=None)
         .execution_options(synchronize_session=False)
     )
-    case = db.session.get(Case, claimed.case_id) if marked.rowcount == 1 else None
+    case = db.session.get(Case, claimed.case_id) if marked == 1 else None
     if case is not None:
         audit.record_for_case(
             AuditAction.NOTIFICATION_SENT,

@@ -19,6 +19,7 @@ from tracker.auth.permissions import (
 )
 from tracker.cases.models import Case
 from tracker.db import id_from
+from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.orgs.models import School
 from tracker.pages import form_page
@@ -131,6 +132,13 @@ def _school_choices(form: StaffMemberForm, schools: list[School]) -> None:
     form.school.choices = choices
 
 
+def _chosen(school: School | None) -> School:
+    """The school of a form posted valid (the page is only submitted with one)."""
+    if school is None:
+        raise DomainError("Choose the school", field="school")
+    return school
+
+
 def _valid_with_school(form: StaffMemberForm, schools: list[School]) -> School | None:
     """The school picked on a submitted, valid form, if the user keeps its register.
 
@@ -161,7 +169,7 @@ def new():
     return form_page(
         form,
         lambda: add_staff_member(
-            school,
+            _chosen(school),
             full_name=form.full_name.data,
             job_title=form.job_title.data,
             employee_number=form.employee_number.data,
@@ -212,7 +220,7 @@ def edit(staff_id: int):
         form,
         lambda: update_staff_member(
             member,
-            school=school,
+            school=_chosen(school),
             full_name=form.full_name.data,
             job_title=form.job_title.data,
             employee_number=form.employee_number.data,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker.auth.models import User
 from tracker.cases.models import Case, LabelledEnum
 from tracker.db import UTCDateTime, utcnow
-from tracker.extensions import db
+from tracker.extensions import Model
 
 
 class Action(StrEnum):
@@ -107,7 +107,7 @@ class LadoMethod(LabelledEnum):
     MEETING = "meeting"
 
 
-class CaseTransition(db.Model):
+class CaseTransition(Model):
     """Who moved a case from which status to which, when and why."""
 
     __tablename__ = "case_transitions"
@@ -125,7 +125,7 @@ class CaseTransition(db.Model):
     actor: Mapped[User] = relationship()
 
 
-class Decision(db.Model):
+class Decision(Model):
     """The outcome of a case, by the person it was routed to."""
 
     __tablename__ = "decisions"
@@ -161,7 +161,7 @@ class Decision(db.Model):
         return Sanction(self.sanction)
 
 
-class Appeal(db.Model):
+class Appeal(Model):
     """An appeal against a decision, heard by someone not involved before."""
 
     __tablename__ = "appeals"
@@ -186,7 +186,7 @@ class Appeal(db.Model):
         return AppealOutcome(self.outcome) if self.outcome else None
 
 
-class Suspension(db.Model):
+class Suspension(Model):
     """A period the subject was suspended while the case was investigated."""
 
     __tablename__ = "suspensions"
@@ -201,7 +201,7 @@ class Suspension(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SentNotification(db.Model):
+class SentNotification(Model):
     """A notification e-mail, from the moment it is due until it has been sent.
 
     `key` (unique) names the event it is about, so it is queued once and sent once. A row

@@ -166,7 +166,7 @@ def workflow_panel(case: Case, user: User) -> WorkflowPanel:
         decision=decision,
         sanction_label=Sanction(decision.sanction).label if decision else None,
         warning_expires_on=decision.warning_expires_on if decision else None,
-        warning_spent=bool(decision) and is_spent(decision.warning_expires_on, on),
+        warning_spent=decision is not None and is_spent(decision.warning_expires_on, on),
         appeal=appeal,
         appeal_window_ends=window_ends,
         appeal_window_open=(

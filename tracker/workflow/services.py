@@ -556,6 +556,9 @@ def lodge_appeal(
         )
     if case.decision and lodged_on < case.decision.decided_on:
         raise ValidationFailed("The appeal cannot be before the decision", field="lodged_on")
+    decision = case.decision
+    if decision is None:  # the stage (decided) says there is one; a refusal, never a crash
+        raise NotAllowed("There is no decision on this case to appeal against")
     hearer = appeal_hearer_for(case)
     if hearer is None:
         raise NotAllowed(
@@ -564,7 +567,7 @@ def lodge_appeal(
         )
     appeal = Appeal(
         case_id=case.id,
-        decision_id=case.decision.id,
+        decision_id=decision.id,
         lodged_on=lodged_on,
         grounds=_required(grounds, "Give the grounds of the appeal", "grounds"),
         recorded_by_id=by.id,
@@ -613,6 +616,8 @@ def decide_appeal(
     except ValueError:
         raise ValidationFailed("Choose the outcome of the appeal", field="outcome") from None
     appeal = case.appeal
+    if appeal is None:  # the guard (its hearer) says there is one; a refusal, never a crash
+        raise NotAllowed("There is no appeal on this case to decide")
     appeal.rationale = _required(rationale, "Write the reasons for the appeal outcome", "rationale")
     if result is AppealOutcome.VARIED:
         try:

@@ -314,8 +314,8 @@ def lodge_appeal(call: StepCall) -> Done:
         by=call.by,
         today=today(),
     )
-    hearer = lodged.heard_by
-    return Done(f"Appeal recorded. It will be heard by {_role_in_words(hearer, call.case)}.")
+    hearer = f"by {_role_in_words(lodged.heard_by, call.case)}" if lodged.heard_by else "soon"
+    return Done(f"Appeal recorded. It will be heard {hearer}.")
 
 
 def appeal_window(call: StepCall) -> Mapping[str, Any]:
