@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from sqlalchemy import (
     JSON,
@@ -36,34 +36,29 @@ if TYPE_CHECKING:
 
 
 class LabelledEnum(StrEnum):
-    """A stored value with the words shown for it (override LABELS in subclasses)."""
+    """A stored value and the words shown for it, declared together:
+    `LOW_LEVEL = "low_level", "Low-level concern"`. Without words, the value says it:
+    "no_further_action" is shown as "No further action"."""
 
-    @property
-    def label(self) -> str:
-        return self._labels().get(self.value, self.value.replace("_", " ").capitalize())
+    _value_: str
+    label: str
 
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        return {}
-
-    @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(member.value, member.label) for member in cls]
+    def __new__(cls, value: str, label: str | None = None) -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label or value.replace("_", " ").capitalize()
+        return member
 
 
 class CaseStatus(LabelledEnum):
     REPORTED = "reported"
     TRIAGE = "triage"
     INVESTIGATION = "investigation"
-    AWAITING_DECISION = "awaiting_decision"
+    AWAITING_DECISION = "awaiting_decision", "Awaiting decision"
     DECIDED = "decided"
     APPEAL = "appeal"
     CLOSED = "closed"
     WITHDRAWN = "withdrawn"
-
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        return {"awaiting_decision": "Awaiting decision"}
 
 
 OPEN_STATUSES = frozenset(
@@ -79,93 +74,52 @@ OPEN_STATUSES = frozenset(
 
 
 class Track(LabelledEnum):
-    LOW_LEVEL = "low_level"
-    ALLEGATION = "allegation"
-
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        return {"low_level": "Low-level concern", "allegation": "Allegation"}
+    LOW_LEVEL = "low_level", "Low-level concern"
+    ALLEGATION = "allegation", "Allegation"
 
 
 class Source(LabelledEnum):
     """How the concern came to light."""
 
-    PARENT_COMPLAINT = "parent_complaint"
-    PUPIL_DISCLOSURE = "pupil_disclosure"
-    STAFF_REPORT = "staff_report"
-    SELF_REPORT = "self_report"
-    ANONYMOUS = "anonymous"
-    OTHER = "other"
-
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        return {
-            "parent_complaint": "Complaint from a parent or carer",
-            "pupil_disclosure": "Disclosure by a pupil",
-            "staff_report": "Reported by a member of staff",
-            "self_report": "The member of staff reported it themselves",
-            "anonymous": "Anonymous report",
-            "other": "Another way",
-        }
+    PARENT_COMPLAINT = "parent_complaint", "Complaint from a parent or carer"
+    PUPIL_DISCLOSURE = "pupil_disclosure", "Disclosure by a pupil"
+    STAFF_REPORT = "staff_report", "Reported by a member of staff"
+    SELF_REPORT = "self_report", "The member of staff reported it themselves"
+    ANONYMOUS = "anonymous", "Anonymous report"
+    OTHER = "other", "Another way"
 
 
 class Platform(LabelledEnum):
     """Where it happened: the policy's list of social media, plus messaging and other."""
 
-    TWITTER_X = "twitter_x"
+    TWITTER_X = "twitter_x", "Twitter/X"
     FACEBOOK = "facebook"
     INSTAGRAM = "instagram"
-    TIKTOK = "tiktok"
-    YOUTUBE = "youtube"
+    TIKTOK = "tiktok", "TikTok"
+    YOUTUBE = "youtube", "YouTube"
     FLICKR = "flickr"
-    XBOX_LIVE = "xbox_live"
+    XBOX_LIVE = "xbox_live", "Xbox Live"
     BLOGGER = "blogger"
     TUMBLR = "tumblr"
-    WHATSAPP = "whatsapp"
+    WHATSAPP = "whatsapp", "WhatsApp"
     SNAPCHAT = "snapchat"
-    MESSAGING = "messaging"
-    ONLINE_GAMING = "online_gaming"
-    NEWSPAPER_COMMENTS = "newspaper_comments"
-    OTHER = "other"
-
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        return {
-            "twitter_x": "Twitter/X",
-            "tiktok": "TikTok",
-            "youtube": "YouTube",
-            "xbox_live": "Xbox Live",
-            "whatsapp": "WhatsApp",
-            "messaging": "Another messaging app",
-            "online_gaming": "Online gaming",
-            "newspaper_comments": "Newspaper comment stream",
-            "other": "Somewhere else",
-        }
+    MESSAGING = "messaging", "Another messaging app"
+    ONLINE_GAMING = "online_gaming", "Online gaming"
+    NEWSPAPER_COMMENTS = "newspaper_comments", "Newspaper comment stream"
+    OTHER = "other", "Somewhere else"
 
 
 class PersonKind(LabelledEnum):
     PUPIL = "pupil"
-    PARENT_CARER = "parent_carer"
+    PARENT_CARER = "parent_carer", "Parent or carer"
     WITNESS = "witness"
-    OTHER_STAFF = "other_staff"
-
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        return {"parent_carer": "Parent or carer", "other_staff": "Other member of staff"}
+    OTHER_STAFF = "other_staff", "Other member of staff"
 
 
 class PostVisibility(LabelledEnum):
-    PUBLIC = "public"
-    PRIVATE = "private"
-    UNKNOWN = "unknown"
-
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        return {
-            "public": "Public: anyone could see it",
-            "private": "Private: friends, followers or a closed group",
-            "unknown": "Not known",
-        }
+    PUBLIC = "public", "Public: anyone could see it"
+    PRIVATE = "private", "Private: friends, followers or a closed group"
+    UNKNOWN = "unknown", "Not known"
 
 
 class EntryKind(LabelledEnum):

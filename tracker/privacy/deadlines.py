@@ -21,15 +21,8 @@ MAX_FURTHER_MONTHS = 2
 class ExtensionReason(LabelledEnum):
     """Article 12(3)'s grounds for extending: the complexity and number of requests."""
 
-    COMPLEX = "complex"
-    NUMEROUS = "numerous"
-
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        return {
-            "complex": "The request is complex",
-            "numerous": "The person has made a number of requests",
-        }
+    COMPLEX = "complex", "The request is complex"
+    NUMEROUS = "numerous", "The person has made a number of requests"
 
 
 def calendar_months_due(received_on: date, months: int) -> date:

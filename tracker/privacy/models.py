@@ -17,31 +17,24 @@ from tracker.staff.models import StaffMember
 
 class RequestStatus(LabelledEnum):
     OPEN = "open"
-    RELEASED = "released"  # the response has been sent to the person
-    CLOSED = "closed"  # ended without a release (withdrawn, for example)
-
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        return {"released": "Released to the person", "closed": "Closed without a release"}
+    RELEASED = "released", "Released to the person"  # the response has been sent to the person
+    CLOSED = (
+        "closed",
+        "Closed without a release",
+    )  # ended without a release (withdrawn, for example)
 
 
 class ClosureReason(LabelledEnum):
     """Why a request ended without a release. The values are stored and audited."""
 
-    WITHDRAWN = "withdrawn"
-    IDENTITY_NOT_CONFIRMED = "identity_not_confirmed"
+    WITHDRAWN = "withdrawn", "The person withdrew the request"
+    IDENTITY_NOT_CONFIRMED = (
+        "identity_not_confirmed",
+        "The person's identity could not be confirmed",
+    )
     # Article 12(5): the person must be told why, and of their right to complain to the ICO.
-    REFUSED = "refused"
-    OTHER = "other"
-
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        return {
-            "withdrawn": "The person withdrew the request",
-            "identity_not_confirmed": "The person's identity could not be confirmed",
-            "refused": "Refused as manifestly unfounded or excessive (Article 12(5))",
-            "other": "Another reason",
-        }
+    REFUSED = "refused", "Refused as manifestly unfounded or excessive (Article 12(5))"
+    OTHER = "other", "Another reason"
 
     @property
     def needs_note(self) -> bool:
@@ -52,25 +45,13 @@ class ClosureReason(LabelledEnum):
 class RedactionReason(LabelledEnum):
     """Why a reviewer removed a phrase. The values are stored and listed in the log."""
 
-    THIRD_PARTY_PUPIL = "third_party_pupil"
-    THIRD_PARTY_PARENT = "third_party_parent"
-    THIRD_PARTY_WITNESS = "third_party_witness"
-    THIRD_PARTY_OTHER = "third_party_other"
-    LEGAL_PRIVILEGE = "legal_privilege"
-    CRIME_PREVENTION = "crime_prevention"
-    SAFEGUARDING_RISK = "safeguarding_risk"
-
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        return {
-            "third_party_pupil": "Identifies a pupil",
-            "third_party_parent": "Identifies a parent or carer",
-            "third_party_witness": "Identifies a witness",
-            "third_party_other": "Identifies another person",
-            "legal_privilege": "Legal professional privilege",
-            "crime_prevention": "Prevention or detection of crime",
-            "safeguarding_risk": "Disclosure would put a child at risk of serious harm",
-        }
+    THIRD_PARTY_PUPIL = "third_party_pupil", "Identifies a pupil"
+    THIRD_PARTY_PARENT = "third_party_parent", "Identifies a parent or carer"
+    THIRD_PARTY_WITNESS = "third_party_witness", "Identifies a witness"
+    THIRD_PARTY_OTHER = "third_party_other", "Identifies another person"
+    LEGAL_PRIVILEGE = "legal_privilege", "Legal professional privilege"
+    CRIME_PREVENTION = "crime_prevention", "Prevention or detection of crime"
+    SAFEGUARDING_RISK = "safeguarding_risk", "Disclosure would put a child at risk of serious harm"
 
 
 class SubjectAccessRequest(Model):

@@ -29,44 +29,31 @@ class RetentionRule(LabelledEnum):
     """The rule a case's retention follows. The values are stored (a disposed case's
     tombstone names its rule), so a value is never renamed or reused."""
 
-    NOT_CLOSED = "not_closed"
-    ALLEGATION = "allegation_10y_or_retirement"
-    FALSE_OR_MALICIOUS_REMOVED = "false_or_malicious_removed"
-    FALSE_OR_MALICIOUS_KEPT = "false_or_malicious_kept_with_consent"
-    LOW_LEVEL = "low_level_until_leaving"
-
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        return {
-            "not_closed": "Not closed yet: no retention",
-            "allegation_10y_or_retirement": (
-                "Allegation: 10 years from the allegation or the normal retirement date, "
-                "whichever is later"
-            ),
-            "false_or_malicious_removed": (
-                "False or malicious allegation: removed from the personnel record once closed"
-            ),
-            "false_or_malicious_kept_with_consent": (
-                "False or malicious allegation kept with the subject's consent"
-            ),
-            "low_level_until_leaving": (
-                "Low-level concern: kept until the subject leaves the trust, then reviewed"
-            ),
-        }
+    NOT_CLOSED = "not_closed", "Not closed yet: no retention"
+    ALLEGATION = (
+        "allegation_10y_or_retirement",
+        "Allegation: 10 years from the allegation or the normal retirement date, "
+        "whichever is later",
+    )
+    FALSE_OR_MALICIOUS_REMOVED = (
+        "false_or_malicious_removed",
+        "False or malicious allegation: removed from the personnel record once closed",
+    )
+    FALSE_OR_MALICIOUS_KEPT = (
+        "false_or_malicious_kept_with_consent",
+        "False or malicious allegation kept with the subject's consent",
+    )
+    LOW_LEVEL = (
+        "low_level_until_leaving",
+        "Low-level concern: kept until the subject leaves the trust, then reviewed",
+    )
 
 
 class HoldReason(LabelledEnum):
     """Why a record is preserved whatever its retention rule says."""
 
-    SEXUAL_ABUSE_INQUIRY = "sexual_abuse_inquiry"
-    LEGAL_HOLD = "legal_hold"
-
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        return {
-            "sexual_abuse_inquiry": "Sexual abuse: preserved for the inquiry",
-            "legal_hold": "Legal hold: kept until the hold is lifted",
-        }
+    SEXUAL_ABUSE_INQUIRY = "sexual_abuse_inquiry", "Sexual abuse: preserved for the inquiry"
+    LEGAL_HOLD = "legal_hold", "Legal hold: kept until the hold is lifted"
 
 
 # The rules in words for the privacy notice: one sentence per stored rule and hold, from

@@ -52,11 +52,7 @@ class AllegationOutcome(LabelledEnum):
 class LowLevelOutcome(LabelledEnum):
     NO_FURTHER_ACTION = "no_further_action"
     ADVICE_AND_GUIDANCE = "advice_and_guidance"
-    REFERRED_TO_DISCIPLINARY = "referred_to_disciplinary"
-
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        return {"referred_to_disciplinary": "Referred to the disciplinary procedure"}
+    REFERRED_TO_DISCIPLINARY = "referred_to_disciplinary", "Referred to the disciplinary procedure"
 
 
 # Outcomes after which the matter may never be mentioned in a reference (KCSIE).
@@ -71,33 +67,23 @@ NEVER_IN_REFERENCES = frozenset(
 
 
 class Sanction(LabelledEnum):
-    NONE = "none"
+    NONE = "none", "No sanction"
     MANAGEMENT_ADVICE = "management_advice"
-    FIRST_WRITTEN_WARNING = "first_written_warning"
-    FINAL_WRITTEN_WARNING = "final_written_warning"
+    FIRST_WRITTEN_WARNING = (
+        "first_written_warning",
+        "First written warning (disregarded after 6 months)",
+    )
+    FINAL_WRITTEN_WARNING = (
+        "final_written_warning",
+        "Final written warning (disregarded after 12 months)",
+    )
     DISMISSAL = "dismissal"
-
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        return {
-            "none": "No sanction",
-            "first_written_warning": "First written warning (disregarded after 6 months)",
-            "final_written_warning": "Final written warning (disregarded after 12 months)",
-        }
 
 
 class AppealOutcome(LabelledEnum):
-    UPHELD = "upheld"  # the decision stands
-    VARIED = "varied"
-    OVERTURNED = "overturned"
-
-    @classmethod
-    def _labels(cls) -> dict[str, str]:
-        return {
-            "upheld": "Upheld: the decision stands",
-            "varied": "Varied: the decision is changed",
-            "overturned": "Overturned: the decision is set aside",
-        }
+    UPHELD = "upheld", "Upheld: the decision stands"  # the decision stands
+    VARIED = "varied", "Varied: the decision is changed"
+    OVERTURNED = "overturned", "Overturned: the decision is set aside"
 
 
 class LadoMethod(LabelledEnum):
