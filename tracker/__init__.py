@@ -46,57 +46,51 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
+# Each key the app signs or encrypts with, why it matters and how to keep it, and the keys
+# it must differ from. SECRET_KEY alone may be made up in development.
+_KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "SECRET_KEY": (
+        "It signs the session cookie. Set the SECRET_KEY environment variable to a random "
+        f"value of at least {MIN_SECRET_LENGTH} characters, for example the output of: "
+        "python3 -c 'import secrets; print(secrets.token_hex(32))'",
+        (),
+    ),
+    "AUDIT_KEY": (
+        "It signs the audit trail, and the same key is needed to verify it for as long as "
+        "the records are kept. Set the AUDIT_KEY environment variable to a random value of "
+        f"at least {MIN_SECRET_LENGTH} characters, keep a copy somewhere safe outside the "
+        "database, and never reuse SECRET_KEY for it.",
+        ("SECRET_KEY",),
+    ),
+    "TOTP_KEY": (
+        "It encrypts each user's second-factor secret; without the same key nobody can sign "
+        "in. Set the TOTP_KEY environment variable to a random value of at least "
+        f"{MIN_SECRET_LENGTH} characters and keep a copy somewhere safe outside the database.",
+        ("SECRET_KEY", "AUDIT_KEY"),
+    ),
+}
+
+
 def _check_secrets(app: Flask) -> None:
     """Refuse to run with a missing or guessable SECRET_KEY, AUDIT_KEY or TOTP_KEY.
 
     AUDIT_KEY and TOTP_KEY are needed in development too: events written under a throwaway
     key could never be verified again, and secrets encrypted under one never decrypted.
     """
-    if app.debug or app.testing:
-        if not app.config.get("SECRET_KEY"):
-            # Development only: sessions will not survive a restart, which is fine there.
-            import secrets
+    developing = app.debug or app.testing
+    if developing and not app.config.get("SECRET_KEY"):
+        # Development only: sessions will not survive a restart, which is fine there.
+        import secrets
 
-            app.config["SECRET_KEY"] = secrets.token_hex(32)
-        _check_audit_key(app)
-        _check_totp_key(app)
-        return
-    key = app.config.get("SECRET_KEY") or ""
-    if key.strip().lower() in KNOWN_DEFAULT_SECRETS or len(key) < MIN_SECRET_LENGTH:
-        raise ConfigurationError(
-            "SECRET_KEY is missing or is a default value. Set the SECRET_KEY environment "
-            f"variable to a random value of at least {MIN_SECRET_LENGTH} characters, for "
-            "example the output of: python3 -c 'import secrets; print(secrets.token_hex(32))'"
-        )
-    _check_audit_key(app)
-    _check_totp_key(app)
-
-
-def _check_audit_key(app: Flask) -> None:
-    key = app.config.get("AUDIT_KEY") or ""
-    if key.strip().lower() in KNOWN_DEFAULT_SECRETS or len(key) < MIN_SECRET_LENGTH:
-        raise ConfigurationError(
-            "AUDIT_KEY is missing or is a default value. It signs the audit trail, and the "
-            "same key is needed to verify it for as long as the records are kept. Set the "
-            f"AUDIT_KEY environment variable to a random value of at least {MIN_SECRET_LENGTH} "
-            "characters, keep a copy somewhere safe outside the database, and never reuse "
-            "SECRET_KEY for it."
-        )
-    if key == app.config.get("SECRET_KEY"):
-        raise ConfigurationError("AUDIT_KEY must differ from SECRET_KEY.")
-
-
-def _check_totp_key(app: Flask) -> None:
-    key = app.config.get("TOTP_KEY") or ""
-    if key.strip().lower() in KNOWN_DEFAULT_SECRETS or len(key) < MIN_SECRET_LENGTH:
-        raise ConfigurationError(
-            "TOTP_KEY is missing or is a default value. It encrypts each user's second-factor "
-            "secret; without the same key nobody can sign in. Set the TOTP_KEY environment "
-            f"variable to a random value of at least {MIN_SECRET_LENGTH} characters and keep a "
-            "copy somewhere safe outside the database."
-        )
-    if key in (app.config.get("SECRET_KEY"), app.config.get("AUDIT_KEY")):
-        raise ConfigurationError("TOTP_KEY must differ from SECRET_KEY and AUDIT_KEY.")
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    for name, (why, differ_from) in _KEYS.items():
+        key = app.config.get(name) or ""
+        if developing and name == "SECRET_KEY":
+            continue  # any session key will do on one's own machine
+        if key.strip().lower() in KNOWN_DEFAULT_SECRETS or len(key) < MIN_SECRET_LENGTH:
+            raise ConfigurationError(f"{name} is missing or is a default value. {why}")
+        if key in (app.config.get(other) for other in differ_from):
+            raise ConfigurationError(f"{name} must differ from {' and '.join(differ_from)}.")
 
 
 def _configure_database_url(app: Flask) -> None:

@@ -23,8 +23,9 @@ from tracker.auth.services import (
     verify_second_factor,
 )
 from tracker.auth.sessions import EndReason, end_session, start_session
-from tracker.errors import SignInFailed
+from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.pages import form_page
 
 # Between the password and the second factor, the signed cookie remembers whose password
 # was right, for this long. No session exists yet: nothing can be opened in between.
@@ -99,16 +100,37 @@ def _second_step(
     is opened and `then(what check returned, where to go next)` makes the response.
     Otherwise the page is shown again from `template`, with the form emptied of the code.
     """
-    if form.validate_on_submit():
-        try:
-            outcome = check(user, form.code.data, ip_address=request.remote_addr)
-        except SignInFailed as failure:
-            db.session.commit()  # the throttle's record of the failed attempt must persist
-            form.code.errors = [failure.message]
-        else:
-            return then(outcome, _start(user) or url_for("home.index"))
-    form.code.data = ""
-    return render_template(template, form=form, **context)
+
+    def refused(failure: DomainError) -> None:
+        form.code.errors = [failure.message]
+
+    def page() -> str:
+        form.code.data = ""
+        return render_template(template, form=form, **context)
+
+    return form_page(
+        form,
+        lambda: check(user, form.code.data, ip_address=request.remote_addr),
+        done=lambda outcome: then(outcome, _start(user) or url_for("home.index")),
+        page=page,
+        refused=refused,
+        keep_on_refusal=True,  # the throttle's record of the failed attempt must persist
+    )
+
+
+def _pending_step(*, enrolled: bool) -> User | Response:
+    """The user half-way through signing in, if this page is their next step (the code
+    with an authenticator app set up, the set-up without); else where to go instead."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    user = _pending_user()
+    if user is None:
+        return _restart()
+    if user.has_second_factor and not enrolled:
+        return redirect(url_for("auth.second_factor"))
+    if enrolled and not user.has_second_factor:
+        return redirect(url_for("auth.set_up_second_factor"))
+    return user
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -117,35 +139,36 @@ def sign_in():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = SignInForm()
-    error = None
-    if form.validate_on_submit():
-        try:
-            user = authenticate(form.email.data, form.password.data, ip_address=request.remote_addr)
-        except SignInFailed as failure:
-            db.session.commit()  # keep the record of the failed attempt
-            error = failure.message
-        else:
-            db.session.commit()
-            target = _safe_next(request.args.get("next"))
-            session.clear()
-            session[PENDING_KEY] = {"user": user.id, "since": int(time.time()), "next": target}
-            if user.has_second_factor:
-                return redirect(url_for("auth.second_factor"))
-            return redirect(url_for("auth.set_up_second_factor"))
-    form.password.data = ""
-    return render_template("auth/sign_in.html", form=form, error=error)
+    errors: list[str] = []  # one message for any failure: it never says which part was wrong
+
+    def passed(user: User) -> Response:
+        target = _safe_next(request.args.get("next"))
+        session.clear()
+        session[PENDING_KEY] = {"user": user.id, "since": int(time.time()), "next": target}
+        if user.has_second_factor:
+            return redirect(url_for("auth.second_factor"))
+        return redirect(url_for("auth.set_up_second_factor"))
+
+    def page() -> str:
+        form.password.data = ""
+        return render_template("auth/sign_in.html", form=form, error=next(iter(errors), None))
+
+    return form_page(
+        form,
+        lambda: authenticate(form.email.data, form.password.data, ip_address=request.remote_addr),
+        done=passed,
+        page=page,
+        refused=lambda failure: errors.append(failure.message),
+        keep_on_refusal=True,  # keep the record of the failed attempt
+    )
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
 @public
 def second_factor():
-    if current_user.is_authenticated:
-        return redirect(url_for("home.index"))
-    user = _pending_user()
-    if user is None:
-        return _restart()
-    if not user.has_second_factor:
-        return redirect(url_for("auth.set_up_second_factor"))
+    user = _pending_step(enrolled=True)
+    if not isinstance(user, User):
+        return user
     return _second_step(
         user,
         CodeForm(),
@@ -158,13 +181,9 @@ def second_factor():
 @bp.route("/sign-in/recovery-code", methods=["GET", "POST"])
 @public
 def recovery_code():
-    if current_user.is_authenticated:
-        return redirect(url_for("home.index"))
-    user = _pending_user()
-    if user is None:
-        return _restart()
-    if not user.has_second_factor:
-        return redirect(url_for("auth.set_up_second_factor"))
+    user = _pending_step(enrolled=True)
+    if not isinstance(user, User):
+        return user
 
     def signed_in(remaining: int, next_url: str) -> Response:
         if remaining <= 3:
@@ -185,13 +204,9 @@ def recovery_code():
 @bp.route("/sign-in/set-up-authenticator", methods=["GET", "POST"])
 @public
 def set_up_second_factor():
-    if current_user.is_authenticated:
-        return redirect(url_for("home.index"))
-    user = _pending_user()
-    if user is None:
-        return _restart()
-    if user.has_second_factor:
-        return redirect(url_for("auth.second_factor"))
+    user = _pending_step(enrolled=False)
+    if not isinstance(user, User):
+        return user
     secret = mfa.pending_secret(user)
     db.session.commit()  # the same secret on every reload, until it is proved
 
