@@ -1,6 +1,7 @@
-"""The current date as the trust sees it: schools work in UK time, not UTC."""
+"""The current date as the trust sees it (schools work in UK time, not UTC), and how dates
+and times are written, on pages and in messages alike."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from tracker.db import utcnow
@@ -15,3 +16,31 @@ def today() -> date:
 
 def uk_time(moment: datetime) -> datetime:
     return moment.astimezone(UK)
+
+
+def uk_date(day: date | None) -> str:
+    """27 March 2026 (no leading zero, the month in words, as GOV.UK writes dates)."""
+    if day is None:
+        return ""
+    return f"{day.day} {day:%B %Y}"
+
+
+def clock_time(at: time | None) -> str:
+    """14:05, on the 24-hour clock."""
+    return at.strftime("%H:%M") if at else ""
+
+
+def uk_datetime(moment: datetime | None, *, date_only_at_midnight: bool = False) -> str:
+    """27 March 2026, 14:05 in UK time (just the date, if asked, for a time of 00:00)."""
+    if moment is None:
+        return ""
+    local = uk_time(moment)
+    if date_only_at_midnight and local.time() == time(0):
+        return uk_date(local)
+    return f"{uk_date(local)}, {clock_time(local.time())}"
+
+
+def uk_timestamp(moment: datetime) -> str:
+    """27 March 2026, 14:05:09 in UK time: to the second, as an auditor needs it."""
+    local = uk_time(moment)
+    return f"{uk_date(local)}, {local:%H:%M:%S}"

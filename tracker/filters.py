@@ -1,46 +1,16 @@
-"""How dates, times and long text are written on every page and in every message: the
-app's template filters, in one module (`init_app` registers them). Python code that puts
-a date into words (a flash message, a service's refusal) uses the same functions."""
+"""The app's template filters, in one module (`init_app` registers them): dates and times
+(written by tracker/clock.py, which Python code that puts a date into words uses too),
+long values that may wrap, and the words for an evidence file and a sanction."""
 
 from __future__ import annotations
-
-from datetime import date, datetime, time
 
 from flask import Flask
 from markupsafe import Markup, escape
 
 from tracker.cases.evidence import file_size_in_words, type_label
 from tracker.cases.models import PostVisibility
-from tracker.clock import uk_time
+from tracker.clock import clock_time, uk_date, uk_datetime, uk_timestamp
 from tracker.workflow.models import Sanction
-
-
-def uk_date(day: date | None) -> str:
-    """27 March 2026 (no leading zero, the month in words, as GOV.UK writes dates)."""
-    if day is None:
-        return ""
-    return f"{day.day} {day:%B %Y}"
-
-
-def clock_time(at: time | None) -> str:
-    """14:05, on the 24-hour clock."""
-    return at.strftime("%H:%M") if at else ""
-
-
-def uk_datetime(moment: datetime | None, *, date_only_at_midnight: bool = False) -> str:
-    """27 March 2026, 14:05 in UK time (just the date, if asked, for a time of 00:00)."""
-    if moment is None:
-        return ""
-    local = uk_time(moment)
-    if date_only_at_midnight and local.time() == time(0):
-        return uk_date(local)
-    return f"{uk_date(local)}, {clock_time(local.time())}"
-
-
-def uk_timestamp(moment: datetime) -> str:
-    """27 March 2026, 14:05:09 in UK time: to the second, as an auditor needs it."""
-    local = uk_time(moment)
-    return f"{uk_date(local)}, {local:%H:%M:%S}"
 
 
 def breakable(value: str, every: int = 16) -> Markup:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from tracker.cases.models import CaseRevision, LabelledEnum, Platform, Source
+from tracker.clock import uk_date
 
 # Each field a revision may hold, in the order the case page shows them.
 FIELD_LABELS: dict[str, str] = {
@@ -90,7 +91,7 @@ def value_in_words(name: str, value: object) -> str | None:
             day = date.fromisoformat(value)
         except ValueError:
             return value
-        return f"{day.day} {day:%B %Y}"
+        return uk_date(day)
     return str(value)
 
 

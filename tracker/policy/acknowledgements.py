@@ -14,6 +14,7 @@ from tracker.audit import services as audit
 from tracker.audit.actions import AuditAction
 from tracker.auth.models import User
 from tracker.auth.permissions import SchoolScope
+from tracker.clock import uk_date
 from tracker.errors import NotAllowed, ValidationFailed
 from tracker.extensions import db
 from tracker.policy.models import AcknowledgementMethod, PolicyAcknowledgement, PolicyVersion
@@ -53,7 +54,7 @@ def _check(
         return "The date cannot be in the future"
     if version.approved_on and acknowledged_on < version.approved_on:
         return (
-            f"The date cannot be before the version was approved ({version.approved_on:%-d %B %Y})"
+            f"The date cannot be before the version was approved ({uk_date(version.approved_on)})"
         )
     existing = db.session.scalar(
         select(PolicyAcknowledgement).where(
@@ -64,7 +65,7 @@ def _check(
     if existing is not None:
         return (
             f"{staff.full_name} already acknowledged this version on "
-            f"{existing.acknowledged_on:%-d %B %Y}"
+            f"{uk_date(existing.acknowledged_on)}"
         )
     return None
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from tracker.audit import services as audit
 from tracker.audit.actions import AuditAction
 from tracker.auth.models import User
+from tracker.clock import uk_date
 from tracker.db import utcnow
 from tracker.errors import NotAllowed, ValidationFailed
 from tracker.extensions import db
@@ -523,7 +524,7 @@ def publish_version(
     ):
         raise ValidationFailed(
             "The new version must take effect after the current one did "
-            f"({previous.effective_from:%-d %B %Y})",
+            f"({uk_date(previous.effective_from)})",
             field="effective_from",
         )
     now = utcnow()

@@ -13,10 +13,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from tracker.auth.permissions import can_handle_subject_access, permission_required, refuse
-from tracker.clock import today
+from tracker.clock import today, uk_date
 from tracker.errors import DomainError, render_error
 from tracker.extensions import db
-from tracker.filters import uk_date
 from tracker.pages import form_page
 from tracker.privacy import bp
 from tracker.privacy.forms import (

@@ -21,6 +21,7 @@ from tracker.auth.models import User
 from tracker.auth.permissions import can_handle_subject_access, can_prepare_hearing_pack
 from tracker.cases.models import Case, CaseRevision, ChronologyEntry, ClauseBreach, Evidence
 from tracker.cases.timeline import subject_read_receipts
+from tracker.clock import uk_date
 from tracker.db import utcnow
 from tracker.errors import NotAllowed, ValidationFailed
 from tracker.extensions import db
@@ -138,7 +139,7 @@ def extend_deadline(
     if today > request.due_on:
         raise NotAllowed(
             f"The deadline can only be extended within the first month, by "
-            f"{request.due_on.day} {request.due_on:%B %Y}"
+            f"{uk_date(request.due_on)}"
         )
     try:
         reason_code = ExtensionReason(reason or "")

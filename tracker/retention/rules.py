@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from tracker.cases.models import LabelledEnum, Track
+from tracker.clock import uk_date
 from tracker.workflow.models import AllegationOutcome, LowLevelOutcome
 
 ALLEGATION_YEARS = 10
@@ -231,7 +232,7 @@ def compute_retention(
                 None,
                 (),
                 f"Removed from the personnel record when the case closed "
-                f"({_uk(closed_on)}): the allegation was found {outcome_.value}, and the "
+                f"({uk_date(closed_on)}): the allegation was found {outcome_.value}, and the "
                 "subject has not consented to keeping it.",
             )
     else:
@@ -278,7 +279,7 @@ def under_legal_hold(retention: Retention) -> Retention:
     words = "A legal hold stands on the case: nothing is disposed of until it is lifted."
     if retention.due_on is not None:
         words += f" Without the hold, {'review' if retention.is_review else 'disposal'} "
-        words += f"would be due on {_uk(retention.due_on)}."
+        words += f"would be due on {uk_date(retention.due_on)}."
     return replace(
         retention,
         held_because=HoldReason.LEGAL_HOLD,
@@ -304,7 +305,7 @@ def _allegation(reported_on: date, closed_on: date, retirement: date | None) -> 
     """KCSIE: until the normal retirement date or 10 years from the allegation, whichever
     is later; a review at the end of the 10 years when the retirement date is unknown."""
     ten_years_end = _years_after(reported_on, ALLEGATION_YEARS) - timedelta(days=1)
-    allegation = f"10 years from the allegation ({_uk(reported_on)})"
+    allegation = f"10 years from the allegation ({uk_date(reported_on)})"
     if retirement is None:
         # Not guessed: the record is kept at least the 10 years, and somebody looks again
         # then, unless the date is recorded (and the retention worked out again) first.
@@ -315,7 +316,7 @@ def _allegation(reported_on: date, closed_on: date, retirement: date | None) -> 
             is_review=True,
             missing=("normal_retirement_date",),
             words=(
-                f"Kept until at least {_uk(ten_years_end)}, then reviewed: {allegation}. "
+                f"Kept until at least {uk_date(ten_years_end)}, then reviewed: {allegation}. "
                 "The subject's normal retirement date is not recorded; if it is later, "
                 "the record must be kept until then. Record it to settle the date."
             ),
@@ -323,19 +324,19 @@ def _allegation(reported_on: date, closed_on: date, retirement: date | None) -> 
     if ten_years_end > retirement:
         keep_until = ten_years_end
         words = (
-            f"Kept until {_uk(keep_until)}: {allegation}, later than the subject's normal "
-            f"retirement date ({_uk(retirement)})."
+            f"Kept until {uk_date(keep_until)}: {allegation}, later than the subject's normal "
+            f"retirement date ({uk_date(retirement)})."
         )
     elif retirement > ten_years_end:
         keep_until = retirement
         words = (
-            f"Kept until {_uk(keep_until)}: the subject's normal retirement date, later than "
-            f"{allegation}, which end on {_uk(ten_years_end)}."
+            f"Kept until {uk_date(keep_until)}: the subject's normal retirement date, later than "
+            f"{allegation}, which end on {uk_date(ten_years_end)}."
         )
     else:
         keep_until = retirement
         words = (
-            f"Kept until {_uk(keep_until)}: {allegation} end on the subject's normal "
+            f"Kept until {uk_date(keep_until)}: {allegation} end on the subject's normal "
             "retirement date."
         )
     return _settled(
@@ -361,7 +362,7 @@ def _low_level(closed_on: date, left_employment_on: date | None) -> Retention:
         is_review=True,
         missing=(),
         words=(
-            f"Kept until {_uk(left_employment_on)}, the subject's last day in the trust's "
+            f"Kept until {uk_date(left_employment_on)}, the subject's last day in the trust's "
             "employment, then reviewed."
         ),
     )
@@ -385,7 +386,7 @@ def _settled(
         what = "the review" if is_review else "disposal"
         words += (
             f" That date passed before the case closed, so {what} was due when it closed "
-            f"({_uk(closed_on)})."
+            f"({uk_date(closed_on)})."
         )
     return Retention(rule, due_on, is_review, None, missing, words)
 
@@ -400,8 +401,3 @@ def _years_after(day: date, years: int) -> date:
         return day.replace(year=day.year + years)
     except ValueError:
         return date(day.year + years, 3, 1)
-
-
-def _uk(day: date) -> str:
-    """A date as people in the UK write it: 1 September 2031."""
-    return f"{day.day} {day:%B %Y}"

@@ -26,7 +26,7 @@ from tracker.auth.models import User
 from tracker.auth.permissions import is_case_worker
 from tracker.cases.models import Case, Track
 from tracker.cases.services import add_revision
-from tracker.clock import UK, uk_time
+from tracker.clock import UK, uk_date, uk_time
 from tracker.db import utcnow
 from tracker.errors import NotAllowed, ValidationFailed
 from tracker.extensions import db
@@ -550,7 +550,7 @@ def lodge_appeal(
     ends = appeal_window_ends(case)
     if ends is not None and lodged_on > ends:
         raise ValidationFailed(
-            f"The appeal window closed on {ends.day} {ends:%B %Y}; an appeal lodged later "
+            f"The appeal window closed on {uk_date(ends)}; an appeal lodged later "
             "cannot be recorded",
             field="lodged_on",
         )
