@@ -37,6 +37,17 @@ def show_error(form: FlaskForm, error: DomainError) -> None:
         form.form_errors.append(error.message)
 
 
+def answers_to(form: Any, *names: str) -> dict[str, Any]:
+    """The form's answers to the named questions, by name: the keyword arguments of the
+    service its page calls. A text box that was not sent answers "", never None."""
+    found = {}
+    for name in names:
+        field = form[name]
+        text = isinstance(field, StringField) and not isinstance(field, GovTimeField)
+        found[name] = "" if text and field.data is None else field.data
+    return found
+
+
 class GetForm(FlaskForm):
     """A form sent by GET (a search or a filter): it changes nothing, so it has no CSRF token."""
 

@@ -24,7 +24,7 @@ from tracker.clock import today
 from tracker.db import id_from
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.forms import show_error
+from tracker.forms import answers_to, show_error
 from tracker.workflow.calls import Done, StepCall
 
 
@@ -78,15 +78,9 @@ def edit_refused(call: StepCall, error: DomainError) -> None:
 
 
 def add_person(call: StepCall) -> Done:
-    form = call.form
-    person = add_person_service(
-        call.case,
-        kind=form.kind.data,
-        identifier=form.identifier.data,
-        year_group=form.year_group.data or None,
-        role_in_case=form.role_in_case.data,
-        by=call.by,
-    )
+    given = answers_to(call.form, "kind", "identifier", "role_in_case")
+    year_group = call.form.year_group.data or None
+    person = add_person_service(call.case, **given, year_group=year_group, by=call.by)
     return Done(f"{person.identifier} added to the case.", anchor="people")
 
 
@@ -96,20 +90,16 @@ def prepare_entry(call: StepCall) -> None:
 
 
 def add_chronology_entry(call: StepCall) -> Done:
-    form = call.form
-    add_chronology_entry_service(
-        call.case,
-        kind=form.kind.data,
-        occurred_on=form.occurred_on.data,
-        occurred_time=form.occurred_time.data,
-        summary=form.summary.data,
-        by=call.by,
-        today=today(),
-    )
+    given = answers_to(call.form, "kind", "occurred_on", "occurred_time", "summary")
+    add_chronology_entry_service(call.case, **given, by=call.by, today=today())
     return Done("Chronology entry added.", anchor="timeline")
 
 
 # --- evidence ----------------------------------------------------------------------------
+
+
+# What the uploader says of where the file came from (and whether the post was public).
+PROVENANCE = ("description", "source_url", "captured_on", "captured_time", "captured_by")
 
 
 def prepare_evidence(call: StepCall) -> None:
@@ -117,20 +107,15 @@ def prepare_evidence(call: StepCall) -> None:
 
 
 def add_evidence(call: StepCall) -> Done:
-    form = call.form
-    upload = form.file.data
+    form, upload = call.form, call.form.file.data
+    provenance = Provenance(
+        **answers_to(form, *PROVENANCE), post_visibility=form.post_visibility.data or ""
+    )
     evidence = add_evidence_service(
         call.case,
         content=upload.stream,
         filename=upload.filename or "",
-        provenance=Provenance(
-            description=form.description.data or "",
-            source_url=form.source_url.data or "",
-            captured_on=form.captured_on.data,
-            captured_time=form.captured_time.data,
-            captured_by=form.captured_by.data or "",
-            post_visibility=form.post_visibility.data or "",
-        ),
+        provenance=provenance,
         by=call.by,
     )
     return Done(f"{evidence.original_filename} added to the evidence.", anchor="evidence")

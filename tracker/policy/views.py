@@ -277,28 +277,32 @@ def _clause_input(form: ClauseForm) -> ClauseInput:
 @bp.route("/versions/<int:version_id>/clauses/new", methods=["GET", "POST"])
 @permission_required(can_manage_policies)
 def new_clause(version_id: int):
-    version = _draft_or_404(version_id)
-    form = ClauseForm()
-    return form_page(
-        form,
-        lambda: add_clause(version, _clause_input(form), by=current_user),
-        done=lambda clause: _to_clause(clause, f"Clause {clause.reference} added."),
-        page=lambda: render_template(
-            "policy/clause_form.html", version=version, form=form, clause=None
-        ),
-    )
+    return _clause_page(_draft_or_404(version_id), None)
 
 
 @bp.route("/clauses/<int:clause_id>/edit", methods=["GET", "POST"])
 @permission_required(can_manage_policies)
 def edit_clause(clause_id: int):
     clause = _clause_or_404(clause_id)
-    version = _draft_or_404(clause.version_id)
+    return _clause_page(_draft_or_404(clause.version_id), clause)
+
+
+def _clause_page(version: PolicyVersion, clause: Clause | None):
+    """The clause form of a draft: a new clause, or one to reword."""
     form = ClauseForm(obj=clause)
+
+    def save() -> Clause:
+        if clause is None:
+            return add_clause(version, _clause_input(form), by=current_user)
+        update_clause(clause, _clause_input(form), by=current_user)
+        return clause
+
     return form_page(
         form,
-        lambda: update_clause(clause, _clause_input(form), by=current_user),
-        done=lambda _: _to_clause(clause, f"Clause {clause.reference} saved."),
+        save,
+        done=lambda saved: _to_clause(
+            saved, f"Clause {saved.reference} {'saved' if clause else 'added'}."
+        ),
         page=lambda: render_template(
             "policy/clause_form.html", version=version, form=form, clause=clause
         ),

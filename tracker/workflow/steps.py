@@ -25,7 +25,7 @@ from tracker.clock import UK, today
 from tracker.db import utcnow
 from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.forms import enum_choices
+from tracker.forms import answers_to, enum_choices
 from tracker.workflow import services
 from tracker.workflow.calls import Done, StepCall
 from tracker.workflow.forms import ReturnForm
@@ -61,13 +61,10 @@ def uk_moment(day: date, at: time | None) -> datetime:
 
 
 def triage(call: StepCall) -> Done:
-    form = call.form
     services.triage(
         call.case,
-        track=form.track.data,
-        answers={name: getattr(form, name).data for name in services.HARM_QUESTIONS},
-        rationale=form.rationale.data,
-        sexual_abuse=form.sexual_abuse.data,
+        answers=answers_to(call.form, *services.HARM_QUESTIONS),
+        **answers_to(call.form, "track", "rationale", "sexual_abuse"),
         by=call.by,
     )
     if call.case.is_allegation:
@@ -111,13 +108,8 @@ def prepare_lado_advice(call: StepCall) -> None:
 
 
 def lado_advice(call: StepCall) -> Done:
-    services.record_lado_advice(
-        call.case,
-        advice=call.form.advice.data,
-        advised_on=call.form.advised_on.data,
-        today=today(),
-        by=call.by,
-    )
+    given = answers_to(call.form, "advice", "advised_on")
+    services.record_lado_advice(call.case, **given, today=today(), by=call.by)
     return Done("The LADO's advice is recorded.")
 
 
@@ -174,15 +166,8 @@ def prepare_suspension(call: StepCall) -> None:
 
 
 def record_suspension(call: StepCall) -> Done:
-    form = call.form
-    services.record_suspension(
-        call.case,
-        starts_on=form.starts_on.data,
-        ends_on=form.ends_on.data,
-        reason=form.reason.data,
-        reviewed_on=form.reviewed_on.data,
-        by=call.by,
-    )
+    given = answers_to(call.form, "starts_on", "ends_on", "reason", "reviewed_on")
+    services.record_suspension(call.case, **given, by=call.by)
     return Done("Suspension recorded.")
 
 
@@ -261,19 +246,19 @@ def prepare_outcomes(call: StepCall) -> None:
     call.form.outcome.choices = enum_choices(services.outcomes_for(call.case))
 
 
+# The decision form's referrals: to each body, yes or no, and why.
+REFERRALS = (
+    *("refer_dbs", "refer_dbs_reason"),
+    *("refer_tra", "refer_tra_reason"),
+    *("refer_police", "refer_police_reason"),
+)
+
+
 def decide(call: StepCall) -> Done:
     form = call.form
     data = services.DecisionInput(
-        outcome=form.outcome.data,
-        sanction=form.sanction.data,
-        rationale=form.rationale.data,
+        **answers_to(form, "outcome", "sanction", "rationale", *REFERRALS),
         may_mention_in_references=form.may_mention.data == "yes",
-        refer_dbs=form.refer_dbs.data,
-        refer_dbs_reason=form.refer_dbs_reason.data or "",
-        refer_tra=form.refer_tra.data,
-        refer_tra_reason=form.refer_tra_reason.data or "",
-        refer_police=form.refer_police.data,
-        refer_police_reason=form.refer_police_reason.data or "",
     )
     decision = services.decide(call.case, data, by=call.by, today=today())
     note = None
@@ -307,13 +292,8 @@ def prepare_appeal(call: StepCall) -> None:
 
 
 def lodge_appeal(call: StepCall) -> Done:
-    lodged = services.lodge_appeal(
-        call.case,
-        lodged_on=call.form.lodged_on.data,
-        grounds=call.form.grounds.data,
-        by=call.by,
-        today=today(),
-    )
+    given = answers_to(call.form, "lodged_on", "grounds")
+    lodged = services.lodge_appeal(call.case, **given, by=call.by, today=today())
     hearer = f"by {_role_in_words(lodged.heard_by, call.case)}" if lodged.heard_by else "soon"
     return Done(f"Appeal recorded. It will be heard {hearer}.")
 
@@ -328,14 +308,9 @@ def appeal_window(call: StepCall) -> Mapping[str, Any]:
 
 def decide_appeal(call: StepCall) -> Done:
     form = call.form
-    services.decide_appeal(
-        call.case,
-        outcome=form.outcome.data,
-        rationale=form.rationale.data,
-        varied_sanction=form.varied_sanction.data if form.outcome.data == "varied" else None,
-        by=call.by,
-        today=today(),
-    )
+    varied = form.varied_sanction.data if form.outcome.data == "varied" else None
+    given = answers_to(form, "outcome", "rationale")
+    services.decide_appeal(call.case, **given, varied_sanction=varied, by=call.by, today=today())
     return Done("Appeal outcome recorded. The case is closed.")
 
 
