@@ -16,6 +16,7 @@ from tracker.auth.permissions import can_handle_subject_access, permission_requi
 from tracker.clock import today, uk_date
 from tracker.errors import DomainError, render_error
 from tracker.extensions import db
+from tracker.forms import answers_to
 from tracker.pages import form_page
 from tracker.privacy import bp
 from tracker.privacy.forms import (
@@ -153,6 +154,10 @@ def add_redaction(request_id: int):
     )
 
 
+# What an extension records: the ground, by how long, and what the person was told.
+EXTENSION = ("reason", "further_months", "note")
+
+
 @bp.route("/privacy/requests/<int:request_id>/extend", methods=["GET", "POST"])
 @dpo_only
 def extend_request(request_id: int):
@@ -161,15 +166,9 @@ def extend_request(request_id: int):
     return form_page(
         form,
         lambda: extend_deadline(
-            found,
-            reason=form.reason.data,
-            further_months=form.further_months.data,
-            note=form.note.data,
-            by=current_user,
-            today=today(),
+            found, **answers_to(form, *EXTENSION), by=current_user, today=today()
         ),
         done=lambda due: _back_to_request(request_id, f"Deadline extended to {uk_date(due)}."),
-        # After a refusal, loaded afresh: what was loaded was rolled back with the rest.
         page=lambda: render_template(
             "privacy/extend.html", sar=_afresh(found, form), form=form, today=today()
         ),
@@ -231,12 +230,9 @@ def close(request_id: int):
     form = CloseForm()
     return form_page(
         form,
-        lambda: close_request(found, reason=form.reason.data, note=form.note.data, by=current_user),
+        lambda: close_request(found, **answers_to(form, "reason", "note"), by=current_user),
         done=lambda _: _back_to_request(request_id, "Request closed without a release."),
-        # After a refusal, loaded afresh: what was loaded was rolled back with the rest.
-        page=lambda: render_template(
-            "privacy/close.html", sar=_request_or_404(request_id), form=form
-        ),
+        page=lambda: render_template("privacy/close.html", sar=_afresh(found, form), form=form),
     )
 
 

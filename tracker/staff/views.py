@@ -21,6 +21,7 @@ from tracker.cases.models import Case
 from tracker.db import id_from
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.forms import answers_to
 from tracker.orgs.models import School
 from tracker.pages import form_page
 from tracker.staff import bp
@@ -154,6 +155,10 @@ def _valid_with_school(form: StaffMemberForm, schools: list[School]) -> School |
     return chosen if valid else None
 
 
+# What the register keeps about a member of staff, as both forms ask it.
+DETAILS = ("full_name", "job_title", "employee_number", "normal_retirement_date")
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @permission_required(can_keep_staff_register)
 def new():
@@ -168,14 +173,7 @@ def new():
 
     return form_page(
         form,
-        lambda: add_staff_member(
-            _chosen(school),
-            full_name=form.full_name.data,
-            job_title=form.job_title.data,
-            employee_number=form.employee_number.data,
-            normal_retirement_date=form.normal_retirement_date.data,
-            by=current_user,
-        ),
+        lambda: add_staff_member(_chosen(school), **answers_to(form, *DETAILS), by=current_user),
         done=added,
         page=lambda: render_template("staff/form.html", form=form, member=None),
         submitted=school is not None,
@@ -221,11 +219,7 @@ def edit(staff_id: int):
         lambda: update_staff_member(
             member,
             school=_chosen(school),
-            full_name=form.full_name.data,
-            job_title=form.job_title.data,
-            employee_number=form.employee_number.data,
-            normal_retirement_date=form.normal_retirement_date.data,
-            left_on=form.left_on.data,
+            **answers_to(form, *DETAILS, "left_on"),
             by=current_user,
         ),
         done=saved,
