@@ -6,7 +6,7 @@ ahead now, in words), and its page: the form, the function that calls its servic
 the template. Everything else reads this table:
 
 - the services in tracker/workflow/services.py check a step with `refusal` before they
-  change anything (and `move_to` is the only writer of a case's status);
+  change anything (and their `_move` is the only writer of a case's status);
 - tracker/workflow/views.py registers one route per step, all through one view path;
 - the case page's "What happens next" panel (tracker/workflow/panel.py) offers the steps
   `offered` returns, and the case page its edit links;
