@@ -10,6 +10,13 @@ SECRETS := instance/secrets.env
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
+# Exact versions and hashes of every Python package pip installs (`make lock` writes them):
+# runtime.txt is what a deployment installs; dev.txt adds the development tools (`make
+# install`); loadtest.txt adds locust (`make loadtest`). Each is pinned to the one before.
+LOCK_RUNTIME := requirements/runtime.txt
+LOCK_DEV := requirements/dev.txt
+LOCK_LOADTEST := requirements/loadtest.txt
+
 # Front-end sources that the built assets depend on.
 ASSET_SOURCES := $(wildcard assets/scss/*.scss assets/js/*.mjs) scripts/build-assets.mjs
 
@@ -17,7 +24,7 @@ ASSET_SOURCES := $(wildcard assets/scss/*.scss assets/js/*.mjs) scripts/build-as
 
 help:
 	@echo "make run    install, migrate, load the demo trust and serve on http://$(HOST):$(PORT)"
-	@echo "make test   the same set-up, then ruff, flask db check and the whole test suite"
+	@echo "make test   the same set-up, then ruff, bandit, mypy, flask db check and the whole test suite"
 
 run: setup
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
@@ -28,6 +35,7 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/bandit -q -c pyproject.toml -r app.py config.py tracker migrations
+	$(BIN)/mypy
 	@set -a && . ./$(SECRETS) && set +a && tmp=$$(mktemp -d) && \
 		DATABASE_URL="sqlite:///$$tmp/check.db" $(FLASK) db upgrade && \
 		DATABASE_URL="sqlite:///$$tmp/check.db" $(FLASK) db check; \
@@ -38,12 +46,22 @@ setup: install assets migrate demo
 
 install: $(STAMPS)/python $(STAMPS)/node
 
-$(STAMPS)/python: pyproject.toml constraints.txt
+# The lock holds pip and setuptools too, so nothing is installed unchecked: the project
+# itself is built with the locked setuptools (--no-build-isolation), its dependencies
+# already in place (--no-deps). The project's metadata that an older setuptools left in
+# the checkout goes: it would shadow the installed metadata, which tells the app whether
+# the dev extra is installed.
+$(STAMPS)/python: pyproject.toml $(LOCK_DEV)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK_DEV)
+	rm -rf safeguarding_tracker.egg-info
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/loadtest: $(STAMPS)/python $(LOCK_LOADTEST)
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK_LOADTEST)
+	@touch $@
 
 $(STAMPS)/node: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -69,6 +87,7 @@ lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/bandit -q -c pyproject.toml -r app.py config.py tracker migrations
+	$(BIN)/mypy
 
 # Performance at trust scale (docs/performance.md). SQLite always; PostgreSQL too when
 # BENCH_DATABASE_URL names a server (a database of its own is created there and dropped).
@@ -76,28 +95,39 @@ BENCH_CASES ?= 100000
 bench: setup
 	@set -a && . ./$(SECRETS) && set +a && $(FLASK) bench run --cases $(BENCH_CASES)
 
-# gunicorn (4 workers) on PostgreSQL under a mixed workload from locust; needs
-# BENCH_DATABASE_URL. LOADTEST_CASES, LOADTEST_USERS, LOADTEST_SECONDS adjust it.
-loadtest: setup
+# gunicorn (4 workers) on PostgreSQL under a mixed workload from locust (installed here,
+# not by `make install`); needs BENCH_DATABASE_URL. LOADTEST_CASES, LOADTEST_USERS,
+# LOADTEST_SECONDS adjust it.
+loadtest: setup $(STAMPS)/loadtest
 	@set -a && . ./$(SECRETS) && set +a && ./scripts/loadtest.sh
 
-# Known vulnerabilities in the pinned dependencies. Needs the internet (the PyPI advisory
-# service), so it is not part of `make test`; run it where deployments are built.
+# Known vulnerabilities in the locked dependencies, read from the lock files as they are
+# (nothing installed). Needs the internet (the PyPI advisory service), so it is not part
+# of `make test`; run it where deployments are built.
 audit-deps: install
-	$(BIN)/pip-audit --strict -r constraints.txt
+	$(BIN)/pip-audit --strict --disable-pip --require-hashes \
+		-r $(LOCK_RUNTIME) -r $(LOCK_DEV) -r $(LOCK_LOADTEST)
 
 format:
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Re-pin every Python dependency to what the ranges in pyproject.toml resolve to today.
-lock:
-	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/pip install --quiet -e '.[dev]'
-	{ echo "# Exact versions every machine installs (pip install -c constraints.txt). Regenerate with"; \
-	  echo "# \`make lock\` after changing the ranges in pyproject.toml."; \
-	  .lock-venv/bin/pip freeze --exclude-editable | grep -v '^-e'; } > constraints.txt
-	rm -rf .lock-venv
+# Write the lock files after a change to the ranges in pyproject.toml, keeping each pin
+# that still fits; `make lock LOCK_FLAGS=--upgrade` moves every pin to the newest the
+# ranges allow (`LOCK_FLAGS='--upgrade-package NAME'` one package). Besides the
+# dependencies, each lock pins pip and the build backend named in [build-system], with
+# the hashes of every platform's files.
+LOCK_FLAGS ?=
+LOCK_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 \
+	--generate-hashes --custom-compile-command 'make lock' $(LOCK_FLAGS) pyproject.toml -
+INSTALL_TOOLS = $(BIN)/python -c 'import tomllib; print("pip"); \
+	print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")'
+lock: $(STAMPS)/python
+	@mkdir -p requirements
+	$(INSTALL_TOOLS) | $(LOCK_COMPILE) -o $(LOCK_RUNTIME)
+	$(INSTALL_TOOLS) | $(LOCK_COMPILE) --extra dev -c $(LOCK_RUNTIME) -o $(LOCK_DEV)
+	$(INSTALL_TOOLS) | $(LOCK_COMPILE) --extra dev --extra loadtest -c $(LOCK_DEV) \
+		-o $(LOCK_LOADTEST)
 
 clean:
 	rm -rf $(VENV) node_modules static/dist $(STAMPS) .pytest_cache .ruff_cache

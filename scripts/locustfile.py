@@ -5,7 +5,7 @@ from the bench account's key in instance/bench-sign-ins.json, written by `flask 
 seed`), then lists, filters, opens and searches cases and adds chronology entries, with
 a short pause between requests. At the end the figures for the workload (sign-in left
 out: it is one request per user and deliberately slow, Argon2id) are printed, compared
-with the budget (p95 under 100 ms, no errors), and written to bench/loadtest.json.
+with the budget (p95 under 100 ms, no errors), and written to bench/results/loadtest.json.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from locust import HttpUser, between, events, task
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGN_INS = ROOT / "instance" / "bench-sign-ins.json"
-RESULTS = ROOT / "bench" / "loadtest.json"
+RESULTS = ROOT / "bench" / "results" / "loadtest.json"
 P95_BUDGET_MS = 100
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -142,7 +142,7 @@ def report(environment, **_kwargs) -> None:
         and figures["p95_ms"] < P95_BUDGET_MS
         and figures["errors"] == 0
     )
-    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
     # The load test's report, on the terminal that ran it.
     print(

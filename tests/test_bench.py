@@ -1,17 +1,28 @@
 """The benchmark's correctness: the seed's chain verifies, the list's capped count, and
-verify in parallel names the same broken event as verify in one process. No timings."""
+verify in parallel names the same broken event as verify in one process. No timings.
+And `flask bench` exists only where the development extra is installed."""
 
 from __future__ import annotations
 
+import os
+import secrets
+import subprocess
+import sys
+import sysconfig
+from importlib import metadata
+from pathlib import Path
+
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from sqlalchemy import func, select, text
 
+from bench.run import sign_in
+from bench.seed import seed
 from tests.audit_helpers import append_only_guard_lifted
 from tests.conftest import csrf_token_from
 from tracker.audit.chain import verify_chain
 from tracker.audit.models import AuditChainHead, AuditEvent
-from tracker.bench.run import sign_in
-from tracker.bench.seed import seed
 from tracker.cases.listing import COUNT_LIMIT
 from tracker.cases.models import OPEN_STATUSES, Case, CaseStatus
 from tracker.clock import today
@@ -116,3 +127,92 @@ def test_verify_in_parallel_finds_what_verify_in_one_process_finds(db, tampering
     else:
         assert together.problem.seq == seq
         assert words in together.problem.message
+
+
+ROOT = Path(__file__).resolve().parents[1]
+DISTRIBUTION = "safeguarding-tracker"
+
+
+def _flask_commands(python: Path, tmp_path: Path) -> set[str]:
+    """The commands `flask --app app --help` lists, run as a deployment runs it: from the
+    checkout, with the keys in the environment."""
+    environment = {
+        **os.environ,
+        **{name: secrets.token_hex(32) for name in ("SECRET_KEY", "AUDIT_KEY", "TOTP_KEY")},
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'help.db'}",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+    result = subprocess.run(  # noqa: S603 - a Python of ours running our own app
+        [str(python), "-m", "flask", "--app", "app", "--help"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    listed = result.stdout.partition("Commands:")[2].splitlines()
+    commands = {line.split()[0] for line in listed if line.strip()}
+    # The app loaded (a broken app would list Flask's own commands alone).
+    assert {"audit", "reminders", "retention"} <= commands, result.stdout + result.stderr
+    return commands
+
+
+def _runtime_only_environment(venv: Path) -> Path:
+    """A virtualenv holding what a production install holds: this project, installed
+    editable without extras, and its runtime dependencies. Each distribution is linked
+    from this (development) environment, so nothing is downloaded or built. Returns its
+    Python."""
+    subprocess.run(  # noqa: S603 - this interpreter's own venv module
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60
+    )
+    installed = Path(sysconfig.get_paths()["purelib"])
+    (site,) = (venv / "lib").glob("python3*/site-packages")
+    wanted: list[tuple[str, frozenset[str]]] = [(DISTRIBUTION, frozenset())]
+    seen: set[tuple[str, frozenset[str]]] = set()
+    while wanted:
+        name, extras = wanted.pop()
+        if (canonicalize_name(name), extras) in seen:
+            continue
+        seen.add((canonicalize_name(name), extras))
+        # Installed distributions only: the checkout is on this process's path too.
+        (dist,) = metadata.distributions(name=name, path=[str(installed)])
+        for top in {file.parts[0] for file in dist.files or [] if file.parts[0] != ".."}:
+            if not (site / top).exists():
+                (site / top).symlink_to(installed / top)
+        for requirement in map(Requirement, dist.requires or []):
+            if requirement.marker is None or any(
+                requirement.marker.evaluate({"extra": extra}) for extra in extras or {""}
+            ):
+                wanted.append((requirement.name, frozenset(requirement.extras)))
+    return venv / "bin" / "python"
+
+
+def test_flask_bench_is_listed_where_the_development_extra_is_installed(tmp_path):
+    assert "bench" in _flask_commands(Path(sys.executable), tmp_path)
+
+
+# Run in the runtime-only environment, from the checkout: the project is installed and
+# names its dev extra, none of the extra is, and bench/ imports all the same.
+_PRODUCTION_PROBE = f"""
+from importlib import metadata
+import bench.cli
+dev = [r for r in metadata.requires({DISTRIBUTION!r}) if r.endswith('extra == "dev"')]
+installed = {{d.name.lower() for d in metadata.distributions()}}
+print(len(dev), "pytest" in installed, "flask" in installed)
+"""
+
+
+def test_flask_bench_is_not_listed_without_the_development_extra(tmp_path):
+    python = _runtime_only_environment(tmp_path / "venv")
+    probe = subprocess.run(  # noqa: S603 - a Python of ours
+        [str(python), "-c", _PRODUCTION_PROBE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    dev_requirements, has_pytest, has_flask = probe.stdout.split()
+    assert int(dev_requirements) > 0 and (has_pytest, has_flask) == ("False", "True")
+    assert "bench" not in _flask_commands(python, tmp_path)

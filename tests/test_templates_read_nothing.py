@@ -201,9 +201,7 @@ def test_each_step_page_reaches_nothing_from_its_templates(app, db, world, login
     _assert_reaches_nothing(watch, f"GET {url} as {person}")
 
 
-def test_a_step_page_after_a_refusal_reaches_nothing_from_its_templates(
-    app, db, world, login
-):
+def test_a_step_page_after_a_refusal_reaches_nothing_from_its_templates(app, db, world, login):
     """A refusal rolls back, which expires what the view loaded: shown again, the page
     must not fetch it from its template."""
     client = login(world.users["dsl"])

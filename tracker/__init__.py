@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 from flask import Flask
@@ -175,7 +178,6 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from tracker.audit.cli import audit_cli
     from tracker.auth.cli import users_cli
-    from tracker.bench import bench_cli
     from tracker.demo import demo_command
     from tracker.notifications.cli import reminders_cli
     from tracker.orgs.cli import schools_cli
@@ -183,10 +185,39 @@ def _register_cli(app: Flask) -> None:
     from tracker.retention.cli import retention_cli
 
     app.cli.add_command(audit_cli)
-    app.cli.add_command(bench_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(policy_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(schools_cli)
     app.cli.add_command(retention_cli)
+    if _development_extra_installed():
+        from bench.cli import bench_cli
+
+        app.cli.add_command(bench_cli)
+
+
+@cache
+def _development_extra_installed() -> bool:
+    """Whether every package of the installed distribution's `dev` extra is installed.
+
+    `flask bench` (the top-level bench/ package) builds and drops databases of its own and
+    is for development only. A production checkout is installed without extras and run
+    from the checkout, where bench/ imports all the same: so the test is the extra, read
+    from the distribution's metadata, not whether bench/ can be imported. A source tree
+    that was never installed has no extra.
+    """
+    dev_extra = re.compile(r"""\bextra\s*==\s*["']dev["']""")
+    name = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+    try:
+        requirements = metadata.requires("safeguarding-tracker") or []
+        names = [
+            match.group(1)
+            for requirement, _, marker in (entry.partition(";") for entry in requirements)
+            if dev_extra.search(marker) and (match := name.match(requirement))
+        ]
+        for package in names:
+            metadata.version(package)  # raises when it is not installed
+    except metadata.PackageNotFoundError:
+        return False
+    return bool(names)

@@ -25,12 +25,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 
+from bench.seed import BenchUser
 from tracker.audit.actions import AuditAction
 from tracker.audit.chain import key_bytes, verify_chain
 from tracker.audit.services import record
 from tracker.auth import mfa
 from tracker.auth.models import User
-from tracker.bench.seed import BenchUser
 from tracker.cases import listing
 from tracker.cases.models import Case
 from tracker.extensions import db

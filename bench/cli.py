@@ -2,7 +2,7 @@
 
 `bench seed` builds the trust in a benchmark database of its own (never the app's);
 `bench run` seeds and measures SQLite and, when BENCH_DATABASE_URL is set, PostgreSQL in
-one process, prints a table against the budgets and writes bench/results.json.
+one process, prints a table against the budgets and writes bench/results/bench.json.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from flask import current_app
 from config import PROJECT_ROOT
 from tracker.clock import today
 
-RESULTS_FILE = PROJECT_ROOT / "bench" / "results.json"
+# Figures belong to the machine that measured them: the folder is not committed.
+RESULTS_FILE = PROJECT_ROOT / "bench" / "results" / "bench.json"
 
 
 @click.group("bench")
@@ -54,8 +55,8 @@ def seed_command(cases: int, audit_events: int | None, backend: str) -> None:
     The bench accounts' passwords and authenticator keys go to
     instance/bench-sign-ins.json (for the load test).
     """
-    from tracker.bench import databases
-    from tracker.bench.seed import SIGN_INS_FILE, seed, write_sign_ins
+    from bench import databases
+    from bench.seed import SIGN_INS_FILE, seed, write_sign_ins
 
     instance = current_app.instance_path
     url = databases.database_url(backend, instance_path=instance, server_url=_server_url())
@@ -78,7 +79,7 @@ def seed_command(cases: int, audit_events: int | None, backend: str) -> None:
 )
 def url_command(backend: str) -> None:
     """Print the benchmark database's URL (for serving it under load)."""
-    from tracker.bench import databases
+    from bench import databases
 
     click.echo(
         databases.database_url(
@@ -93,7 +94,7 @@ def url_command(backend: str) -> None:
 )
 def drop_command(backend: str) -> None:
     """Remove the benchmark database."""
-    from tracker.bench import databases
+    from bench import databases
 
     url = databases.database_url(
         backend, instance_path=current_app.instance_path, server_url=_server_url()
@@ -133,9 +134,9 @@ def run_command(
     out: Path,
 ) -> None:
     """Seed each database afresh, measure it, print the table and write the results."""
-    from tracker.bench import databases
-    from tracker.bench.report import table
-    from tracker.bench.run import BackendResult, peak_memory_mb
+    from bench import databases
+    from bench.report import table
+    from bench.run import BackendResult, peak_memory_mb
 
     instance = current_app.instance_path
     results: list[BackendResult] = []
@@ -164,9 +165,9 @@ def run_command(
 
 
 def _measure(backend, url, cases, audit_events, requests, sequential_verify):
-    from tracker.bench import run
-    from tracker.bench.databases import bench_app
-    from tracker.bench.seed import seed
+    from bench import run
+    from bench.databases import bench_app
+    from bench.seed import seed
 
     say = _progress(backend)
     with bench_app(url) as app:
