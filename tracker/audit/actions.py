@@ -104,6 +104,14 @@ class AuditAction(StrEnum):
         return self in READ_ACTIONS
 
 
+def known_action(value: str) -> AuditAction | None:
+    """The action a stored value names, or None for one this version does not know."""
+    try:
+        return AuditAction(value)
+    except ValueError:
+        return None
+
+
 _LABELS: dict[AuditAction, str] = {
     AuditAction.LOGIN_SUCCEEDED: "Signed in",
     AuditAction.LOGIN_FAILED: "Sign-in refused",

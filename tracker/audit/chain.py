@@ -15,13 +15,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from tracker.audit.models import AuditChainHead, AuditEvent
+
+# Flask-SQLAlchemy's db.session, or a plain session (a worker, a script).
+AnySession: TypeAlias = Session | scoped_session[Any]
 
 # Bump when the serialisation changes; old events keep the version they were made with.
 FORMAT_VERSION = 1
@@ -119,7 +122,7 @@ class CheckpointFileError(ValueError):
     """A checkpoint file that cannot be read; the message names the line."""
 
 
-def current_head(session: Session) -> tuple[int, str]:
+def current_head(session: AnySession) -> tuple[int, str]:
     """The newest stored event's number and hash (0 and the genesis hash when empty)."""
     row = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
@@ -196,15 +199,19 @@ _READS = {
 def _fetch(connection: Connection, read: str, params: tuple[int, int]) -> list[Sequence[Any]]:
     """Rows as the driver returns them: plain tuples, with no result objects around
     them, as the walk must manage millions of events quickly."""
-    cursor = connection.connection.driver_connection.cursor()
+    driver_connection = connection.connection.driver_connection
+    if driver_connection is None:
+        raise RuntimeError("the connection to read the audit trail through is closed")
+    cursor = driver_connection.cursor()
     try:
         cursor.execute(_READS[connection.dialect.name][read], params)
-        return cursor.fetchall()
+        rows: list[Sequence[Any]] = cursor.fetchall()
+        return rows
     finally:
         cursor.close()
 
 
-def _batches(session: Session, batch_size: int) -> Iterator[Sequence[Sequence[Any]]]:
+def _batches(session: AnySession, batch_size: int) -> Iterator[Sequence[Sequence[Any]]]:
     """The stored rows in order, a batch at a time."""
     connection = session.connection()
     last = 0
@@ -214,6 +221,25 @@ def _batches(session: Session, batch_size: int) -> Iterator[Sequence[Sequence[An
             return
         yield rows
         last = rows[-1][_SEQ]
+
+
+def _link_problem(
+    previous_seq: int, previous_hash: str | None, seq: int, prev_hash: str | None
+) -> Problem | None:
+    """What is wrong with event `seq` (naming `prev_hash`) coming after event
+    `previous_seq` (of `previous_hash`): a gap, a step back, or a broken link."""
+    if seq > previous_seq + 1:
+        missing = previous_seq + 1
+        return Problem(missing, f"event {missing} is missing (the next stored is {seq})")
+    if seq != previous_seq + 1:
+        return Problem(seq, f"event {seq} is out of order")
+    if prev_hash != previous_hash:
+        return Problem(
+            seq,
+            f"event {seq} does not follow event {previous_seq}: the events "
+            "around it were removed, reordered or changed",
+        )
+    return None
 
 
 @dataclass
@@ -244,20 +270,8 @@ def _walk(
         if walk.first_seq is None:
             walk.first_seq, walk.first_prev_hash = seq, row[_PREV]
         if walk.previous_hash is not None:
-            if seq != walk.previous_seq + 1:
-                if seq > walk.previous_seq + 1:
-                    missing = walk.previous_seq + 1
-                    message = f"event {missing} is missing (the next stored is {seq})"
-                    walk.problem = Problem(missing, message)
-                else:
-                    walk.problem = Problem(seq, f"event {seq} is out of order")
-                return walk
-            if row[_PREV] != walk.previous_hash:
-                walk.problem = Problem(
-                    seq,
-                    f"event {seq} does not follow event {walk.previous_seq}: the events "
-                    "around it were removed, reordered or changed",
-                )
+            walk.problem = _link_problem(walk.previous_seq, walk.previous_hash, seq, row[_PREV])
+            if walk.problem is not None:
                 return walk
         try:
             recomputed = event_hash(key, row[:_HASH])
@@ -312,7 +326,7 @@ _worker_engines: dict[str, Any] = {}
 
 
 def _parallel_walks(
-    session: Session,
+    session: AnySession,
     key: bytes,
     expected: dict[int, Checkpoint],
     workers: int,
@@ -323,7 +337,7 @@ def _parallel_walks(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    url = session.get_bind().url.render_as_string(hide_password=False)
+    url = session.get_bind().engine.url.render_as_string(hide_password=False)
     bounds = [(after, min(after + range_size, newest)) for after in range(0, newest, range_size)]
     # spawn: a fresh interpreter per worker, not a fork of one holding open connections.
     context = multiprocessing.get_context("spawn")
@@ -348,7 +362,7 @@ def _parallel_walks(
 
 
 def verify_chain(
-    session: Session,
+    session: AnySession,
     key: bytes,
     *,
     checkpoints: Iterable[Checkpoint] = (),
@@ -390,24 +404,11 @@ def verify_chain(
             if part.first_seq is None:
                 continue  # no events stored in that range: the next range's first says so
             # The range's first event, checked against the end of the range before.
-            if part.first_seq != walk.previous_seq + 1:
-                if part.first_seq > walk.previous_seq + 1:
-                    missing = walk.previous_seq + 1
-                    return result(
-                        Problem(
-                            missing,
-                            f"event {missing} is missing (the next stored is {part.first_seq})",
-                        )
-                    )
-                return result(Problem(part.first_seq, f"event {part.first_seq} is out of order"))
-            if part.first_prev_hash != walk.previous_hash:
-                return result(
-                    Problem(
-                        part.first_seq,
-                        f"event {part.first_seq} does not follow event {walk.previous_seq}: "
-                        "the events around it were removed, reordered or changed",
-                    )
-                )
+            link = _link_problem(
+                walk.previous_seq, walk.previous_hash, part.first_seq, part.first_prev_hash
+            )
+            if link is not None:
+                return result(link)
             walk.count += part.count
             walk.seen_checkpoints += part.seen_checkpoints
             if part.count:
@@ -423,12 +424,12 @@ def verify_chain(
     previous_seq, previous_hash = walk.previous_seq, walk.previous_hash
     beyond = [c for c in expected.values() if c.seq > previous_seq]
     if beyond:
-        newest = max(beyond, key=lambda c: c.seq)
+        last_checkpoint = max(beyond, key=lambda c: c.seq)
         return result(
             Problem(
                 previous_seq + 1,
                 f"the trail ends at event {previous_seq}, but event "
-                f"{newest.seq} was checkpointed at {_timestamp(newest.at)}: "
+                f"{last_checkpoint.seq} was checkpointed at {_timestamp(last_checkpoint.at)}: "
                 "the newest events have been removed",
             )
         )

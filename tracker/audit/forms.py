@@ -3,16 +3,19 @@ a 500 on a hand-edited address."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from wtforms.fields.choices import SelectChoice
 
 from tracker.audit.actions import AuditAction
+from tracker.audit.history import HistoryView
 from tracker.audit.search import (
     CASE_REFERENCE,
     NO_SCHOOL,
     SYSTEM_ACTOR,
     AuditFilters,
     FilterOptions,
-    HistoryView,
     Person,
 )
 from tracker.forms import (
@@ -25,10 +28,11 @@ from tracker.forms import (
 )
 
 
-def people_choices(people: list[Person]) -> list[SelectChoice]:
-    """A choice for each person; two people of the same name are told apart by e-mail."""
+def people_choices(people: list[Person], *, with_system: bool) -> list[SelectChoice]:
+    """A choice for each person, and one for the system's own events if asked for; two
+    people of the same name are told apart by e-mail."""
     names = [person.name.casefold() for person in people]
-    return [
+    choices = [
         SelectChoice(
             str(person.id),
             f"{person.name} ({person.email})"
@@ -37,6 +41,15 @@ def people_choices(people: list[Person]) -> list[SelectChoice]:
         )
         for person in people
     ]
+    if with_system:
+        choices.append(SelectChoice(SYSTEM_ACTOR, "Nobody signed in (the system)"))
+    return choices
+
+
+def actor_value(data: str | None) -> int | str | None:
+    """The person filter's answer: a user id, SYSTEM_ACTOR, or None for anyone."""
+    actor = data or None
+    return actor if actor in (None, SYSTEM_ACTOR) else int(actor)
 
 
 class AuditSearchForm(GetForm):
@@ -59,12 +72,7 @@ class AuditSearchForm(GetForm):
 
     def offer(self, options: FilterOptions) -> None:
         """Fill the choices that depend on the user; drop the school filter for one school."""
-        self.actor.offer(
-            [
-                *people_choices(options.people),
-                SelectChoice(SYSTEM_ACTOR, "Nobody signed in (the system)"),
-            ]
-        )
+        self.actor.offer(people_choices(options.people, with_system=True))
         schools = [SelectChoice(str(id_), name) for id_, name in options.schools]
         if options.whole_trust:
             schools.append(SelectChoice(NO_SCHOOL, "No school: sign-ins, accounts, policies"))
@@ -77,8 +85,8 @@ class AuditSearchForm(GetForm):
     def case_reference(self) -> str:
         return (self.case.data or "").strip().upper()
 
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        valid: bool = super().validate(extra_validators)
         start, end = self.date_from.data, self.date_to.data
         if start and end and start > end:
             self.date_to.errors.append("The ‘to’ date must be the same as or after the ‘from’ date")
@@ -93,11 +101,10 @@ class AuditSearchForm(GetForm):
         """The checked filters (call after `validate`, with the case the reference names)."""
         school = getattr(self, "school", None)
         school_value = school.data if school is not None and school.data else None
-        actor = self.actor.data or None
         return AuditFilters(
             date_from=self.date_from.data,
             date_to=self.date_to.data,
-            actor=actor if actor in (None, SYSTEM_ACTOR) else int(actor),
+            actor=actor_value(self.actor.data),
             action=self.action.data or None,
             school=school_value if school_value in (None, NO_SCHOOL) else int(school_value),
             case_id=case_id,
@@ -123,10 +130,7 @@ class CaseHistoryForm(GetForm):
     actor = FilterSelectField("Person", any_label="Anyone")
 
     def offer(self, people: list[Person], *, with_system: bool) -> None:
-        choices = people_choices(people)
-        if with_system:
-            choices.append(SelectChoice(SYSTEM_ACTOR, "Nobody signed in (the system)"))
-        self.actor.offer(choices)
+        self.actor.offer(people_choices(people, with_system=with_system))
 
     @property
     def view(self) -> HistoryView:
@@ -134,5 +138,4 @@ class CaseHistoryForm(GetForm):
 
     @property
     def actor_filter(self) -> int | str | None:
-        actor = self.actor.data or None
-        return actor if actor in (None, SYSTEM_ACTOR) else int(actor)
+        return actor_value(self.actor.data)

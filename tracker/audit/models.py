@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.audit.actions import AuditAction, Outcome
+from tracker.audit.actions import AuditAction, Outcome, known_action
 from tracker.db import UTCDateTime
-from tracker.extensions import db
+from tracker.extensions import Model
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One thing that happened. The database refuses UPDATE and DELETE on this table
     (triggers made by the migration), and each row carries the HMAC of its contents and
     of the row before it (tracker/audit/chain.py)."""
@@ -58,14 +58,12 @@ class AuditEvent(db.Model):
 
     @property
     def details(self) -> dict[str, Any]:
-        return json.loads(self.details_json)
+        details: dict[str, Any] = json.loads(self.details_json)
+        return details
 
     @property
     def action_enum(self) -> AuditAction | None:
-        try:
-            return AuditAction(self.action)
-        except ValueError:
-            return None
+        return known_action(self.action)
 
     @property
     def action_label(self) -> str:
@@ -85,7 +83,7 @@ class AuditEvent(db.Model):
         return f"<AuditEvent {self.seq} {self.action}>"
 
 
-class AuditChainHead(db.Model):
+class AuditChainHead(Model):
     """The last event's number and hash, in the one row writers lock to take their turn.
 
     A trigger on audit_events keeps it in step with every insert; the row exists from the

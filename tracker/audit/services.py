@@ -1,14 +1,16 @@
-"""Writing the audit trail: the one function every change and every read goes through."""
+"""Writing the audit trail: the one function every change and every read goes through,
+and the events of the auditor's own reads of the trail."""
 
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
 from tracker.audit.actions import AuditAction, Outcome
 from tracker.audit.chain import (
@@ -23,6 +25,7 @@ from tracker.db import utcnow
 from tracker.extensions import db
 
 if TYPE_CHECKING:
+    from tracker.audit.search import AuditFilters
     from tracker.auth.models import User
     from tracker.cases.models import Case
 
@@ -88,7 +91,8 @@ _LOCK_HEAD_PG = (
     .where(AuditChainHead.id == 1, func.pg_advisory_xact_lock(CHAIN_LOCK_KEY).is_not(None))
     .with_for_update()
 )
-_INSERT = AuditEvent.__table__.insert()
+# Declarative types __table__ as any FROM clause; a model's own is always its Table.
+_INSERT = typing.cast(Table, AuditEvent.__table__).insert()
 
 
 def _request_origin() -> tuple[str | None, str | None]:
@@ -153,7 +157,8 @@ def record(
     fields["hash"] = event_hash(key, [fields[name] for name in CHAINED_FIELDS])
     # A trigger on audit_events moves the chain head on to this event.
     connection.execute(_INSERT, fields)
-    return fields["seq"]
+    seq: int = fields["seq"]
+    return seq
 
 
 def record_for_case(
@@ -177,4 +182,50 @@ def record_for_case(
         case_id=case.id,
         outcome=outcome,
         details=details,
+    )
+
+
+# --- the auditor's reads of the trail --------------------------------------------------
+
+
+def record_search(user: User, filters: AuditFilters, results: int) -> None:
+    """audit.searched: which filters were used and how many events matched, never what
+    was typed into them.
+
+    Guard: none here (the page checks that the user may read the trail). Side effects:
+    one event, two statements; the caller commits.
+    """
+    _record_trail_read(AuditAction.AUDIT_SEARCHED, user, filters, results=results)
+
+
+def record_export(
+    user: User, filters: AuditFilters, *, file_format: str, results: int, truncated: bool
+) -> None:
+    """audit.exported: the format, the filters' names, how many events matched and
+    whether the file holds fewer (over the export's limit).
+
+    Guard: none here (the page checks that the user may read the trail). Side effects:
+    one event, two statements; the caller commits before sending, so that an export
+    whose event could not be written is never sent.
+    """
+    _record_trail_read(
+        AuditAction.AUDIT_EXPORTED,
+        user,
+        filters,
+        format=file_format,
+        results=results,
+        truncated=truncated,
+    )
+
+
+def _record_trail_read(
+    action: AuditAction, user: User, filters: AuditFilters, **details: DetailValue
+) -> None:
+    # The filters' names only: their values could name a person or a case the auditor
+    # was curious about.
+    record(
+        action,
+        actor=user,
+        object_type="audit_trail",
+        details={"filters": filters.names, **details},
     )

@@ -6,47 +6,48 @@ anything else: there is no form that posts.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from flask import Response, redirect, render_template, request, stream_with_context, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from tracker.audit import bp
-from tracker.audit.forms import AuditSearchForm, CaseHistoryForm
-from tracker.audit.search import (
+from tracker.audit.describe import EventRow
+from tracker.audit.export import (
     EXPORT_CHUNK,
-    EXPORT_COLUMNS,
     EXPORT_LIMIT,
-    PAGE_SIZE,
-    SYSTEM_ACTOR,
-    AuditFilters,
-    Cursor,
-    EventRow,
-    FilterOptions,
-    Person,
+    csv_lines,
+    json_header,
+    json_lines,
+)
+from tracker.audit.forms import AuditSearchForm, CaseHistoryForm
+from tracker.audit.history import (
     actors_in,
     case_events_query,
     case_history,
-    case_id_for_reference,
     case_revisions_query,
+    people_from_rows,
+    people_query,
+)
+from tracker.audit.search import (
+    PAGE_SIZE,
+    AuditFilters,
+    Cursor,
+    FilterOptions,
+    case_id_for_reference,
     count_query,
-    csv_cells,
     export_chunk_query,
     filter_options_query,
-    iter_json,
     options_from_rows,
     page_from_rows,
     page_query,
-    people_query,
-    present,
-    record_export,
-    record_search,
+    present_rows,
 )
+from tracker.audit.services import record_export, record_search
 from tracker.auth.permissions import (
     audit_scope,
     can_audit_case,
@@ -113,7 +114,7 @@ def _filter_args() -> dict[str, Any]:
 
 @bp.route("/")
 @permission_required(can_read_audit_trail)
-def search():
+def search() -> str:
     form, options, filters, case_disposed = _search_form()
     page = None
     total = None
@@ -148,17 +149,17 @@ def search():
 
 @bp.route("/export.csv")
 @permission_required(can_read_audit_trail)
-def export_csv():
+def export_csv() -> ResponseReturnValue:
     return _export("csv")
 
 
 @bp.route("/export.json")
 @permission_required(can_read_audit_trail)
-def export_json():
+def export_json() -> ResponseReturnValue:
     return _export("json")
 
 
-def _export(file_format: str) -> Response:
+def _export(file_format: str) -> ResponseReturnValue:
     """Every matching event, oldest first, as an attachment.
 
     The export is recorded (audit.exported) and committed before a byte is sent. The
@@ -183,10 +184,7 @@ def _export(file_format: str) -> Response:
                     user, filters, after=after, up_to=newest, size=min(EXPORT_CHUNK, left)
                 )
             ).all()
-            records = [
-                present(event, reference, options, disposed_on)
-                for event, reference, disposed_on in chunk
-            ]
+            records = present_rows(chunk, options)
             # End the read (it wrote nothing) rather than hold a transaction open while
             # the file goes out: on SQLite each one holds the write lock.
             db.session.commit()
@@ -198,18 +196,18 @@ def _export(file_format: str) -> Response:
     exported_at = utcnow()
     stamp = f"{uk_time(exported_at):%Y-%m-%d-%H%M}"
     if file_format == "csv":
-        body: Iterator[str] = _csv_lines(events())
+        body = csv_lines(events())
         mimetype = "text/csv"
     else:
-        header = {
-            "exported_at": exported_at.isoformat(),
-            "exported_by": {"id": user.id, "name": user.display_name},
-            "filters": {key: str(value) for key, value in filters.in_use.items()},
-            "matching_events": total,
-            "limit": EXPORT_LIMIT,
-            "truncated": truncated,
-        }
-        body = iter_json(header, (row.as_record() for row in events()))
+        header = json_header(
+            exported_at=exported_at,
+            exported_by=user,
+            filters=filters,
+            matching=total,
+            limit=EXPORT_LIMIT,
+            truncated=truncated,
+        )
+        body = json_lines(header, events())
         mimetype = "application/json"
     response = Response(stream_with_context(body), mimetype=mimetype)
     response.headers["Content-Disposition"] = (
@@ -221,32 +219,12 @@ def _export(file_format: str) -> Response:
     return response
 
 
-def _csv_lines(rows: Iterator[EventRow]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    # A byte-order mark, so that spreadsheet programs read the names as UTF-8.
-    writer.writerow(EXPORT_COLUMNS)
-    yield "\ufeff" + _drain(buffer)
-    for row in rows:
-        writer.writerow(csv_cells(row))
-        if buffer.tell() > 64_000:
-            yield _drain(buffer)
-    yield _drain(buffer)
-
-
-def _drain(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text
-
-
 # --- a case's complete history ---------------------------------------------------------
 
 
 @bp.route("/cases/<int:case_id>")
 @permission_required(can_read_audit_trail)
-def case_history_page(case_id: int):
+def case_history_page(case_id: int) -> str:
     case = case_in_scope_or_404(
         current_user, case_id, joinedload(Case.school), joinedload(Case.subject)
     )
@@ -255,25 +233,14 @@ def case_history_page(case_id: int):
         refuse(object_type="case", object_id=case_id)
     events = list(db.session.scalars(case_events_query(case)))
     revisions = list(db.session.scalars(case_revisions_query(case)))
-    people_rows = db.session.execute(people_query(actors_in(events, revisions))).all()
-    people = [Person(row.id, row.display_name, row.email) for row in people_rows]
+    people = people_from_rows(db.session.execute(people_query(actors_in(events, revisions))).all())
     form = CaseHistoryForm(request.args)
-    form.offer(
-        sorted(people, key=lambda person: (person.name.casefold(), person.email)),
-        with_system=any(event.actor_id is None for event in events),
-    )
+    form.offer(people, with_system=any(event.actor_id is None for event in events))
     items = None
     if form.validate():
         history = case_history(case, events, revisions, {p.id: p.name for p in people})
-        actor = form.actor_filter
         items = [
-            item
-            for item in history
-            if item.shown_in(form.view)
-            and (
-                actor is None
-                or (item.actor_id is None if actor == SYSTEM_ACTOR else item.actor_id == actor)
-            )
+            item for item in history if item.shown_in(form.view) and item.is_by(form.actor_filter)
         ]
         record_case_history_viewed(case, by=current_user, page="audit")
         db.session.commit()
