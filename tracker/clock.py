@@ -1,7 +1,7 @@
 """The current date as the trust sees it (schools work in UK time, not UTC), and how dates
 and times are written, on pages and in messages alike."""
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from tracker.db import utcnow
@@ -16,6 +16,11 @@ def today() -> date:
 
 def uk_time(moment: datetime) -> datetime:
     return moment.astimezone(UK)
+
+
+def uk_midnight(day: date) -> datetime:
+    """The start of a UK day, in UTC (the clocks change, so the offset varies)."""
+    return datetime.combine(day, time.min, UK).astimezone(UTC)
 
 
 def uk_date(day: date | None) -> str:

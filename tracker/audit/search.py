@@ -16,7 +16,7 @@ import re
 import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -47,7 +47,7 @@ from tracker.auth.permissions import (
     visible_cases_filter,
 )
 from tracker.cases.models import Case
-from tracker.clock import UK
+from tracker.clock import uk_midnight
 from tracker.orgs.models import School
 from tracker.retention.models import CaseTombstone
 
@@ -98,11 +98,6 @@ class AuditFilters:
     @property
     def is_filtered(self) -> bool:
         return bool(self.in_use)
-
-
-def uk_midnight(day: date) -> datetime:
-    """The start of a UK day, in UTC (the clocks change, so the offset varies)."""
-    return datetime.combine(day, time.min, UK).astimezone(UTC)
 
 
 def _conditions(filters: AuditFilters) -> list[ColumnElement[bool]]:

@@ -7,7 +7,6 @@ anything else: there is no form that posts.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from flask import Response, redirect, render_template, request, stream_with_context, url_for
@@ -61,13 +60,6 @@ from tracker.cases.services import record_case_history_viewed
 from tracker.clock import uk_time
 from tracker.db import utcnow
 from tracker.extensions import db
-
-
-@bp.app_template_filter("uk_timestamp")
-def uk_timestamp(moment: datetime) -> str:
-    """27 March 2026, 14:05:09 in UK time: to the second, as an auditor needs it."""
-    local = uk_time(moment)
-    return f"{local.day} {local:%B %Y}, {local:%H:%M:%S}"
 
 
 def _search_form() -> tuple[AuditSearchForm, FilterOptions, AuditFilters | None, bool]:

@@ -15,7 +15,7 @@ too. Details hold ids, codes, dates and field names only, never the reasons type
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from flask import current_app
 
@@ -26,7 +26,7 @@ from tracker.auth.models import User
 from tracker.auth.permissions import is_case_worker
 from tracker.cases.models import Case, Track
 from tracker.cases.services import add_revision
-from tracker.clock import UK, uk_date, uk_time
+from tracker.clock import uk_date, uk_midnight, uk_time
 from tracker.db import utcnow
 from tracker.errors import NotAllowed, ValidationFailed
 from tracker.extensions import db
@@ -222,9 +222,7 @@ def record_lado_referral(
         raise ValidationFailed("Choose how the referral was made", field="method") from None
     if referred_at > utcnow():
         raise ValidationFailed("The referral cannot be in the future", field="referred_on")
-    triage_day_began = (
-        datetime.combine(uk_time(case.triaged_at).date(), time.min, UK) if case.triaged_at else None
-    )
+    triage_day_began = uk_midnight(uk_time(case.triaged_at).date()) if case.triaged_at else None
     if triage_day_began and referred_at < triage_day_began:
         raise ValidationFailed("The referral cannot be before the triage", field="referred_on")
     correction = case.lado_referred_at is not None
