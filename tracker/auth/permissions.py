@@ -22,6 +22,7 @@ from tracker.cases.models import Case
 from tracker.errors import OutOfScope, RoleRefused
 from tracker.extensions import db
 from tracker.orgs.models import School
+from tracker.policy.models import PolicyVersion
 from tracker.staff.models import StaffMember
 from tracker.workflow.models import Appeal
 
@@ -265,6 +266,13 @@ def can_view_policies(user: User) -> bool:
 
 def can_manage_policies(user: User) -> bool:
     return has_role(user, *POLICY_MANAGING_ROLES)
+
+
+def can_view_policy_version(user: User, version: PolicyVersion) -> bool:
+    """A version of the user's trust; drafts only for those who manage policies."""
+    return version.policy.trust_id == user.trust_id and (
+        not version.is_draft or can_manage_policies(user)
+    )
 
 
 def acknowledgement_scope(user: User) -> SchoolScope:

@@ -14,6 +14,7 @@ from tracker.auth.permissions import (
     can_read_cases,
     can_record_acknowledgements,
     can_view_policies,
+    can_view_policy_version,
     permission_required,
     refuse,
     visible_cases,
@@ -69,18 +70,11 @@ def _policy_or_404(policy_id: int) -> Policy:
     return policy
 
 
-def _may_see_version(version: PolicyVersion) -> bool:
-    """A version of the user's trust; drafts only for those who manage policies."""
-    return version.policy.trust_id == current_user.trust_id and (
-        not version.is_draft or can_manage_policies(current_user)
-    )
-
-
 def _version_or_404(version_id: int) -> PolicyVersion:
     version = db.session.get(PolicyVersion, version_id)
     if version is None:
         abort(404)
-    if not _may_see_version(version):
+    if not can_view_policy_version(current_user, version):
         refuse(object_type="policy_version", object_id=version_id)
     return version
 
@@ -98,7 +92,7 @@ def _clause_or_404(clause_id: int) -> Clause:
     clause = db.session.get(Clause, clause_id)
     if clause is None:
         abort(404)
-    if not _may_see_version(clause.version):
+    if not can_view_policy_version(current_user, clause.version):
         refuse(object_type="clause", object_id=clause_id)
     return clause
 
