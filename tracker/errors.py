@@ -1,9 +1,16 @@
-"""Domain exceptions and the one place that maps errors to HTTP responses."""
+"""Domain exceptions, the two checks of typed input every service makes (a choice from
+a list, a text that must be given), and the places that turn the exceptions into what a
+person sees: HTTP responses, and a command's error."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from typing import TypeVar
 
+import click
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, NotFound
@@ -32,6 +39,27 @@ class NotAllowed(DomainError):
 
 class SignInFailed(DomainError):
     """Wrong e-mail address or password, or a disabled account: the user is not told which."""
+
+
+Choice = TypeVar("Choice", bound=Enum)
+
+
+def one_of(choices: type[Choice], value: str | None, message: str, *, field: str) -> Choice:
+    """The member of `choices` whose stored value is `value`; anything else (nothing
+    chosen, or a value posted by hand) is refused with `message` on `field`."""
+    try:
+        return choices(value)
+    except ValueError:
+        raise ValidationFailed(message, field=field) from None
+
+
+def required_text(text: str | None, message: str, *, field: str) -> str:
+    """Typed text without the space around it, its line breaks as a browser sends them
+    (CR LF) made plain (LF); refused with `message` on `field` when nothing is left."""
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise ValidationFailed(message, field=field)
+    return text
 
 
 class AccessDenied(HTTPException):
@@ -162,4 +190,16 @@ def _record_refusal(error: AccessDenied) -> None:
         outcome=Outcome.DENIED,
         details={"endpoint": request.endpoint, "status": error.code},
     )
+    db.session.commit()
+
+
+@contextmanager
+def committed_or_refused() -> Iterator[None]:
+    """What a `flask` command changes: committed, or on a refusal rolled back and shown
+    as the command's error (exit status 1)."""
+    try:
+        yield
+    except ValidationFailed as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
     db.session.commit()

@@ -7,7 +7,7 @@ import re
 import typing
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import Table, func, select
@@ -180,6 +180,61 @@ def record_for_case(
         trust_id=case.trust_id,
         school_id=case.school_id,
         case_id=case.id,
+        outcome=outcome,
+        details=details,
+    )
+
+
+class Audited(Protocol):
+    """A record the trail can name: by its model's `audit_type` (stored in every event
+    about it, so never renamed) and its id."""
+
+    audit_type: ClassVar[str]
+
+    @property
+    def id(self) -> int: ...
+
+
+def record_about(
+    action: AuditAction,
+    target: Audited,
+    *,
+    actor: User | None,
+    case: Case | None = None,
+    trust_id: int | None = None,
+    school_id: int | None = None,
+    outcome: Outcome = Outcome.ALLOWED,
+    details: Mapping[str, DetailValue] | None = None,
+) -> int:
+    """Append an event about one record, filed where the record belongs.
+
+    A record on a case (its `case`, or the `case` given) is filed under the case, its
+    school and its trust, as `record_for_case` files them. Any other is filed under the
+    trust and school given, else under its own `trust_id` and `school_id` where it has
+    them (a school has no school_id, nor a session a trust_id: their callers give them).
+
+    Guard: as `record` (details hold ids and codes only). Side effects: one event, in the
+    caller's transaction; the caller commits.
+    """
+    # Not every audited model has these attributes: those that have them say where it goes.
+    on_case: Case | None = case if case is not None else getattr(target, "case", None)
+    if on_case is not None:
+        return record_for_case(
+            action,
+            on_case,
+            actor=actor,
+            object_type=target.audit_type,
+            object_id=target.id,
+            outcome=outcome,
+            details=details,
+        )
+    return record(
+        action,
+        actor=actor,
+        object_type=target.audit_type,
+        object_id=target.id,
+        trust_id=trust_id if trust_id is not None else getattr(target, "trust_id", None),
+        school_id=school_id if school_id is not None else getattr(target, "school_id", None),
         outcome=outcome,
         details=details,
     )

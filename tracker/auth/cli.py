@@ -17,7 +17,7 @@ from tracker.auth.services import (
     grant_role,
     set_password,
 )
-from tracker.errors import ValidationFailed
+from tracker.errors import committed_or_refused
 from tracker.extensions import db
 from tracker.orgs.services import find_school, find_trust
 
@@ -60,12 +60,8 @@ def users_cli() -> None:
 def create_command(email: str, display_name: str, trust_code: str | None, password: str) -> None:
     """Create an account (it has no role until you grant one)."""
     trust = _trust_or_fail(trust_code)
-    try:
+    with committed_or_refused():
         user = create_user(trust, email=email, display_name=display_name, password=password)
-    except ValidationFailed as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from error
-    db.session.commit()
     click.echo(f"Created {user.email} ({user.display_name}) in {trust.name}.")
     click.echo(f"Next: flask --app app users grant {user.email} ROLE [--school CODE]")
 
@@ -83,12 +79,8 @@ def grant_command(email: str, role: str, school_code: str | None) -> None:
         school = find_school(user.trust, school_code)
         if school is None:
             raise click.ClickException(f"{user.trust.name} has no school with code {school_code}.")
-    try:
+    with committed_or_refused():
         grant = grant_role(user, Role(role), school=school)
-    except ValidationFailed as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from error
-    db.session.commit()
     click.echo(f"{user.email} is now {Role(role).label.lower()} ({grant.scope_label}).")
 
 
@@ -138,12 +130,8 @@ def set_password_command(email: str, password: str) -> None:
     Their authenticator app stays as it is: the new password alone signs nobody in.
     """
     user = _user_or_fail(email)
-    try:
+    with committed_or_refused():
         ended = set_password(user, password)
-    except ValidationFailed as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from error
-    db.session.commit()
     click.echo(
         f"Set a new password for {user.email}; ended {ended} open session(s). "
         "They still need their authenticator app to sign in."

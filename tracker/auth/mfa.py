@@ -23,7 +23,7 @@ from markupsafe import Markup
 from sqlalchemy import delete, func, select
 
 from tracker.audit import services as audit
-from tracker.audit.actions import AuditAction, Outcome
+from tracker.audit.actions import AuditAction
 from tracker.auth import passwords
 from tracker.auth.models import RecoveryCode, User
 from tracker.auth.sessions import EndReason, end_all_sessions
@@ -200,14 +200,7 @@ def confirm_enrolment(user: User, typed_code: str, *, replacing: bool = False) -
     user.totp_enrolled_at = utcnow()
     user.totp_last_step = step
     codes = _issue_recovery_codes(user)
-    audit.record(
-        AuditAction.MFA_ENROLLED,
-        actor=user,
-        object_type="user",
-        object_id=user.id,
-        trust_id=user.trust_id,
-        details={"replacing": replacing},
-    )
+    audit.record_about(AuditAction.MFA_ENROLLED, user, actor=user, details={"replacing": replacing})
     return Enrolled(recovery_codes=codes)
 
 
@@ -222,14 +215,7 @@ def provision(user: User, secret: str, *, by: User | None = None) -> None:
     user.totp_pending_secret = None
     user.totp_enrolled_at = utcnow()
     user.totp_last_step = None
-    audit.record(
-        AuditAction.MFA_ENROLLED,
-        actor=by,
-        object_type="user",
-        object_id=user.id,
-        trust_id=user.trust_id,
-        details={"provisioned": True},
-    )
+    audit.record_about(AuditAction.MFA_ENROLLED, user, actor=by, details={"provisioned": True})
     db.session.flush()
 
 
@@ -300,13 +286,8 @@ def use_recovery_code(user: User, typed_code: str) -> int | None:
         return None
     match.used_at = utcnow()
     remaining = len(unused) - 1
-    audit.record(
-        AuditAction.RECOVERY_CODE_USED,
-        actor=user,
-        object_type="user",
-        object_id=user.id,
-        trust_id=user.trust_id,
-        details={"remaining": remaining},
+    audit.record_about(
+        AuditAction.RECOVERY_CODE_USED, user, actor=user, details={"remaining": remaining}
     )
     db.session.flush()
     return remaining
@@ -341,14 +322,6 @@ def reset_second_factor(user: User, *, by: User | None) -> int:
     user.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     ended = end_all_sessions(user, EndReason.REVOKED, by=by)
-    audit.record(
-        AuditAction.MFA_RESET,
-        actor=by,
-        object_type="user",
-        object_id=user.id,
-        trust_id=user.trust_id,
-        outcome=Outcome.ALLOWED,
-        details={"sessions_ended": ended},
-    )
+    audit.record_about(AuditAction.MFA_RESET, user, actor=by, details={"sessions_ended": ended})
     db.session.flush()
     return ended

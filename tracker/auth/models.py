@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from flask_login import UserMixin
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
@@ -16,6 +17,7 @@ from tracker.orgs.models import School, Trust
 
 class User(UserMixin, Model):
     __tablename__ = "users"
+    audit_type: ClassVar[str] = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"), index=True)
@@ -93,6 +95,7 @@ class UserSession(Model):
     """A signed-in session. The cookie carries a random token; only its hash is stored."""
 
     __tablename__ = "user_sessions"
+    audit_type: ClassVar[str] = "session"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

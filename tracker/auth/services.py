@@ -64,13 +64,7 @@ def create_user(
     )
     db.session.add(user)
     db.session.flush()
-    audit.record(
-        AuditAction.USER_CREATED,
-        actor=by,
-        object_type="user",
-        object_id=user.id,
-        trust_id=trust.id,
-    )
+    audit.record_about(AuditAction.USER_CREATED, user, actor=by)
     return user
 
 
@@ -97,26 +91,17 @@ def grant_role(
         raise ValidationFailed("That school is not in this person's trust", field="school")
 
     school_id = school.id if school is not None else None
-    existing = db.session.scalar(
-        select(RoleGrant).where(
-            RoleGrant.user_id == user.id,
-            RoleGrant.role == role.value,
-            RoleGrant.school_id.is_(None)
-            if school_id is None
-            else RoleGrant.school_id == school_id,
-        )
+    # The same role in the same place: at this school, or across the trust.
+    same_post = (
+        RoleGrant.role == role.value,
+        RoleGrant.school_id.is_(None) if school_id is None else RoleGrant.school_id == school_id,
     )
+    existing = db.session.scalar(select(RoleGrant).where(RoleGrant.user_id == user.id, *same_post))
     if existing is not None:
         raise ValidationFailed(f"{user.display_name} already has this role there", field="role")
     if role in SINGLE_HOLDER_ROLES:
         holder = db.session.scalar(
-            select(RoleGrant).where(
-                RoleGrant.trust_id == user.trust_id,
-                RoleGrant.role == role.value,
-                RoleGrant.school_id.is_(None)
-                if school_id is None
-                else RoleGrant.school_id == school_id,
-            )
+            select(RoleGrant).where(RoleGrant.trust_id == user.trust_id, *same_post)
         )
         if holder is not None:
             raise ValidationFailed(
@@ -137,12 +122,10 @@ def grant_role(
     # Keep the already-loaded collection in step with the row just added.
     if grant not in user.grants:
         user.grants.append(grant)
-    audit.record(
+    audit.record_about(
         AuditAction.ROLE_GRANTED,
+        user,
         actor=granted_by,
-        object_type="user",
-        object_id=user.id,
-        trust_id=user.trust_id,
         school_id=school_id,
         details={"role": role.value, "school_id": school_id, "grant_id": grant.id},
     )
@@ -162,13 +145,8 @@ def disable_user(user: User, *, by: User | None = None) -> int:
         user.disabled_at = utcnow()
     ended = end_all_sessions(user, EndReason.DISABLED, by=by)
     if newly_disabled:
-        audit.record(
-            AuditAction.USER_DISABLED,
-            actor=by,
-            object_type="user",
-            object_id=user.id,
-            trust_id=user.trust_id,
-            details={"sessions_ended": ended},
+        audit.record_about(
+            AuditAction.USER_DISABLED, user, actor=by, details={"sessions_ended": ended}
         )
     db.session.flush()
     return ended
@@ -234,13 +212,7 @@ def authenticate(email: str, password: str, *, ip_address: str | None) -> User:
     if reason != "ok" or user is None:
         _refuse_sign_in(user, reason, keys)
         raise SignInFailed("Enter a correct e-mail address and password")
-    audit.record(
-        AuditAction.LOGIN_PASSWORD_ACCEPTED,
-        actor=user,
-        object_type="user",
-        object_id=user.id,
-        trust_id=user.trust_id,
-    )
+    audit.record_about(AuditAction.LOGIN_PASSWORD_ACCEPTED, user, actor=user)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
     return user
@@ -256,13 +228,8 @@ WRONG_RECOVERY_CODE = "Enter one of your recovery codes that has not been used y
 
 def _second_factor_accepted(user: User, keys: throttle.Keys, method: str) -> None:
     throttle.clear_account(keys)
-    audit.record(
-        AuditAction.LOGIN_SUCCEEDED,
-        actor=user,
-        object_type="user",
-        object_id=user.id,
-        trust_id=user.trust_id,
-        details={"second_factor": method},
+    audit.record_about(
+        AuditAction.LOGIN_SUCCEEDED, user, actor=user, details={"second_factor": method}
     )
 
 
@@ -371,13 +338,8 @@ def change_password(
     user.password_hash = passwords.hash_password(new_password)
     user.password_changed_at = utcnow()
     ended = end_other_sessions(user, keep=keep, reason=EndReason.CREDENTIALS_CHANGED)
-    audit.record(
-        AuditAction.PASSWORD_CHANGED,
-        actor=user,
-        object_type="user",
-        object_id=user.id,
-        trust_id=user.trust_id,
-        details={"sessions_ended": ended},
+    audit.record_about(
+        AuditAction.PASSWORD_CHANGED, user, actor=user, details={"sessions_ended": ended}
     )
     db.session.flush()
     return ended
@@ -399,12 +361,10 @@ def set_password(user: User, new_password: str, *, by: User | None = None) -> in
     user.password_hash = passwords.hash_password(new_password)
     user.password_changed_at = utcnow()
     ended = end_all_sessions(user, EndReason.CREDENTIALS_CHANGED, by=by)
-    audit.record(
+    audit.record_about(
         AuditAction.PASSWORD_CHANGED,
+        user,
         actor=by,
-        object_type="user",
-        object_id=user.id,
-        trust_id=user.trust_id,
         details={"sessions_ended": ended, "reset": True},
     )
     db.session.flush()

@@ -123,31 +123,23 @@ def _record_end(record: UserSession, reason: str, by: User | None) -> None:
     """The one audit event for a session that has just ended, chosen by why it ended."""
     owner = record.user
     if reason == EndReason.SIGNED_OUT:
-        audit.record(
-            AuditAction.LOGOUT,
-            actor=owner,
-            object_type="session",
-            object_id=record.id,
-            trust_id=owner.trust_id,
-        )
+        audit.record_about(AuditAction.LOGOUT, record, actor=owner, trust_id=owner.trust_id)
     elif reason in (EndReason.IDLE, EndReason.EXPIRED):
         # Found out on the owner's own next request (their cookie came back), so the
         # owner is the actor, and the request's address is theirs.
-        audit.record(
+        audit.record_about(
             AuditAction.SESSION_ENDED,
+            record,
             actor=owner,
-            object_type="session",
-            object_id=record.id,
             trust_id=owner.trust_id,
             details={"reason": reason},
         )
     else:
         # Ended by someone else (or by the system): name whose session it was.
-        audit.record(
+        audit.record_about(
             AuditAction.SESSION_REVOKED,
+            record,
             actor=by,
-            object_type="session",
-            object_id=record.id,
             trust_id=owner.trust_id,
             details={"reason": reason, "user_id": owner.id},
         )

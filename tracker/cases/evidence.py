@@ -33,7 +33,7 @@ from tracker.auth.permissions import can_view_case, can_work_on_case
 from tracker.cases.models import Case, Evidence, PostVisibility
 from tracker.clock import UK
 from tracker.db import utcnow
-from tracker.errors import NotAllowed, ValidationFailed
+from tracker.errors import NotAllowed, ValidationFailed, one_of
 from tracker.extensions import db
 
 log = logging.getLogger(__name__)
@@ -364,12 +364,12 @@ def _captured_at(provenance: Provenance, now: datetime) -> datetime | None:
 
 
 def _checked_provenance(provenance: Provenance, now: datetime) -> dict[str, object]:
-    try:
-        visibility = PostVisibility(provenance.post_visibility)
-    except ValueError:
-        raise ValidationFailed(
-            "Choose whether the post was public or private", field="post_visibility"
-        ) from None
+    visibility = one_of(
+        PostVisibility,
+        provenance.post_visibility,
+        "Choose whether the post was public or private",
+        field="post_visibility",
+    )
     description = " ".join(provenance.description.split())
     if len(description) > 500:
         raise ValidationFailed(
@@ -429,12 +429,10 @@ def add_evidence(
     )
     case.evidence.append(evidence)
     db.session.flush()
-    audit.record_for_case(
+    audit.record_about(
         AuditAction.EVIDENCE_ADDED,
-        case,
+        evidence,
         actor=by,
-        object_type="evidence",
-        object_id=evidence.id,
         details={"content_type": evidence.content_type, "size": evidence.size_bytes},
     )
     return evidence
@@ -464,13 +462,7 @@ def remove_evidence(
     evidence.removed_by_id = by.id
     evidence.removal_reason = reason
     db.session.flush()
-    audit.record_for_case(
-        AuditAction.EVIDENCE_REMOVED,
-        evidence.case,
-        actor=by,
-        object_type="evidence",
-        object_id=evidence.id,
-    )
+    audit.record_about(AuditAction.EVIDENCE_REMOVED, evidence, actor=by)
     db.session.info.setdefault(_TO_DELETE, []).append(stored_path(evidence))
 
 
@@ -490,21 +482,13 @@ def file_for_download(evidence: Evidence, *, by: User) -> Path:
     try:
         path = verified_file(evidence)
     except StoredFileProblem as problem:
-        audit.record_for_case(
+        audit.record_about(
             AuditAction.EVIDENCE_DOWNLOADED,
-            case,
+            evidence,
             actor=by,
-            object_type="evidence",
-            object_id=evidence.id,
             outcome=Outcome.ERROR,
             details={"problem": problem.problem},
         )
         raise
-    audit.record_for_case(
-        AuditAction.EVIDENCE_DOWNLOADED,
-        case,
-        actor=by,
-        object_type="evidence",
-        object_id=evidence.id,
-    )
+    audit.record_about(AuditAction.EVIDENCE_DOWNLOADED, evidence, actor=by)
     return path

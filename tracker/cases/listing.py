@@ -26,7 +26,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -49,7 +48,7 @@ from sqlalchemy.orm import aliased, contains_eager
 
 from tracker.auth.models import User
 from tracker.auth.permissions import case_scope, schools_in_scope, visible_cases_filter
-from tracker.cases.models import Case, CaseStatus, ClauseBreach
+from tracker.cases.models import Case, CaseStatus, ClauseBreach, LabelledEnum
 from tracker.orgs.models import School
 from tracker.policy.models import Clause, ClauseKind, Policy, PolicyVersion, VersionStatus
 from tracker.staff.models import StaffMember
@@ -69,20 +68,11 @@ NOT_TRIAGED = "none"
 _REFERENCE_SEPARATOR = ","
 
 
-class Sort(StrEnum):
-    NEWEST = "newest"
-    OLDEST = "oldest"
+class Sort(LabelledEnum):
+    NEWEST = "newest", "Most recently reported"
+    OLDEST = "oldest", "Least recently reported"
     REFERENCE = "reference"
     STATUS = "status"
-
-    @property
-    def label(self) -> str:
-        return {
-            "newest": "Most recently reported",
-            "oldest": "Least recently reported",
-            "reference": "Reference",
-            "status": "Status",
-        }[self.value]
 
 
 @dataclass(frozen=True)

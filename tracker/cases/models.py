@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from sqlalchemy import (
     JSON,
@@ -20,7 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Relationship, mapped_column, relationship
 
 from tracker.auth.models import User
 from tracker.clock import uk_time
@@ -140,6 +141,12 @@ class CaseReferenceCounter(Model):
     last_number: Mapped[int] = mapped_column(Integer)
 
 
+def _owned(order_by: str | Callable[[], list[Any]]) -> Relationship[Any]:
+    """A case's own rows of one kind, in this order. Each names its case (`case`) and is
+    deleted with it, which is how retention's disposal takes everything on a case."""
+    return relationship(back_populates="case", cascade="all, delete-orphan", order_by=order_by)
+
+
 class Case(Model):
     __tablename__ = "cases"
     __table_args__ = (
@@ -223,39 +230,17 @@ class Case(Model):
     reported_by: Mapped[User] = relationship(foreign_keys=[reported_by_id])
     investigator: Mapped[User | None] = relationship(foreign_keys=[investigator_id])
     decision_maker: Mapped[User | None] = relationship(foreign_keys=[decision_maker_id])
-    breaches: Mapped[list[ClauseBreach]] = relationship(
-        back_populates="case", cascade="all, delete-orphan", order_by="ClauseBreach.id"
-    )
-    people: Mapped[list[PersonInvolved]] = relationship(
-        back_populates="case", cascade="all, delete-orphan", order_by="PersonInvolved.id"
-    )
-    evidence: Mapped[list[Evidence]] = relationship(
-        back_populates="case", cascade="all, delete-orphan", order_by="Evidence.id"
-    )
-    transitions: Mapped[list[CaseTransition]] = relationship(
-        back_populates="case", cascade="all, delete-orphan", order_by="CaseTransition.id"
-    )
-    decisions: Mapped[list[Decision]] = relationship(
-        cascade="all, delete-orphan", order_by="Decision.id"
-    )
-    appeals: Mapped[list[Appeal]] = relationship(cascade="all, delete-orphan", order_by="Appeal.id")
-    suspensions: Mapped[list[Suspension]] = relationship(
-        cascade="all, delete-orphan", order_by="Suspension.starts_on"
-    )
-    revisions: Mapped[list[CaseRevision]] = relationship(
-        back_populates="case", cascade="all, delete-orphan", order_by="CaseRevision.number"
-    )
-    legal_holds: Mapped[list[LegalHold]] = relationship(
-        cascade="all, delete-orphan", order_by="LegalHold.id"
-    )
-    chronology: Mapped[list[ChronologyEntry]] = relationship(
-        back_populates="case",
-        cascade="all, delete-orphan",
-        order_by=lambda: [
-            ChronologyEntry.occurred_on,
-            ChronologyEntry.occurred_time,
-            ChronologyEntry.id,
-        ],
+    breaches: Mapped[list[ClauseBreach]] = _owned("ClauseBreach.id")
+    people: Mapped[list[PersonInvolved]] = _owned("PersonInvolved.id")
+    evidence: Mapped[list[Evidence]] = _owned("Evidence.id")
+    transitions: Mapped[list[CaseTransition]] = _owned("CaseTransition.id")
+    decisions: Mapped[list[Decision]] = _owned("Decision.id")
+    appeals: Mapped[list[Appeal]] = _owned("Appeal.id")
+    suspensions: Mapped[list[Suspension]] = _owned("Suspension.starts_on")
+    revisions: Mapped[list[CaseRevision]] = _owned("CaseRevision.number")
+    legal_holds: Mapped[list[LegalHold]] = _owned("LegalHold.id")
+    chronology: Mapped[list[ChronologyEntry]] = _owned(
+        lambda: [ChronologyEntry.occurred_on, ChronologyEntry.occurred_time, ChronologyEntry.id]
     )
 
     @property
@@ -320,6 +305,7 @@ class ClauseBreach(Model):
 
     __tablename__ = "clause_breaches"
     __table_args__ = (UniqueConstraint("case_id", "clause_id"),)
+    audit_type: ClassVar[str] = "clause_breach"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -337,6 +323,7 @@ class PersonInvolved(Model):
     pupil's full name, so that a subject access export can redact them."""
 
     __tablename__ = "people_involved"
+    audit_type: ClassVar[str] = "person_involved"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -362,6 +349,7 @@ class Evidence(Model):
     """
 
     __tablename__ = "evidence"
+    audit_type: ClassVar[str] = "evidence"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -394,6 +382,7 @@ class ChronologyEntry(Model):
     """A dated note or action, ordered by when it happened; backdating is allowed and shown."""
 
     __tablename__ = "chronology_entries"
+    audit_type: ClassVar[str] = "chronology_entry"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

@@ -36,7 +36,7 @@ from tracker.cases.models import (
     Platform,
     Source,
 )
-from tracker.errors import DomainError, NotAllowed, ValidationFailed
+from tracker.errors import DomainError, NotAllowed, ValidationFailed, one_of, required_text
 from tracker.extensions import db
 from tracker.orgs.models import School, Trust
 from tracker.policy.models import Clause, Policy
@@ -138,14 +138,8 @@ class CitedClause:
 
 
 def _check_details(details: CaseDetails, today: date) -> CaseDetails:
-    try:
-        Source(details.source)
-    except ValueError:
-        raise ValidationFailed("Choose how the concern came to light", field="source") from None
-    try:
-        platform = Platform(details.platform)
-    except ValueError:
-        raise ValidationFailed("Choose where it happened", field="platform") from None
+    one_of(Source, details.source, "Choose how the concern came to light", field="source")
+    platform = one_of(Platform, details.platform, "Choose where it happened", field="platform")
     platform_detail = details.platform_detail.strip()
     if platform is Platform.OTHER and not platform_detail:
         raise ValidationFailed("Say where it happened", field="platform_detail")
@@ -161,9 +155,7 @@ def _check_details(details: CaseDetails, today: date) -> CaseDetails:
         raise ValidationFailed(
             "The date it was reported cannot be before the conduct happened", field="reported_on"
         )
-    summary = details.summary.replace("\r\n", "\n").strip()
-    if not summary:
-        raise ValidationFailed("Describe what happened", field="summary")
+    summary = required_text(details.summary, "Describe what happened", field="summary")
     return CaseDetails(
         source=details.source,
         source_detail=details.source_detail.strip(),
@@ -273,12 +265,10 @@ def create_case(
         },
     )
     for breach in case.breaches:
-        audit.record_for_case(
+        audit.record_about(
             AuditAction.CLAUSE_BREACH_ADDED,
-            case,
+            breach,
             actor=by,
-            object_type="clause_breach",
-            object_id=breach.id,
             details={"clause_id": breach.clause_id},
         )
     add_revision(
@@ -392,10 +382,7 @@ def add_person(
     """
     if not can_work_on_case(by, case):
         raise NotAllowed("This case cannot be changed")
-    try:
-        person_kind = PersonKind(kind)
-    except ValueError:
-        raise ValidationFailed("Choose who they are", field="kind") from None
+    person_kind = one_of(PersonKind, kind, "Choose who they are", field="kind")
     identifier = " ".join(identifier.split())
     if not identifier:
         raise ValidationFailed("Enter their initials or a pseudonym", field="identifier")
@@ -423,14 +410,7 @@ def add_person(
     )
     case.people.append(person)
     db.session.flush()
-    audit.record_for_case(
-        AuditAction.PERSON_ADDED,
-        case,
-        actor=by,
-        object_type="person_involved",
-        object_id=person.id,
-        details={"kind": person.kind},
-    )
+    audit.record_about(AuditAction.PERSON_ADDED, person, actor=by, details={"kind": person.kind})
     return person
 
 
@@ -456,19 +436,14 @@ def add_chronology_entry(
     """
     if not can_work_on_case(by, case):
         raise NotAllowed("This case cannot be changed")
-    try:
-        entry_kind = EntryKind(kind)
-    except ValueError:
-        raise ValidationFailed("Choose what kind of entry this is", field="kind") from None
+    entry_kind = one_of(EntryKind, kind, "Choose what kind of entry this is", field="kind")
     if occurred_on > today:
         raise ValidationFailed("The date cannot be in the future", field="occurred_on")
     if occurred_on < case.occurred_on:
         raise ValidationFailed(
             "The date cannot be before the conduct the case is about", field="occurred_on"
         )
-    summary = summary.replace("\r\n", "\n").strip()
-    if not summary:
-        raise ValidationFailed("Describe what happened or was done", field="summary")
+    summary = required_text(summary, "Describe what happened or was done", field="summary")
     entry = ChronologyEntry(
         case_id=case.id,
         kind=entry_kind.value,
@@ -479,12 +454,10 @@ def add_chronology_entry(
     )
     case.chronology.append(entry)
     db.session.flush()
-    audit.record_for_case(
+    audit.record_about(
         AuditAction.CHRONOLOGY_ADDED,
-        case,
+        entry,
         actor=by,
-        object_type="chronology_entry",
-        object_id=entry.id,
         details={"kind": entry.kind, "backdated": entry.is_backdated},
     )
     return entry

@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from flask import Flask, after_this_request, current_app, has_request_context, url_for
 from sqlalchemy import CursorResult, Update, delete, exists, func, or_, select, update
@@ -181,6 +181,9 @@ def _case_url(case_id: int) -> str:
 class _Claimed:
     """A notification this sender holds, with its finished e-mail: sending it needs no
     database, so no transaction is open while the mail server answers."""
+
+    # The row it holds, as the audit trail names it.
+    audit_type: ClassVar[str] = SentNotification.audit_type
 
     id: int
     key: str
@@ -436,12 +439,11 @@ def _record_sent(claimed: _Claimed, now: datetime) -> None:
     )
     case = db.session.get(Case, claimed.case_id) if marked == 1 else None
     if case is not None:
-        audit.record_for_case(
+        audit.record_about(
             AuditAction.NOTIFICATION_SENT,
-            case,
+            claimed,
+            case=case,
             actor=None,
-            object_type="sent_notification",
-            object_id=claimed.id,
             details={
                 "kind": claimed.kind.value,
                 "key": claimed.key,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from tracker.errors import ValidationFailed
-from tracker.extensions import db
+from tracker.errors import committed_or_refused
 from tracker.orgs.services import find_school, find_trust, set_lado_arrangements
 
 
@@ -56,14 +55,10 @@ def set_lado_command(
     school = find_school(trust, code)
     if school is None:
         raise click.ClickException(f"{trust.name} has no school with code {code}.")
-    try:
+    with committed_or_refused():
         set_lado_arrangements(
             school, local_authority=local_authority, lado_working_days=working_days
         )
-    except ValidationFailed as error:
-        db.session.rollback()
-        raise click.ClickException(error.message) from error
-    db.session.commit()
     click.echo(
         f"{school.name}: referrals to {school.local_authority}'s LADO due within "
         f"{school.lado_working_days} working day(s) of triage."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 class Trust(Model):
     __tablename__ = "trusts"
+    audit_type: ClassVar[str] = "trust"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -35,6 +36,7 @@ class Trust(Model):
 class School(Model):
     __tablename__ = "schools"
     __table_args__ = (UniqueConstraint("trust_id", "code"),)
+    audit_type: ClassVar[str] = "school"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"), index=True)

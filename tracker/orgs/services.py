@@ -22,31 +22,32 @@ def _is_code(code: str) -> bool:
     return 2 <= len(code) <= 12 and code.isascii() and code.isalnum()
 
 
+def _name_and_code(kind: str, name: str, code: str) -> tuple[str, str]:
+    """A trust's or a school's name, trimmed, and its code, upper-cased; refuses either
+    missing or a code that is not 2 to 12 plain letters or digits."""
+    code = code.strip().upper()
+    if not name.strip():
+        raise ValidationFailed(f"Enter the {kind}'s name", field="name")
+    if not _is_code(code):
+        raise ValidationFailed(
+            f"The {kind} code must be 2 to 12 letters (A to Z) or digits", field="code"
+        )
+    return name.strip(), code
+
+
 def create_trust(*, name: str, code: str, by: User | None = None) -> Trust:
     """Create a trust.
 
     Guard: a name and an unused code of 2 to 12 letters. Side effects: records
     trust.created (`by` acting, or the system). Flushes; the caller commits.
     """
-    code = code.strip().upper()
-    if not name.strip():
-        raise ValidationFailed("Enter the trust's name", field="name")
-    if not _is_code(code):
-        raise ValidationFailed(
-            "The trust code must be 2 to 12 letters (A to Z) or digits", field="code"
-        )
+    name, code = _name_and_code("trust", name, code)
     if db.session.scalar(select(Trust).where(Trust.code == code)) is not None:
         raise ValidationFailed(f"A trust with code {code} already exists", field="code")
-    trust = Trust(name=name.strip(), code=code)
+    trust = Trust(name=name, code=code)
     db.session.add(trust)
     db.session.flush()
-    audit.record(
-        AuditAction.TRUST_CREATED,
-        actor=by,
-        object_type="trust",
-        object_id=trust.id,
-        trust_id=trust.id,
-    )
+    audit.record_about(AuditAction.TRUST_CREATED, trust, actor=by, trust_id=trust.id)
     return trust
 
 
@@ -56,29 +57,16 @@ def add_school(trust: Trust, *, name: str, code: str, by: User | None = None) ->
     Guard: a name and a code unused in the trust. Side effects: records school.created
     (`by` acting, or the system). Flushes; the caller commits.
     """
-    code = code.strip().upper()
-    if not name.strip():
-        raise ValidationFailed("Enter the school's name", field="name")
-    if not _is_code(code):
-        raise ValidationFailed(
-            "The school code must be 2 to 12 letters (A to Z) or digits", field="code"
-        )
+    name, code = _name_and_code("school", name, code)
     clash = db.session.scalar(
         select(School).where(School.trust_id == trust.id, School.code == code)
     )
     if clash is not None:
         raise ValidationFailed(f"{trust.name} already has a school with code {code}", field="code")
-    school = School(trust_id=trust.id, name=name.strip(), code=code)
+    school = School(trust_id=trust.id, name=name, code=code)
     db.session.add(school)
     db.session.flush()
-    audit.record(
-        AuditAction.SCHOOL_CREATED,
-        actor=by,
-        object_type="school",
-        object_id=school.id,
-        trust_id=trust.id,
-        school_id=school.id,
-    )
+    audit.record_about(AuditAction.SCHOOL_CREATED, school, actor=by, school_id=school.id)
     return school
 
 
@@ -131,12 +119,10 @@ def set_lado_arrangements(
     for name in changed:
         setattr(school, name, wanted[name])
     if changed:
-        audit.record(
+        audit.record_about(
             AuditAction.SCHOOL_LADO_UPDATED,
+            school,
             actor=by,
-            object_type="school",
-            object_id=school.id,
-            trust_id=school.trust_id,
             school_id=school.id,
             details={"fields": changed},
         )

@@ -75,6 +75,22 @@ def _require_readable(version: PolicyVersion) -> None:
         raise NotAllowed("Staff can only acknowledge a published version")
 
 
+def _acknowledgement(
+    version: PolicyVersion,
+    staff: StaffMember,
+    acknowledged_on: date,
+    method: AcknowledgementMethod,
+    by: User,
+) -> PolicyAcknowledgement:
+    return PolicyAcknowledgement(
+        version_id=version.id,
+        staff_member_id=staff.id,
+        acknowledged_on=acknowledged_on,
+        method=method.value,
+        recorded_by_id=by.id,
+    )
+
+
 def record_acknowledgement(
     version: PolicyVersion,
     staff: StaffMember,
@@ -96,20 +112,13 @@ def record_acknowledgement(
     problem = _check(version, staff, acknowledged_on, today)
     if problem:
         raise ValidationFailed(problem, field="acknowledged_on")
-    record = PolicyAcknowledgement(
-        version_id=version.id,
-        staff_member_id=staff.id,
-        acknowledged_on=acknowledged_on,
-        method=method.value,
-        recorded_by_id=by.id,
-    )
+    record = _acknowledgement(version, staff, acknowledged_on, method, by)
     db.session.add(record)
     db.session.flush()
-    audit.record(
+    audit.record_about(
         AuditAction.POLICY_ACKNOWLEDGED,
+        record,
         actor=by,
-        object_type="policy_acknowledgement",
-        object_id=record.id,
         trust_id=staff.trust_id,
         school_id=staff.school_id,
         details={
@@ -222,15 +231,7 @@ def import_acknowledgements(
         if problem:
             report.errors.append((line, problem))
             continue
-        pending.append(
-            PolicyAcknowledgement(
-                version_id=version.id,
-                staff_member_id=staff.id,
-                acknowledged_on=acknowledged_on,
-                method=method.value,
-                recorded_by_id=by.id,
-            )
-        )
+        pending.append(_acknowledgement(version, staff, acknowledged_on, method, by))
     if report.rows == 0 and not report.errors:
         report.errors.append((2, "The file has no rows after the column names"))
     if report.errors:
@@ -239,11 +240,10 @@ def import_acknowledgements(
     db.session.flush()
     report.imported = len(pending)
     school_ids = sorted({school_of[ack.staff_member_id] for ack in pending})
-    audit.record(
+    audit.record_about(
         AuditAction.POLICY_ACKNOWLEDGEMENTS_IMPORTED,
+        version,
         actor=by,
-        object_type="policy_version",
-        object_id=version.id,
         trust_id=scope.trust_id,
         # One school's file (the usual case) is found under that school too.
         school_id=school_ids[0] if len(school_ids) == 1 else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import ClassVar
 
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -60,6 +61,7 @@ class AcknowledgementMethod(StrEnum):
 class Policy(Model):
     __tablename__ = "policies"
     __table_args__ = (UniqueConstraint("trust_id", "title"),)
+    audit_type: ClassVar[str] = "policy"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"), index=True)
@@ -85,6 +87,7 @@ class PolicyVersion(Model):
             postgresql_where=text("status = 'published'"),
         ),
     )
+    audit_type: ClassVar[str] = "policy_version"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id"), index=True)
@@ -133,6 +136,7 @@ class PolicyVersion(Model):
 class Clause(Model):
     __tablename__ = "clauses"
     __table_args__ = (UniqueConstraint("version_id", "reference"),)
+    audit_type: ClassVar[str] = "clause"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"), index=True)
@@ -167,6 +171,7 @@ class PolicyAcknowledgement(Model):
 
     __tablename__ = "policy_acknowledgements"
     __table_args__ = (UniqueConstraint("version_id", "staff_member_id"),)
+    audit_type: ClassVar[str] = "policy_acknowledgement"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("policy_versions.id"), index=True)

@@ -19,7 +19,7 @@ from tracker.audit.actions import AuditAction
 from tracker.auth.models import User
 from tracker.clock import uk_date
 from tracker.db import utcnow
-from tracker.errors import NotAllowed, ValidationFailed
+from tracker.errors import NotAllowed, ValidationFailed, one_of
 from tracker.extensions import db
 from tracker.orgs.models import Trust
 from tracker.policy.models import (
@@ -202,23 +202,21 @@ def _record_for_version(
     version: PolicyVersion,
     *,
     by: User | None,
-    object_type: str = "policy_version",
-    object_id: int | None = None,
+    clause: Clause | None = None,
     details: dict[str, int | str | list[str] | None] | None = None,
 ) -> None:
-    """Record an event about a version, or about one of its clauses (object_id given).
+    """Record an event about a version, or about one of its clauses.
 
     Policies belong to the trust, not a school, so the event has no school. Details
     always name the policy, and the version when the object is a clause.
     """
     ids: dict[str, int | str | list[str] | None] = {"policy_id": version.policy_id}
-    if object_id is not None:
+    if clause is not None:
         ids["version_id"] = version.id
-    audit.record(
+    audit.record_about(
         action,
+        clause if clause is not None else version,
         actor=by,
-        object_type=object_type,
-        object_id=object_id if object_id is not None else version.id,
         trust_id=version.policy.trust_id,
         details={**ids, **(details or {})},
     )
@@ -238,13 +236,7 @@ def create_policy(trust: Trust, *, title: str, by: User | None = None) -> Policy
     policy = Policy(trust_id=trust.id, title=title)
     db.session.add(policy)
     db.session.flush()
-    audit.record(
-        AuditAction.POLICY_CREATED,
-        actor=by,
-        object_type="policy",
-        object_id=policy.id,
-        trust_id=trust.id,
-    )
+    audit.record_about(AuditAction.POLICY_CREATED, policy, actor=by)
     return policy
 
 
@@ -375,24 +367,21 @@ def _check_clause(
             )
     if not heading:
         raise ValidationFailed("Enter a heading for the clause", field="heading")
-    try:
-        kind = ClauseKind(data.kind)
-    except ValueError:
-        raise ValidationFailed(
-            "Choose whether the clause is a rule or information", field="kind"
-        ) from None
+    kind = one_of(
+        ClauseKind, data.kind, "Choose whether the clause is a rule or information", field="kind"
+    )
     significance: str | None = None
     if kind is ClauseKind.RULE:
         if not text:
             raise ValidationFailed(
                 "A rule needs its text: enter what the rule requires", field="text"
             )
-        try:
-            significance = Significance(data.significance or "").value
-        except ValueError:
-            raise ValidationFailed(
-                "Choose the rule's safeguarding significance", field="significance"
-            ) from None
+        significance = one_of(
+            Significance,
+            data.significance,
+            "Choose the rule's safeguarding significance",
+            field="significance",
+        ).value
     return ClauseInput(reference, heading, text, kind.value, significance)
 
 
@@ -417,8 +406,7 @@ def update_clause(clause: Clause, data: ClauseInput, *, by: User | None = None) 
             AuditAction.POLICY_CLAUSE_UPDATED,
             clause.version,
             by=by,
-            object_type="clause",
-            object_id=clause.id,
+            clause=clause,
             details={"fields": changed},
         )
     db.session.flush()
@@ -445,9 +433,7 @@ def add_clause(version: PolicyVersion, data: ClauseInput, *, by: User | None = N
     version.clauses.append(clause)
     _renumber(version)
     db.session.flush()
-    _record_for_version(
-        AuditAction.POLICY_CLAUSE_ADDED, version, by=by, object_type="clause", object_id=clause.id
-    )
+    _record_for_version(AuditAction.POLICY_CLAUSE_ADDED, version, by=by, clause=clause)
     return clause
 
 
@@ -462,14 +448,12 @@ def remove_clause(clause: Clause, *, by: User | None = None) -> None:
     _require_draft(version)
     if any(other.parent_id == clause.id for other in version.clauses):
         raise NotAllowed(f"Remove the sub-clauses of {clause.reference} first")
-    clause_id = clause.id
     version.clauses.remove(clause)
     db.session.delete(clause)
     _renumber(version)
     db.session.flush()
-    _record_for_version(
-        AuditAction.POLICY_CLAUSE_REMOVED, version, by=by, object_type="clause", object_id=clause_id
-    )
+    # Deleted, the clause still has its id to be named by.
+    _record_for_version(AuditAction.POLICY_CLAUSE_REMOVED, version, by=by, clause=clause)
 
 
 def reference_sort_key(reference: str) -> tuple[tuple[int, ...], str]:

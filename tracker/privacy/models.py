@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.models import User
-from tracker.cases.models import LabelledEnum
+from tracker.cases.models import Case, LabelledEnum
 from tracker.db import UTCDateTime, utcnow
 from tracker.extensions import Model
 from tracker.privacy.deadlines import ExtensionReason
@@ -58,6 +59,7 @@ class SubjectAccessRequest(Model):
     """A member of staff asked for their data (UK GDPR Article 15); due in one month."""
 
     __tablename__ = "subject_access_requests"
+    audit_type: ClassVar[str] = "subject_access_request"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"), index=True)
@@ -126,6 +128,7 @@ class ManualRedaction(Model):
     __table_args__ = (
         CheckConstraint("(request_id IS NULL) <> (case_id IS NULL)", name="request_or_case"),
     )
+    audit_type: ClassVar[str] = "manual_redaction"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
@@ -139,6 +142,7 @@ class ManualRedaction(Model):
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     request: Mapped[SubjectAccessRequest | None] = relationship(back_populates="redactions")
+    case: Mapped[Case | None] = relationship()
     added_by: Mapped[User] = relationship()
 
     @property

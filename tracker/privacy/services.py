@@ -23,7 +23,7 @@ from tracker.cases.models import Case, CaseRevision, ChronologyEntry, ClauseBrea
 from tracker.cases.timeline import subject_read_receipts
 from tracker.clock import uk_date
 from tracker.db import utcnow
-from tracker.errors import NotAllowed, ValidationFailed
+from tracker.errors import NotAllowed, ValidationFailed, one_of
 from tracker.extensions import db
 from tracker.orgs.models import Trust
 from tracker.policy.models import Clause, PolicyAcknowledgement
@@ -106,11 +106,10 @@ def record_request(
     )
     db.session.add(request)
     db.session.flush()
-    audit.record(
+    audit.record_about(
         AuditAction.SAR_RECORDED,
+        request,
         actor=by,
-        object_type="subject_access_request",
-        object_id=request.id,
         details={"staff_member_id": staff.id, "received_on": received_on.isoformat()},
     )
     return request
@@ -141,10 +140,9 @@ def extend_deadline(
             f"The deadline can only be extended within the first month, by "
             f"{uk_date(request.due_on)}"
         )
-    try:
-        reason_code = ExtensionReason(reason or "")
-    except ValueError:
-        raise ValidationFailed("Choose why the deadline is extended", field="reason") from None
+    reason_code = one_of(
+        ExtensionReason, reason, "Choose why the deadline is extended", field="reason"
+    )
     if further_months is None or further_months not in range(1, MAX_FURTHER_MONTHS + 1):
         raise ValidationFailed("Choose one or two further months", field="further_months")
     note = (note or "").strip()
@@ -160,11 +158,10 @@ def extend_deadline(
     request.extension_reason = reason_code.value
     request.extension_note = note
     db.session.flush()
-    audit.record(
+    audit.record_about(
         AuditAction.SAR_EXTENDED,
+        request,
         actor=by,
-        object_type="subject_access_request",
-        object_id=request.id,
         details={"reason": reason_code.value, "further_months": further_months},
     )
     return request.extended_due_on
@@ -186,12 +183,8 @@ def release_request(
     request.released_at = now or utcnow()
     request.released_by = by
     db.session.flush()
-    audit.record(
-        AuditAction.SAR_RELEASED,
-        actor=by,
-        object_type="subject_access_request",
-        object_id=request.id,
-        details={"exports": len(request.exports)},
+    audit.record_about(
+        AuditAction.SAR_RELEASED, request, actor=by, details={"exports": len(request.exports)}
     )
 
 
@@ -213,10 +206,7 @@ def close_request(
     """
     _require_dpo(by)
     _require_open(request)
-    try:
-        reason_code = ClosureReason(reason or "")
-    except ValueError:
-        raise ValidationFailed("Choose why the request is closed", field="reason") from None
+    reason_code = one_of(ClosureReason, reason, "Choose why the request is closed", field="reason")
     note = (note or "").strip()
     if reason_code.needs_note and not note:
         message = (
@@ -233,12 +223,8 @@ def close_request(
     request.closed_at = now or utcnow()
     request.closed_by = by
     db.session.flush()
-    audit.record(
-        AuditAction.SAR_CLOSED,
-        actor=by,
-        object_type="subject_access_request",
-        object_id=request.id,
-        details={"reason": reason_code.value},
+    audit.record_about(
+        AuditAction.SAR_CLOSED, request, actor=by, details={"reason": reason_code.value}
     )
 
 
@@ -255,10 +241,7 @@ def _checked_phrase(phrase: str, reason: str | None, existing: list[ManualRedact
         raise ValidationFailed(
             f"Keep the words to redact to {MAX_PHRASE} characters or fewer", field="phrase"
         )
-    try:
-        RedactionReason(reason or "")
-    except ValueError:
-        raise ValidationFailed("Choose why these words are redacted", field="reason") from None
+    one_of(RedactionReason, reason, "Choose why these words are redacted", field="reason")
     if any(item.phrase.lower() == phrase.lower() for item in existing):
         raise ValidationFailed("These words are already redacted", field="phrase")
     return phrase
@@ -281,11 +264,10 @@ def add_request_redaction(
     )
     db.session.add(redaction)
     db.session.flush()
-    audit.record(
+    audit.record_about(
         AuditAction.SAR_REDACTION_ADDED,
+        redaction,
         actor=by,
-        object_type="manual_redaction",
-        object_id=redaction.id,
         details={"request_id": request.id, "reason": redaction.reason},
     )
     return redaction
@@ -316,16 +298,14 @@ def add_case_redaction(case: Case, *, phrase: str, reason: str | None, by: User)
         raise NotAllowed("You cannot prepare this case's hearing pack")
     phrase = _checked_phrase(phrase, reason, case_redactions([case.id]))
     redaction = ManualRedaction(
-        trust_id=case.trust_id, case_id=case.id, phrase=phrase, reason=reason, added_by=by
+        trust_id=case.trust_id, case=case, phrase=phrase, reason=reason, added_by=by
     )
     db.session.add(redaction)
     db.session.flush()
-    audit.record_for_case(
+    audit.record_about(
         AuditAction.HEARING_PACK_REDACTION_ADDED,
-        case,
+        redaction,
         actor=by,
-        object_type="manual_redaction",
-        object_id=redaction.id,
         details={"reason": redaction.reason},
     )
     return redaction
@@ -463,11 +443,10 @@ def record_request_viewed(request: SubjectAccessRequest, prepared: Prepared, *, 
     cases. The caller commits.
     """
     _require_dpo(by)
-    audit.record(
+    audit.record_about(
         AuditAction.SAR_VIEWED,
+        request,
         actor=by,
-        object_type="subject_access_request",
-        object_id=request.id,
         details={"request_id": request.id, "cases": len(prepared.cases)},
     )
 
@@ -511,11 +490,10 @@ def produce_export(
         )
     )
     db.session.flush()
-    audit.record(
+    audit.record_about(
         AuditAction.SAR_EXPORTED,
+        request,
         actor=by,
-        object_type="subject_access_request",
-        object_id=request.id,
         details={
             "request_id": request.id,
             "cases": len(prepared.cases),

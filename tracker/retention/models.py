@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,9 @@ from tracker.db import UTCDateTime, utcnow
 from tracker.extensions import Model
 from tracker.orgs.models import School
 
+if TYPE_CHECKING:
+    from tracker.cases.models import Case
+
 
 class LegalHold(Model):
     """A hold on a case for legal proceedings or an inquiry: nothing is disposed of while
@@ -19,6 +23,7 @@ class LegalHold(Model):
     kept as the case's hold history (and disposed of with the case)."""
 
     __tablename__ = "legal_holds"
+    audit_type: ClassVar[str] = "legal_hold"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -29,6 +34,7 @@ class LegalHold(Model):
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lift_reason: Mapped[str] = mapped_column(Text, default="")
 
+    case: Mapped[Case] = relationship(back_populates="legal_holds")
     set_by: Mapped[User] = relationship(foreign_keys=[set_by_id])
     lifted_by: Mapped[User | None] = relationship(foreign_keys=[lifted_by_id])
 

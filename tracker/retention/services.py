@@ -25,7 +25,7 @@ from tracker.auth.permissions import can_manage_retention
 from tracker.cases.evidence import delete_files_after_commit, stored_path
 from tracker.cases.models import Case, CaseStatus, Track
 from tracker.db import utcnow
-from tracker.errors import NotAllowed, ValidationFailed
+from tracker.errors import NotAllowed, ValidationFailed, required_text
 from tracker.extensions import db
 from tracker.retention.models import CaseTombstone, LegalHold
 from tracker.retention.rules import (
@@ -184,9 +184,7 @@ def backfill_retention(*, now: datetime | None = None) -> int:
 
 
 def _reason(text: str, message: str) -> str:
-    text = (text or "").replace("\r\n", "\n").strip()
-    if not text:
-        raise ValidationFailed(message, field="reason")
+    text = required_text(text, message, field="reason")
     if len(text) > REASON_LIMIT:
         raise ValidationFailed("Keep the reason to 2,000 characters or fewer", field="reason")
     return text
@@ -218,9 +216,7 @@ def place_legal_hold(
     )
     case.legal_holds.append(hold)
     db.session.flush()
-    audit.record_for_case(
-        AuditAction.LEGAL_HOLD_SET, case, actor=by, object_type="legal_hold", object_id=hold.id
-    )
+    audit.record_about(AuditAction.LEGAL_HOLD_SET, hold, actor=by)
     record_retention(case, by=by, now=now)
     return hold
 
@@ -242,13 +238,7 @@ def lift_legal_hold(case: Case, *, reason: str, by: User, now: datetime | None =
     hold.lifted_by_id = by.id
     hold.lifted_at = now
     db.session.flush()
-    audit.record_for_case(
-        AuditAction.LEGAL_HOLD_LIFTED,
-        case,
-        actor=by,
-        object_type="legal_hold",
-        object_id=hold.id,
-    )
+    audit.record_about(AuditAction.LEGAL_HOLD_LIFTED, hold, actor=by)
     record_retention(case, by=by, now=now)
     return hold
 

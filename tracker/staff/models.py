@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
 from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,6 +17,7 @@ from tracker.orgs.models import School
 class StaffMember(Model):
     __tablename__ = "staff_members"
     __table_args__ = (UniqueConstraint("trust_id", "employee_number"),)
+    audit_type: ClassVar[str] = "staff_member"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))

@@ -135,14 +135,8 @@ def add_staff_member(
     with _number_kept_unique(school.trust_id, employee_number):
         db.session.add(member)
     # After the savepoint: a refused number has undone the member, so no event either.
-    audit.record(
-        AuditAction.STAFF_CREATED,
-        actor=by,
-        object_type="staff_member",
-        object_id=member.id,
-        trust_id=member.trust_id,
-        school_id=member.school_id,
-        details={"user_id": member.user_id},
+    audit.record_about(
+        AuditAction.STAFF_CREATED, member, actor=by, details={"user_id": member.user_id}
     )
     return member
 
@@ -197,15 +191,7 @@ def update_staff_member(
         details: dict[str, int | list[str]] = {"fields": changed}
         if "school" in changed:
             details["previous_school_id"] = previous_school_id
-        audit.record(
-            AuditAction.STAFF_UPDATED,
-            actor=by,
-            object_type="staff_member",
-            object_id=member.id,
-            trust_id=member.trust_id,
-            school_id=member.school_id,
-            details=details,
-        )
+        audit.record_about(AuditAction.STAFF_UPDATED, member, actor=by, details=details)
     if {"normal_retirement_date", "left_on"} & set(changed):
         recompute_for_subject(member, by=by)
     return changed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import ClassVar
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -115,6 +116,7 @@ class Decision(Model):
     """The outcome of a case, by the person it was routed to."""
 
     __tablename__ = "decisions"
+    audit_type: ClassVar[str] = "decision"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -133,6 +135,7 @@ class Decision(Model):
     decided_on: Mapped[date] = mapped_column(Date)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    case: Mapped[Case] = relationship(back_populates="decisions")
     decided_by: Mapped[User] = relationship()
 
     @property
@@ -151,6 +154,7 @@ class Appeal(Model):
     """An appeal against a decision, heard by someone not involved before."""
 
     __tablename__ = "appeals"
+    audit_type: ClassVar[str] = "appeal"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -164,6 +168,7 @@ class Appeal(Model):
     rationale: Mapped[str] = mapped_column(Text, default="")
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    case: Mapped[Case] = relationship(back_populates="appeals")
     decision: Mapped[Decision] = relationship()
     heard_by: Mapped[User | None] = relationship(foreign_keys=[heard_by_id])
 
@@ -176,6 +181,7 @@ class Suspension(Model):
     """A period the subject was suspended while the case was investigated."""
 
     __tablename__ = "suspensions"
+    audit_type: ClassVar[str] = "suspension"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -185,6 +191,8 @@ class Suspension(Model):
     reviewed_on: Mapped[date | None] = mapped_column(Date)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="suspensions")
 
 
 class SentNotification(Model):
@@ -205,6 +213,7 @@ class SentNotification(Model):
             postgresql_where=text("sent_at IS NULL"),
         ),
     )
+    audit_type: ClassVar[str] = "sent_notification"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)

@@ -28,7 +28,7 @@ from tracker.cases.models import Case, Track
 from tracker.cases.services import add_revision
 from tracker.clock import uk_date, uk_midnight, uk_time
 from tracker.db import utcnow
-from tracker.errors import NotAllowed, ValidationFailed
+from tracker.errors import NotAllowed, ValidationFailed, one_of, required_text
 from tracker.extensions import db
 from tracker.retention.services import record_retention
 from tracker.workflow.clocks import appeal_deadline, lado_due_at, warning_expires_on
@@ -58,13 +58,6 @@ HARM_QUESTIONS = {
     "harm_unsuitable": "Have they behaved or may have behaved in a way that indicates they "
     "may not be suitable to work with children?",
 }
-
-
-def _required(text: str, message: str, field: str) -> str:
-    text = (text or "").replace("\r\n", "\n").strip()
-    if not text:
-        raise ValidationFailed(message, field=field)
-    return text
 
 
 def _revise(
@@ -165,10 +158,7 @@ def triage(
     """
     now = now or utcnow()
     _check(case, Action.TRIAGE, by)
-    try:
-        chosen = Track(track)
-    except ValueError:
-        raise ValidationFailed("Choose the track", field="track") from None
+    chosen = one_of(Track, track, "Choose the track", field="track")
     for name in HARM_QUESTIONS:
         if answers.get(name) not in HARM_ANSWERS:
             raise ValidationFailed("Answer each question about the harm threshold", field=name)
@@ -179,8 +169,10 @@ def triage(
             field="track",
         )
     previous_rationale = case.triage_rationale
-    case.triage_rationale = _required(
-        rationale, "Explain the triage decision, including any decision not to refer", "rationale"
+    case.triage_rationale = required_text(
+        rationale,
+        "Explain the triage decision, including any decision not to refer",
+        field="rationale",
     )
     for name in HARM_QUESTIONS:
         setattr(case, name, answers[name])
@@ -216,10 +208,7 @@ def record_lado_referral(
     reference) and whether it replaces an earlier record.
     """
     _check(case, Action.LADO_REFERRAL, by)
-    try:
-        LadoMethod(method)
-    except ValueError:
-        raise ValidationFailed("Choose how the referral was made", field="method") from None
+    one_of(LadoMethod, method, "Choose how the referral was made", field="method")
     if referred_at > utcnow():
         raise ValidationFailed("The referral cannot be in the future", field="referred_on")
     triage_day_began = uk_midnight(uk_time(case.triaged_at).date()) if case.triaged_at else None
@@ -250,7 +239,7 @@ def record_lado_advice(case: Case, *, advice: str, advised_on: date, today: date
         raise ValidationFailed("The date of the advice cannot be in the future", field="advised_on")
     correction = bool(case.lado_advice.strip())
     before = {"lado_advice": case.lado_advice, "lado_advice_on": case.lado_advice_on}
-    case.lado_advice = _required(advice, "Record the LADO's advice", "advice")
+    case.lado_advice = required_text(advice, "Record the LADO's advice", field="advice")
     case.lado_advice_on = advised_on
     db.session.flush()
     seq = audit.record_for_case(
@@ -314,18 +303,16 @@ def record_suspension(
         case_id=case.id,
         starts_on=starts_on,
         ends_on=ends_on,
-        reason=_required(reason, "Give the reason for the suspension", "reason"),
+        reason=required_text(reason, "Give the reason for the suspension", field="reason"),
         reviewed_on=reviewed_on,
         recorded_by_id=by.id,
     )
     case.suspensions.append(suspension)
     db.session.flush()
-    audit.record_for_case(
+    audit.record_about(
         AuditAction.SUSPENSION_RECORDED,
-        case,
+        suspension,
         actor=by,
-        object_type="suspension",
-        object_id=suspension.id,
         details={
             "starts_on": starts_on.isoformat(),
             "ends_on": ends_on.isoformat() if ends_on else None,
@@ -380,7 +367,7 @@ def return_for_investigation(
     """
     now = now or utcnow()
     _check(case, Action.RETURN_FOR_INVESTIGATION, by)
-    reason = _required(reason, "Say what more is needed", "reason")
+    reason = required_text(reason, "Say what more is needed", field="reason")
     _move(case, Action.RETURN_FOR_INVESTIGATION, by=by, reason=reason, now=now)
     db.session.flush()
 
@@ -396,7 +383,7 @@ def escalate_to_allegation(
     """
     now = now or utcnow()
     _check(case, Action.ESCALATE, by)
-    reason = _required(reason, "Say why this is now an allegation", "reason")
+    reason = required_text(reason, "Say why this is now an allegation", field="reason")
     # _move checks the case is low-level, so the track changes after it.
     _move(
         case,
@@ -449,15 +436,8 @@ def decide(
     """
     now = now or utcnow()
     _check(case, Action.DECIDE, by)  # the registry's guard: still not conflicted
-    enum = outcomes_for(case)
-    try:
-        outcome = enum(data.outcome)
-    except ValueError:
-        raise ValidationFailed("Choose the outcome", field="outcome") from None
-    try:
-        sanction = Sanction(data.sanction)
-    except ValueError:
-        raise ValidationFailed("Choose the sanction", field="sanction") from None
+    outcome = one_of(outcomes_for(case), data.outcome, "Choose the outcome", field="outcome")
+    sanction = one_of(Sanction, data.sanction, "Choose the sanction", field="sanction")
     may_sanction = outcome in {
         AllegationOutcome.SUBSTANTIATED,
         LowLevelOutcome.REFERRED_TO_DISCIPLINARY,
@@ -475,7 +455,9 @@ def decide(
         raise ValidationFailed(
             "Advice and guidance can come with management advice only", field="sanction"
         )
-    rationale = _required(data.rationale, "Write the reasons for the decision", "rationale")
+    rationale = required_text(
+        data.rationale, "Write the reasons for the decision", field="rationale"
+    )
     referrals = {}
     for body, label in (
         ("dbs", "the DBS"),
@@ -508,12 +490,10 @@ def decide(
     case.decisions.append(decision)
     _move(case, Action.DECIDE, by=by, reason=rationale, now=now)
     db.session.flush()
-    audit.record_for_case(
+    audit.record_about(
         AuditAction.DECISION_RECORDED,
-        case,
+        decision,
         actor=by,
-        object_type="decision",
-        object_id=decision.id,
         details={
             "outcome": decision.outcome,
             "sanction": decision.sanction,
@@ -567,19 +547,17 @@ def lodge_appeal(
         case_id=case.id,
         decision_id=decision.id,
         lodged_on=lodged_on,
-        grounds=_required(grounds, "Give the grounds of the appeal", "grounds"),
+        grounds=required_text(grounds, "Give the grounds of the appeal", field="grounds"),
         recorded_by_id=by.id,
         heard_by_id=hearer.id,
     )
     case.appeals.append(appeal)
     _move(case, Action.LODGE_APPEAL, by=by, reason=appeal.grounds, now=now)
     db.session.flush()
-    audit.record_for_case(
+    audit.record_about(
         AuditAction.APPEAL_LODGED,
-        case,
+        appeal,
         actor=by,
-        object_type="appeal",
-        object_id=appeal.id,
         details={
             "decision_id": appeal.decision_id,
             "heard_by_id": hearer.id,
@@ -609,21 +587,17 @@ def decide_appeal(
     """
     now = now or utcnow()
     _check(case, Action.DECIDE_APPEAL, by)
-    try:
-        result = AppealOutcome(outcome)
-    except ValueError:
-        raise ValidationFailed("Choose the outcome of the appeal", field="outcome") from None
+    result = one_of(AppealOutcome, outcome, "Choose the outcome of the appeal", field="outcome")
     appeal = case.appeal
     if appeal is None:  # the guard (its hearer) says there is one; a refusal, never a crash
         raise NotAllowed("There is no appeal on this case to decide")
-    appeal.rationale = _required(rationale, "Write the reasons for the appeal outcome", "rationale")
+    appeal.rationale = required_text(
+        rationale, "Write the reasons for the appeal outcome", field="rationale"
+    )
     if result is AppealOutcome.VARIED:
-        try:
-            new_sanction = Sanction(varied_sanction or "")
-        except ValueError:
-            raise ValidationFailed(
-                "Choose the sanction as varied", field="varied_sanction"
-            ) from None
+        new_sanction = one_of(
+            Sanction, varied_sanction, "Choose the sanction as varied", field="varied_sanction"
+        )
         appeal.varied_sanction = new_sanction.value
         appeal.decision.sanction = new_sanction.value
         appeal.decision.warning_expires_on = warning_expires_on(
@@ -644,12 +618,10 @@ def decide_appeal(
         fields=["closed_on"],
     )
     db.session.flush()
-    audit.record_for_case(
+    audit.record_about(
         AuditAction.APPEAL_DECIDED,
-        case,
+        appeal,
         actor=by,
-        object_type="appeal",
-        object_id=appeal.id,
         details={"outcome": appeal.outcome, "sanction": appeal.decision.sanction},
     )
     record_retention(case, by=by, now=now)
@@ -681,7 +653,9 @@ def withdraw_case(
     """
     now = now or utcnow()
     _check(case, Action.WITHDRAW, by)
-    case.closure_reason = _required(reason, "Say why the case is being withdrawn", "reason")
+    case.closure_reason = required_text(
+        reason, "Say why the case is being withdrawn", field="reason"
+    )
     case.closed_on = today
     _move(
         case,
@@ -704,7 +678,7 @@ def reopen_case(case: Case, *, reason: str, by: User, now: datetime | None = Non
     """
     now = now or utcnow()
     _check(case, Action.REOPEN, by)
-    reason = _required(reason, "Say why the case is being reopened", "reason")
+    reason = required_text(reason, "Say why the case is being reopened", field="reason")
     case.closed_on = None
     case.decision_maker_id = None
     _move(
