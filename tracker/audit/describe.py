@@ -121,6 +121,14 @@ def _detail_value(value: Any) -> str:
     return str(value)
 
 
+# The event's own fields that a row shows as they are stored (the rest are put into words).
+STORED_AS_IS = (
+    *("seq", "occurred_at", "actor_id", "actor_role", "action", "action_label"),
+    *("object_type", "object_id", "school_id", "case_id", "outcome"),
+    *("request_id", "client_address", "prev_hash", "hash"),
+)
+
+
 def present(
     event: AuditEvent,
     reference: str | None,
@@ -139,25 +147,11 @@ def present(
     else:
         school_name = schools.get(event.school_id, f"School {event.school_id}")
     return EventRow(
-        seq=event.seq,
-        occurred_at=event.occurred_at,
-        actor_id=event.actor_id,
+        **{name: getattr(event, name) for name in STORED_AS_IS},
         actor_name=actor_name,
-        actor_role=event.actor_role,
-        action=event.action,
-        action_label=event.action_label,
-        object_type=event.object_type,
-        object_id=event.object_id,
-        school_id=event.school_id,
         school_name=school_name,
-        case_id=event.case_id,
         case_reference=reference,
-        outcome=event.outcome,
-        request_id=event.request_id,
-        client_address=event.client_address,
         details=dict(event.details or {}),
-        prev_hash=event.prev_hash,
-        hash=event.hash,
         case_disposed_on=disposed_on,
     )
 
