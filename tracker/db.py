@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Self
 
 from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy.engine import Connection, Dialect
@@ -121,3 +122,18 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class LabelledEnum(StrEnum):
+    """A stored value and the words shown for it, declared together:
+    `LOW_LEVEL = "low_level", "Low-level concern"`. Without words, the value says it:
+    "no_further_action" is shown as "No further action"."""
+
+    _value_: str
+    label: str
+
+    def __new__(cls, value: str, label: str | None = None) -> Self:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label or value.replace("_", " ").capitalize()
+        return member

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from tracker.db import LabelledEnum
+
 
 class Outcome(StrEnum):
     ALLOWED = "allowed"
@@ -11,92 +13,97 @@ class Outcome(StrEnum):
     ERROR = "error"
 
 
-class AuditAction(StrEnum):
+class AuditAction(LabelledEnum):
     """What happened. The stored value is stable; the label is what the pages show."""
 
     # Signing in and out.
-    LOGIN_SUCCEEDED = "auth.login.succeeded"
-    LOGIN_FAILED = "auth.login.failed"
-    # Second factor still to come. (Event names, not secrets: S105/B105 misread "PASSWORD".)
-    LOGIN_PASSWORD_ACCEPTED = "auth.login.password_accepted"  # noqa: S105 # nosec B105
-    MFA_ENROLLED = "auth.mfa.enrolled"
-    MFA_RESET = "auth.mfa.reset"
-    RECOVERY_CODE_USED = "auth.recovery_code.used"
-    PASSWORD_CHANGED = "auth.password.changed"  # noqa: S105 # nosec B105
-    LOGOUT = "auth.logout"
-    SESSION_ENDED = "auth.session.ended"  # ran out: idle or past its lifetime
-    SESSION_REVOKED = "auth.session.revoked"
-    ACCESS_DENIED = "access.denied"
+    LOGIN_SUCCEEDED = "auth.login.succeeded", "Signed in"
+    LOGIN_FAILED = "auth.login.failed", "Sign-in refused"
+    # Second factor still to come.
+    LOGIN_PASSWORD_ACCEPTED = (
+        "auth.login.password_accepted",
+        "Password accepted, second factor asked for",
+    )
+    MFA_ENROLLED = "auth.mfa.enrolled", "Authenticator app set up"
+    MFA_RESET = "auth.mfa.reset", "Second factor reset"
+    RECOVERY_CODE_USED = "auth.recovery_code.used", "Recovery code used"
+    PASSWORD_CHANGED = "auth.password.changed", "Password changed"
+    LOGOUT = "auth.logout", "Signed out"
+    SESSION_ENDED = "auth.session.ended", "Session ran out"  # ran out: idle or past its lifetime
+    SESSION_REVOKED = "auth.session.revoked", "Session ended by someone else"
+    ACCESS_DENIED = "access.denied", "Access refused"
 
     # Accounts, schools and the staff register.
-    USER_CREATED = "user.created"
-    USER_DISABLED = "user.disabled"
-    ROLE_GRANTED = "role.granted"
-    TRUST_CREATED = "trust.created"
-    SCHOOL_CREATED = "school.created"
-    SCHOOL_LADO_UPDATED = "school.lado_updated"
-    STAFF_CREATED = "staff.created"
-    STAFF_UPDATED = "staff.updated"
+    USER_CREATED = "user.created", "Account created"
+    USER_DISABLED = "user.disabled", "Account disabled"
+    ROLE_GRANTED = "role.granted", "Role given"
+    TRUST_CREATED = "trust.created", "Trust created"
+    SCHOOL_CREATED = "school.created", "School added"
+    SCHOOL_LADO_UPDATED = "school.lado_updated", "School's LADO arrangements changed"
+    STAFF_CREATED = "staff.created", "Member of staff added"
+    STAFF_UPDATED = "staff.updated", "Member of staff changed"
 
     # The policy register.
-    POLICY_CREATED = "policy.created"
-    POLICY_VERSION_DRAFTED = "policy.version.drafted"
-    POLICY_VERSION_UPDATED = "policy.version.updated"
-    POLICY_VERSION_PUBLISHED = "policy.version.published"
-    POLICY_CLAUSE_ADDED = "policy.clause.added"
-    POLICY_CLAUSE_UPDATED = "policy.clause.updated"
-    POLICY_CLAUSE_REMOVED = "policy.clause.removed"
-    POLICY_ACKNOWLEDGED = "policy.acknowledgement.recorded"
-    POLICY_ACKNOWLEDGEMENTS_IMPORTED = "policy.acknowledgements.imported"
+    POLICY_CREATED = "policy.created", "Policy created"
+    POLICY_VERSION_DRAFTED = "policy.version.drafted", "Policy version drafted"
+    POLICY_VERSION_UPDATED = "policy.version.updated", "Policy version changed"
+    POLICY_VERSION_PUBLISHED = "policy.version.published", "Policy version published"
+    POLICY_CLAUSE_ADDED = "policy.clause.added", "Clause added"
+    POLICY_CLAUSE_UPDATED = "policy.clause.updated", "Clause changed"
+    POLICY_CLAUSE_REMOVED = "policy.clause.removed", "Clause removed"
+    POLICY_ACKNOWLEDGED = "policy.acknowledgement.recorded", "Policy acknowledgement recorded"
+    POLICY_ACKNOWLEDGEMENTS_IMPORTED = (
+        "policy.acknowledgements.imported",
+        "Policy acknowledgements imported",
+    )
 
     # Cases and what hangs off them.
-    CASE_CREATED = "case.created"
-    CASE_UPDATED = "case.updated"
-    CASE_VIEWED = "case.viewed"
-    CASE_HISTORY_VIEWED = "case.history.viewed"
-    CASE_LIST_VIEWED = "case.list.viewed"
-    CASE_TRANSITIONED = "case.transitioned"
-    CLAUSE_BREACH_ADDED = "clause_breach.added"
-    PERSON_ADDED = "person.added"
-    EVIDENCE_ADDED = "evidence.added"
-    EVIDENCE_DOWNLOADED = "evidence.downloaded"
-    EVIDENCE_REMOVED = "evidence.removed"
-    CHRONOLOGY_ADDED = "chronology.added"
+    CASE_CREATED = "case.created", "Case logged"
+    CASE_UPDATED = "case.updated", "Case details changed"
+    CASE_VIEWED = "case.viewed", "Case viewed"
+    CASE_HISTORY_VIEWED = "case.history.viewed", "Case history viewed"
+    CASE_LIST_VIEWED = "case.list.viewed", "Case list or search viewed"
+    CASE_TRANSITIONED = "case.transitioned", "Case moved on"
+    CLAUSE_BREACH_ADDED = "clause_breach.added", "Clause breach cited"
+    PERSON_ADDED = "person.added", "Person involved added"
+    EVIDENCE_ADDED = "evidence.added", "Evidence added"
+    EVIDENCE_DOWNLOADED = "evidence.downloaded", "Evidence downloaded"
+    EVIDENCE_REMOVED = "evidence.removed", "Evidence removed"
+    CHRONOLOGY_ADDED = "chronology.added", "Chronology entry added"
 
     # Review and decision.
-    LADO_REFERRAL_RECORDED = "lado.referral.recorded"
-    LADO_ADVICE_RECORDED = "lado.advice.recorded"
-    SUSPENSION_RECORDED = "suspension.recorded"
-    DECISION_RECORDED = "decision.recorded"
-    APPEAL_LODGED = "appeal.lodged"
-    APPEAL_DECIDED = "appeal.decided"
-    NOTIFICATION_SENT = "notification.sent"
+    LADO_REFERRAL_RECORDED = "lado.referral.recorded", "LADO referral recorded"
+    LADO_ADVICE_RECORDED = "lado.advice.recorded", "LADO advice recorded"
+    SUSPENSION_RECORDED = "suspension.recorded", "Suspension recorded"
+    DECISION_RECORDED = "decision.recorded", "Decision recorded"
+    APPEAL_LODGED = "appeal.lodged", "Appeal lodged"
+    APPEAL_DECIDED = "appeal.decided", "Appeal decided"
+    NOTIFICATION_SENT = "notification.sent", "Notification sent"
 
     # Subject access requests and hearing packs (tracker/privacy/).
-    SAR_RECORDED = "sar.recorded"
-    SAR_VIEWED = "sar.viewed"
-    SAR_EXTENDED = "sar.extended"
-    SAR_REDACTION_ADDED = "sar.redaction.added"
-    SAR_EXPORTED = "sar.exported"
-    SAR_RELEASED = "sar.released"
-    SAR_CLOSED = "sar.closed"
-    HEARING_PACK_REDACTION_ADDED = "hearing_pack.redaction.added"
-    HEARING_PACK_DOWNLOADED = "hearing_pack.downloaded"
+    SAR_RECORDED = "sar.recorded", "Subject access request recorded"
+    SAR_VIEWED = "sar.viewed", "Subject access request viewed"
+    SAR_EXTENDED = "sar.extended", "Subject access deadline extended"
+    SAR_REDACTION_ADDED = "sar.redaction.added", "Redaction added to a subject access request"
+    SAR_EXPORTED = "sar.exported", "Subject access export produced"
+    SAR_RELEASED = "sar.released", "Subject access response released"
+    SAR_CLOSED = "sar.closed", "Subject access request closed without a release"
+    HEARING_PACK_REDACTION_ADDED = (
+        "hearing_pack.redaction.added",
+        "Redaction added to a case's hearing pack",
+    )
+    HEARING_PACK_DOWNLOADED = "hearing_pack.downloaded", "Hearing pack downloaded"
     # Retention, legal holds and disposal (tracker/retention/).
-    CASE_RETENTION_SET = "case.retention.set"
-    CASE_RETENTION_FACTS_CHANGED = "case.retention_facts.changed"
-    LEGAL_HOLD_SET = "legal_hold.set"
-    LEGAL_HOLD_LIFTED = "legal_hold.lifted"
-    CASE_DISPOSED = "case.disposed"
-    RETENTION_LIST_VIEWED = "retention.list.viewed"
+    CASE_RETENTION_SET = "case.retention.set", "Retention worked out"
+    CASE_RETENTION_FACTS_CHANGED = "case.retention_facts.changed", "Retention facts changed"
+    LEGAL_HOLD_SET = "legal_hold.set", "Legal hold placed"
+    LEGAL_HOLD_LIFTED = "legal_hold.lifted", "Legal hold lifted"
+    CASE_DISPOSED = "case.disposed", "Case disposed of"
+    RETENTION_LIST_VIEWED = "retention.list.viewed", "Retention and disposal list viewed"
 
     # The trail itself.
-    AUDIT_SEARCHED = "audit.searched"
-    AUDIT_EXPORTED = "audit.exported"
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
+    AUDIT_SEARCHED = "audit.searched", "Audit trail searched"
+    AUDIT_EXPORTED = "audit.exported", "Audit trail exported"
 
     @property
     def is_read(self) -> bool:
@@ -111,73 +118,6 @@ def known_action(value: str) -> AuditAction | None:
     except ValueError:
         return None
 
-
-_LABELS: dict[AuditAction, str] = {
-    AuditAction.LOGIN_SUCCEEDED: "Signed in",
-    AuditAction.LOGIN_FAILED: "Sign-in refused",
-    AuditAction.LOGIN_PASSWORD_ACCEPTED: "Password accepted, second factor asked for",
-    AuditAction.MFA_ENROLLED: "Authenticator app set up",
-    AuditAction.MFA_RESET: "Second factor reset",
-    AuditAction.RECOVERY_CODE_USED: "Recovery code used",
-    AuditAction.PASSWORD_CHANGED: "Password changed",
-    AuditAction.LOGOUT: "Signed out",
-    AuditAction.SESSION_ENDED: "Session ran out",
-    AuditAction.SESSION_REVOKED: "Session ended by someone else",
-    AuditAction.ACCESS_DENIED: "Access refused",
-    AuditAction.USER_CREATED: "Account created",
-    AuditAction.USER_DISABLED: "Account disabled",
-    AuditAction.ROLE_GRANTED: "Role given",
-    AuditAction.TRUST_CREATED: "Trust created",
-    AuditAction.SCHOOL_CREATED: "School added",
-    AuditAction.SCHOOL_LADO_UPDATED: "School's LADO arrangements changed",
-    AuditAction.STAFF_CREATED: "Member of staff added",
-    AuditAction.STAFF_UPDATED: "Member of staff changed",
-    AuditAction.POLICY_CREATED: "Policy created",
-    AuditAction.POLICY_VERSION_DRAFTED: "Policy version drafted",
-    AuditAction.POLICY_VERSION_UPDATED: "Policy version changed",
-    AuditAction.POLICY_VERSION_PUBLISHED: "Policy version published",
-    AuditAction.POLICY_CLAUSE_ADDED: "Clause added",
-    AuditAction.POLICY_CLAUSE_UPDATED: "Clause changed",
-    AuditAction.POLICY_CLAUSE_REMOVED: "Clause removed",
-    AuditAction.POLICY_ACKNOWLEDGED: "Policy acknowledgement recorded",
-    AuditAction.POLICY_ACKNOWLEDGEMENTS_IMPORTED: "Policy acknowledgements imported",
-    AuditAction.CASE_CREATED: "Case logged",
-    AuditAction.CASE_UPDATED: "Case details changed",
-    AuditAction.CASE_VIEWED: "Case viewed",
-    AuditAction.CASE_HISTORY_VIEWED: "Case history viewed",
-    AuditAction.CASE_LIST_VIEWED: "Case list or search viewed",
-    AuditAction.CASE_TRANSITIONED: "Case moved on",
-    AuditAction.CLAUSE_BREACH_ADDED: "Clause breach cited",
-    AuditAction.PERSON_ADDED: "Person involved added",
-    AuditAction.EVIDENCE_ADDED: "Evidence added",
-    AuditAction.EVIDENCE_DOWNLOADED: "Evidence downloaded",
-    AuditAction.EVIDENCE_REMOVED: "Evidence removed",
-    AuditAction.CHRONOLOGY_ADDED: "Chronology entry added",
-    AuditAction.LADO_REFERRAL_RECORDED: "LADO referral recorded",
-    AuditAction.LADO_ADVICE_RECORDED: "LADO advice recorded",
-    AuditAction.SUSPENSION_RECORDED: "Suspension recorded",
-    AuditAction.DECISION_RECORDED: "Decision recorded",
-    AuditAction.APPEAL_LODGED: "Appeal lodged",
-    AuditAction.APPEAL_DECIDED: "Appeal decided",
-    AuditAction.NOTIFICATION_SENT: "Notification sent",
-    AuditAction.SAR_RECORDED: "Subject access request recorded",
-    AuditAction.SAR_VIEWED: "Subject access request viewed",
-    AuditAction.SAR_EXTENDED: "Subject access deadline extended",
-    AuditAction.SAR_REDACTION_ADDED: "Redaction added to a subject access request",
-    AuditAction.SAR_EXPORTED: "Subject access export produced",
-    AuditAction.SAR_RELEASED: "Subject access response released",
-    AuditAction.SAR_CLOSED: "Subject access request closed without a release",
-    AuditAction.HEARING_PACK_REDACTION_ADDED: "Redaction added to a case's hearing pack",
-    AuditAction.HEARING_PACK_DOWNLOADED: "Hearing pack downloaded",
-    AuditAction.CASE_RETENTION_SET: "Retention worked out",
-    AuditAction.CASE_RETENTION_FACTS_CHANGED: "Retention facts changed",
-    AuditAction.LEGAL_HOLD_SET: "Legal hold placed",
-    AuditAction.LEGAL_HOLD_LIFTED: "Legal hold lifted",
-    AuditAction.CASE_DISPOSED: "Case disposed of",
-    AuditAction.RETENTION_LIST_VIEWED: "Retention and disposal list viewed",
-    AuditAction.AUDIT_SEARCHED: "Audit trail searched",
-    AuditAction.AUDIT_EXPORTED: "Audit trail exported",
-}
 
 READ_ACTIONS = frozenset(
     {

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Row, Select, select
 
@@ -18,22 +17,14 @@ from tracker.audit.models import AuditEvent
 from tracker.audit.search import SYSTEM_ACTOR, Person, about_case, by_name
 from tracker.auth.models import User
 from tracker.cases.models import Case, CaseRevision
+from tracker.db import LabelledEnum
 
 
-class HistoryView(StrEnum):
-    ALL = "all"
-    CHANGES = "changes"
-    READS = "reads"
-    REFUSALS = "refusals"
-
-    @property
-    def label(self) -> str:
-        return {
-            "all": "Everything",
-            "changes": "Changes only",
-            "reads": "Reads only",
-            "refusals": "Refusals only",
-        }[self.value]
+class HistoryView(LabelledEnum):
+    ALL = "all", "Everything"
+    CHANGES = "changes", "Changes only"
+    READS = "reads", "Reads only"
+    REFUSALS = "refusals", "Refusals only"
 
 
 def case_events_query(case: Case) -> Select[tuple[AuditEvent]]:

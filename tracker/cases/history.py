@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from tracker.cases.models import CaseRevision, LabelledEnum, Platform, Source
+from tracker.cases.models import CaseRevision, Platform, Source
 from tracker.clock import uk_date
+from tracker.db import LabelledEnum
 
 # Each field a revision may hold, in the order the case page shows them.
 FIELD_LABELS: dict[str, str] = {

@@ -48,7 +48,8 @@ from sqlalchemy.orm import aliased, contains_eager
 
 from tracker.auth.models import User
 from tracker.auth.permissions import case_scope, schools_in_scope, visible_cases_filter
-from tracker.cases.models import Case, CaseStatus, ClauseBreach, LabelledEnum
+from tracker.cases.models import Case, CaseStatus, ClauseBreach
+from tracker.db import LabelledEnum
 from tracker.orgs.models import School
 from tracker.policy.models import Clause, ClauseKind, Policy, PolicyVersion, VersionStatus
 from tracker.staff.models import StaffMember

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -25,7 +24,7 @@ from sqlalchemy.orm import Mapped, Relationship, mapped_column, relationship
 
 from tracker.auth.models import User
 from tracker.clock import uk_time
-from tracker.db import UTCDateTime, utcnow
+from tracker.db import LabelledEnum, UTCDateTime, utcnow
 from tracker.extensions import Model
 from tracker.orgs.models import School
 from tracker.policy.models import Clause
@@ -34,21 +33,6 @@ from tracker.staff.models import StaffMember
 if TYPE_CHECKING:
     from tracker.retention.models import LegalHold
     from tracker.workflow.models import Appeal, CaseTransition, Decision, Suspension
-
-
-class LabelledEnum(StrEnum):
-    """A stored value and the words shown for it, declared together:
-    `LOW_LEVEL = "low_level", "Low-level concern"`. Without words, the value says it:
-    "no_further_action" is shown as "No further action"."""
-
-    _value_: str
-    label: str
-
-    def __new__(cls, value: str, label: str | None = None) -> Self:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label or value.replace("_", " ").capitalize()
-        return member
 
 
 class CaseStatus(LabelledEnum):

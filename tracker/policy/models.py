@@ -10,7 +10,7 @@ from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.models import User
-from tracker.db import UTCDateTime, utcnow
+from tracker.db import LabelledEnum, UTCDateTime, utcnow
 from tracker.extensions import Model
 from tracker.staff.models import StaffMember
 
@@ -44,18 +44,10 @@ class Significance(StrEnum):
         return self.value.capitalize()
 
 
-class AcknowledgementMethod(StrEnum):
-    SIGNED_FORM = "signed_form"
-    TRAINING_SESSION = "training_session"
-    E_LEARNING = "e_learning"
-
-    @property
-    def label(self) -> str:
-        return {
-            "signed_form": "Signed form",
-            "training_session": "Training session",
-            "e_learning": "E-learning",
-        }[self.value]
+class AcknowledgementMethod(LabelledEnum):
+    SIGNED_FORM = "signed_form", "Signed form"
+    TRAINING_SESSION = "training_session", "Training session"
+    E_LEARNING = "e_learning", "E-learning"
 
 
 class Policy(Model):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tracker.cases.models import LabelledEnum
+from tracker.db import LabelledEnum
 from tracker.workflow.clocks import add_months, next_working_day
 
 RESPONSE_MONTHS = 1

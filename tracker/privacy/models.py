@@ -9,8 +9,8 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.models import User
-from tracker.cases.models import Case, LabelledEnum
-from tracker.db import UTCDateTime, utcnow
+from tracker.cases.models import Case
+from tracker.db import LabelledEnum, UTCDateTime, utcnow
 from tracker.extensions import Model
 from tracker.privacy.deadlines import ExtensionReason
 from tracker.staff.models import StaffMember

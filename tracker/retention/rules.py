@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from tracker.cases.models import LabelledEnum, Track
+from tracker.cases.models import Track
 from tracker.clock import uk_date
+from tracker.db import LabelledEnum
 from tracker.workflow.models import AllegationOutcome, LowLevelOutcome
 
 ALLEGATION_YEARS = 10

@@ -10,8 +10,8 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.models import User
-from tracker.cases.models import Case, LabelledEnum
-from tracker.db import UTCDateTime, utcnow
+from tracker.cases.models import Case
+from tracker.db import LabelledEnum, UTCDateTime, utcnow
 from tracker.extensions import Model
 
 
