@@ -240,6 +240,30 @@ def record_about(
     )
 
 
+def record_added(
+    action: AuditAction,
+    target: Audited,
+    *,
+    actor: User | None,
+    trust_id: int | None = None,
+    school_id: int | None = None,
+    details: Mapping[str, DetailValue] | None = None,
+) -> int:
+    """A new record and its event: adds it to the session (where appending it to its
+    case's list has not already) and flushes, so that it has its id, then `record_about`.
+    `details` are worked out before the flush: they name what the caller set, never a
+    value the database fills in.
+
+    Guard: as `record_about`. Side effects: the INSERT and one event, in the caller's
+    transaction; the caller commits.
+    """
+    db.session.add(target)
+    db.session.flush()
+    return record_about(
+        action, target, actor=actor, trust_id=trust_id, school_id=school_id, details=details
+    )
+
+
 # --- the auditor's reads of the trail --------------------------------------------------
 
 

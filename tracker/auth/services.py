@@ -62,9 +62,7 @@ def create_user(
         display_name=display_name,
         password_hash=passwords.hash_password(password),
     )
-    db.session.add(user)
-    db.session.flush()
-    audit.record_about(AuditAction.USER_CREATED, user, actor=by)
+    audit.record_added(AuditAction.USER_CREATED, user, actor=by)
     return user
 
 

@@ -428,8 +428,7 @@ def add_evidence(
         **fields,
     )
     case.evidence.append(evidence)
-    db.session.flush()
-    audit.record_about(
+    audit.record_added(
         AuditAction.EVIDENCE_ADDED,
         evidence,
         actor=by,

@@ -36,6 +36,7 @@ from tracker.cases.models import (
     Platform,
     Source,
 )
+from tracker.db import utcnow
 from tracker.errors import DomainError, NotAllowed, ValidationFailed, one_of, required_text
 from tracker.extensions import db
 from tracker.orgs.models import School, Trust
@@ -409,8 +410,7 @@ def add_person(
         added_by_id=by.id,
     )
     case.people.append(person)
-    db.session.flush()
-    audit.record_about(AuditAction.PERSON_ADDED, person, actor=by, details={"kind": person.kind})
+    audit.record_added(AuditAction.PERSON_ADDED, person, actor=by, details={"kind": person.kind})
     return person
 
 
@@ -451,10 +451,10 @@ def add_chronology_entry(
         occurred_time=occurred_time,
         summary=summary,
         author_id=by.id,
+        recorded_at=utcnow(),  # now, not at the flush: the event says whether it is backdated
     )
     case.chronology.append(entry)
-    db.session.flush()
-    audit.record_about(
+    audit.record_added(
         AuditAction.CHRONOLOGY_ADDED,
         entry,
         actor=by,

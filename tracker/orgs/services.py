@@ -46,7 +46,7 @@ def create_trust(*, name: str, code: str, by: User | None = None) -> Trust:
         raise ValidationFailed(f"A trust with code {code} already exists", field="code")
     trust = Trust(name=name, code=code)
     db.session.add(trust)
-    db.session.flush()
+    db.session.flush()  # the trust's id, which its own event is filed under
     audit.record_about(AuditAction.TRUST_CREATED, trust, actor=by, trust_id=trust.id)
     return trust
 
@@ -65,7 +65,7 @@ def add_school(trust: Trust, *, name: str, code: str, by: User | None = None) ->
         raise ValidationFailed(f"{trust.name} already has a school with code {code}", field="code")
     school = School(trust_id=trust.id, name=name, code=code)
     db.session.add(school)
-    db.session.flush()
+    db.session.flush()  # the school's id, which its own event is filed under
     audit.record_about(AuditAction.SCHOOL_CREATED, school, actor=by, school_id=school.id)
     return school
 

@@ -113,9 +113,7 @@ def record_acknowledgement(
     if problem:
         raise ValidationFailed(problem, field="acknowledged_on")
     record = _acknowledgement(version, staff, acknowledged_on, method, by)
-    db.session.add(record)
-    db.session.flush()
-    audit.record_about(
+    audit.record_added(
         AuditAction.POLICY_ACKNOWLEDGED,
         record,
         actor=by,

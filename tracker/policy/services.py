@@ -234,9 +234,7 @@ def create_policy(trust: Trust, *, title: str, by: User | None = None) -> Policy
     if db.session.scalar(select(Policy).where(Policy.trust_id == trust.id, Policy.title == title)):
         raise ValidationFailed("The trust already has a policy with this title", field="title")
     policy = Policy(trust_id=trust.id, title=title)
-    db.session.add(policy)
-    db.session.flush()
-    audit.record_about(AuditAction.POLICY_CREATED, policy, actor=by)
+    audit.record_added(AuditAction.POLICY_CREATED, policy, actor=by)
     return policy
 
 

@@ -104,9 +104,7 @@ def record_request(
         due_on=response_due(received_on),
         created_by=by,
     )
-    db.session.add(request)
-    db.session.flush()
-    audit.record_about(
+    audit.record_added(
         AuditAction.SAR_RECORDED,
         request,
         actor=by,
@@ -262,9 +260,7 @@ def add_request_redaction(
     redaction = ManualRedaction(
         trust_id=request.trust_id, request=request, phrase=phrase, reason=reason, added_by=by
     )
-    db.session.add(redaction)
-    db.session.flush()
-    audit.record_about(
+    audit.record_added(
         AuditAction.SAR_REDACTION_ADDED,
         redaction,
         actor=by,
@@ -300,9 +296,7 @@ def add_case_redaction(case: Case, *, phrase: str, reason: str | None, by: User)
     redaction = ManualRedaction(
         trust_id=case.trust_id, case=case, phrase=phrase, reason=reason, added_by=by
     )
-    db.session.add(redaction)
-    db.session.flush()
-    audit.record_about(
+    audit.record_added(
         AuditAction.HEARING_PACK_REDACTION_ADDED,
         redaction,
         actor=by,

@@ -215,8 +215,7 @@ def place_legal_hold(
         set_at=now,
     )
     case.legal_holds.append(hold)
-    db.session.flush()
-    audit.record_about(AuditAction.LEGAL_HOLD_SET, hold, actor=by)
+    audit.record_added(AuditAction.LEGAL_HOLD_SET, hold, actor=by)
     record_retention(case, by=by, now=now)
     return hold
 

@@ -308,8 +308,7 @@ def record_suspension(
         recorded_by_id=by.id,
     )
     case.suspensions.append(suspension)
-    db.session.flush()
-    audit.record_about(
+    audit.record_added(
         AuditAction.SUSPENSION_RECORDED,
         suspension,
         actor=by,
