@@ -8,7 +8,7 @@ catches any change made around the services.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 
 from sqlalchemy import select
@@ -269,15 +269,8 @@ def create_draft(
     if source is not None and copy_clauses:
         copies: dict[int, Clause] = {}
         for clause in source.clauses:
-            copy = Clause(
-                version_id=draft.id,
-                reference=clause.reference,
-                heading=clause.heading,
-                text=clause.text,
-                kind=clause.kind,
-                significance=clause.significance,
-                position=clause.position,
-            )
+            wording = {name: getattr(clause, name) for name in CLAUSE_WORDING}
+            copy = Clause(version_id=draft.id, position=clause.position, **wording)
             copies[clause.id] = copy
             draft.clauses.append(copy)
         db.session.flush()
@@ -342,6 +335,10 @@ class ClauseInput:
     text: str
     kind: str
     significance: str | None
+
+
+# What a clause says (the fields of ClauseInput): what a new draft copies of each clause.
+CLAUSE_WORDING = tuple(each.name for each in fields(ClauseInput))
 
 
 def _check_clause(
@@ -420,14 +417,7 @@ def add_clause(version: PolicyVersion, data: ClauseInput, *, by: User | None = N
     """
     _require_draft(version)
     checked = _check_clause(version, data, editing=None)
-    clause = Clause(
-        version_id=version.id,
-        reference=checked.reference,
-        heading=checked.heading,
-        text=checked.text,
-        kind=checked.kind,
-        significance=checked.significance,
-    )
+    clause = Clause(version_id=version.id, **asdict(checked))
     version.clauses.append(clause)
     _renumber(version)
     db.session.flush()

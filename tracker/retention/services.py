@@ -290,6 +290,10 @@ def set_retention_facts(
 # --- disposal ----------------------------------------------------------------------------
 
 
+# What a disposed case leaves of itself: where it was, its reference and its dates.
+KEPT_ON_TOMBSTONE = ("trust_id", "school_id", "reference", "reported_on", "closed_on")
+
+
 def dispose_case(
     case: Case, *, by: User | None, today: date, now: datetime | None = None
 ) -> CaseTombstone:
@@ -323,11 +327,7 @@ def dispose_case(
     )
     tombstone = CaseTombstone(
         case_id=case.id,
-        trust_id=case.trust_id,
-        school_id=case.school_id,
-        reference=case.reference,
-        reported_on=case.reported_on,
-        closed_on=case.closed_on,
+        **{name: getattr(case, name) for name in KEPT_ON_TOMBSTONE},
         retention_rule=retention.rule.value,
         due_on=retention.due_on,
         disposed_on=today,
