@@ -7,7 +7,7 @@ import re
 import typing
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Required, TypedDict, Unpack
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import Table, func, select
@@ -240,18 +240,21 @@ def record_about(
     )
 
 
-def record_added(
-    action: AuditAction,
-    target: Audited,
-    *,
-    actor: User | None,
-    trust_id: int | None = None,
-    school_id: int | None = None,
-    details: Mapping[str, DetailValue] | None = None,
-) -> int:
+class About(TypedDict, total=False):
+    """What `record_about` takes besides the action and the record."""
+
+    actor: Required[User | None]
+    case: Case | None
+    trust_id: int | None
+    school_id: int | None
+    outcome: Outcome
+    details: Mapping[str, DetailValue] | None
+
+
+def record_added(action: AuditAction, target: Audited, **about: Unpack[About]) -> int:
     """A new record and its event: adds it to the session (where appending it to its
     case's list has not already) and flushes, so that it has its id, then `record_about`.
-    `details` are worked out before the flush: they name what the caller set, never a
+    The details are worked out before the flush: they name what the caller set, never a
     value the database fills in.
 
     Guard: as `record_about`. Side effects: the INSERT and one event, in the caller's
@@ -259,9 +262,7 @@ def record_added(
     """
     db.session.add(target)
     db.session.flush()
-    return record_about(
-        action, target, actor=actor, trust_id=trust_id, school_id=school_id, details=details
-    )
+    return record_about(action, target, **about)
 
 
 # --- the auditor's reads of the trail --------------------------------------------------
