@@ -21,7 +21,14 @@ from tracker.auth.sessions import (
 )
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.forms import answers_to
 from tracker.pages import form_page
+
+
+def _here() -> dict[str, Any]:
+    """A change to your own sign-in keeps this session (ending the others) and records
+    the address it came from."""
+    return {"keep": g.get("user_session"), "ip_address": request.remote_addr}
 
 
 def _sessions_ended_message(count: int) -> str:
@@ -88,11 +95,7 @@ def change_my_password():
     return form_page(
         form,
         lambda: change_password(
-            current_user,
-            current_password=form.current_password.data,
-            new_password=form.new_password.data,
-            keep=g.get("user_session"),
-            ip_address=request.remote_addr,
+            current_user, **answers_to(form, "current_password", "new_password"), **_here()
         ),
         done=changed,
         page=page,
@@ -120,11 +123,7 @@ def change_my_authenticator():
     return form_page(
         form,
         lambda: replace_second_factor(
-            current_user,
-            current_password=form.current_password.data,
-            code=form.code.data,
-            keep=g.get("user_session"),
-            ip_address=request.remote_addr,
+            current_user, **answers_to(form, "current_password", "code"), **_here()
         ),
         done=lambda codes: render_template(
             "auth/recovery_codes.html",
