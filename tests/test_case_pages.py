@@ -113,7 +113,7 @@ class TestReportAConcern:
         db.session.rollback()
         assert db.session.scalar(select(func.count(Case.id))) == 0
 
-    @pytest.mark.parametrize("staff_id", ["0", "-1", str(2**63), "1" + "0" * 40])
+    @pytest.mark.parametrize("staff_id", ["0", "-1", str(2**31), str(2**63), "1" + "0" * 40])
     def test_a_member_of_staff_who_cannot_exist_is_asked_for_again(
         self, login, dsl, subject, db, staff_id
     ):

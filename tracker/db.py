@@ -24,15 +24,17 @@ NAMING_CONVENTION = {
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
-# The largest id a row can have: SQLite's INTEGER and PostgreSQL's BIGINT are 64-bit.
-MAX_ID = 2**63 - 1
+# The largest id a row can have: the id columns are INTEGER, which is 32-bit on
+# PostgreSQL (SQLite's holds 64 bits; the smaller bound serves both).
+MAX_ID = 2**31 - 1
 
 
 def id_from(value: str | int | None) -> int | None:
     """A row's id from a form or an address, or None if the value cannot be one.
 
-    Check before looking a row up: SQLite does not miss an id too large for 64 bits, it
-    raises OverflowError (a 500).
+    Check before looking a row up: a database does not miss an id too large for its
+    column, it raises (OverflowError on SQLite past 64 bits, "integer out of range" on
+    PostgreSQL past 32): a 500.
     """
     if value is None:
         return None

@@ -7,7 +7,9 @@ import re
 import secrets
 
 from flask import Flask, Response, g, request
+from werkzeug.routing import IntegerConverter, Map
 
+from tracker.db import MAX_ID
 from tracker.errors import render_error
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -61,7 +63,27 @@ def _holds_a_null_character() -> bool:
     return False
 
 
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in every address: a whole number a row's 64-bit id can be. A larger one
+    matches no route and answers 404, like any id that names nothing, instead of reaching
+    SQLite, which raises OverflowError on it (a 500)."""
+
+    # The arguments are werkzeug's, by its names (`<int(min=1):id>` still works).
+    def __init__(
+        self,
+        url_map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = MAX_ID,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def init_app(app: Flask) -> None:
+    # Before any blueprint adds its routes: each rule takes its converters when added.
+    app.url_map.converters["int"] = RowIdConverter
+
     @app.before_request
     def assign_request_id() -> None:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
