@@ -233,6 +233,9 @@ MATRIX: dict[str, Spec] = {
         lambda w: "/sign-in/set-up-authenticator", answers(REDIRECT), post={}
     ),
     "privacy.notice": Spec(lambda w: "/privacy", answers(OK, anon=OK)),
+    # The load balancer's checks: anyone, signed in or not.
+    "health.liveness": Spec(lambda w: "/healthz", answers(OK, anon=OK)),
+    "health.readiness": Spec(lambda w: "/readyz", answers(OK, anon=OK)),
     # --- your own account: everyone signed in, roles or not
     "auth.account": Spec(lambda w: "/account", answers(OK)),
     "auth.change_my_password": Spec(lambda w: "/account/password", answers(OK)),

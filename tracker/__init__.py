@@ -152,6 +152,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.auth import views as auth_views
     from tracker.cases import evidence_views, list_views  # noqa: F401  (routes on cases.bp)
     from tracker.cases import views as case_views
+    from tracker.health import views as health_views
     from tracker.home import views as home_views
     from tracker.policy import views as policy_views
     from tracker.privacy import hearing_views, request_views  # noqa: F401  (on privacy.bp)
@@ -171,6 +172,7 @@ def _register_blueprints(app: Flask) -> None:
         audit_views,
         retention_views,
         workflow_views,
+        health_views,
     ):
         app.register_blueprint(module.bp)
 
