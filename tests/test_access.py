@@ -17,6 +17,9 @@ PUBLIC_ENDPOINTS = {
     "auth.recovery_code",
     "auth.set_up_second_factor",
     "privacy.notice",
+    # The load balancer's probes: they answer with a status word and nothing about a case.
+    "health.liveness",
+    "health.readiness",
 }
 
 
