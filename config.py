@@ -120,6 +120,11 @@ class Config:
             raise RuntimeError("EVIDENCE_MAX_MB must be at least 1.")
         self.EVIDENCE_PATH = env.get("EVIDENCE_PATH", "").strip()
 
+        # Encrypts backups (`flask backup`, tracker/backup/). Keep it apart from the
+        # database and its backups: a backup cannot be opened without it. Only the backup
+        # commands need it.
+        self.BACKUP_KEY = env.get("BACKUP_KEY", "")
+
         # E-mail notifications (tracker/notifications/mail.py). "smtp" sends through a
         # relay; "file" writes each message as an .eml file, for staging and checking the
         # wording; "console" only logs recipient and subject, so development sends nothing.
@@ -190,6 +195,7 @@ class TestConfig(Config):
         self.SECRET_KEY = "test-secret-key-not-for-production-use"  # noqa: S105 # nosec B105
         self.AUDIT_KEY = "test-audit-key-not-for-production-use"  # noqa: S105
         self.TOTP_KEY = "test-totp-key-not-for-production-use"  # noqa: S105 # nosec B105
+        self.BACKUP_KEY = "test-backup-key-not-for-production-use"  # noqa: S105 # nosec B105
         self.TOTP_OLD_KEYS = []
         self.SQLALCHEMY_DATABASE_URI = (
             normalise_database_url(database_url) if database_url else None

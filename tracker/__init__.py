@@ -180,6 +180,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from tracker.audit.cli import audit_cli
     from tracker.auth.cli import users_cli
+    from tracker.backup.cli import backup_cli
     from tracker.db_roles import grant_app_role_command
     from tracker.demo import demo_command
     from tracker.notifications.cli import reminders_cli
@@ -189,6 +190,7 @@ def _register_cli(app: Flask) -> None:
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(grant_app_role_command)
     app.cli.add_command(policy_cli)

@@ -101,6 +101,10 @@ class AuditAction(LabelledEnum):
     CASE_DISPOSED = "case.disposed", "Case disposed of"
     RETENTION_LIST_VIEWED = "retention.list.viewed", "Retention and disposal list viewed"
 
+    # Backups and restores (tracker/backup/), by the `flask backup` commands.
+    SYSTEM_BACKUP_CREATED = "system.backup.created", "Backup made"
+    SYSTEM_RESTORED = "system.restored", "Restored from a backup"
+
     # The trail itself.
     AUDIT_SEARCHED = "audit.searched", "Audit trail searched"
     AUDIT_EXPORTED = "audit.exported", "Audit trail exported"
