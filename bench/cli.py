@@ -124,6 +124,12 @@ def _progress(backend: str):
     help="both: SQLite, and PostgreSQL when BENCH_DATABASE_URL is set.",
 )
 @click.option("--sequential-verify/--no-sequential-verify", default=True, show_default=True)
+@click.option(
+    "--evidence-mb",
+    default=1024,
+    show_default=True,
+    help="Evidence seeded for timing `flask backup` (0: no backup figures).",
+)
 @click.option("--out", type=click.Path(path_type=Path), default=RESULTS_FILE, show_default=True)
 def run_command(
     cases: int,
@@ -131,6 +137,7 @@ def run_command(
     requests: int,
     backend: str,
     sequential_verify: bool,
+    evidence_mb: int,
     out: Path,
 ) -> None:
     """Seed each database afresh, measure it, print the table and write the results."""
@@ -145,7 +152,9 @@ def run_command(
         url = databases.database_url(name, instance_path=instance, server_url=_server_url())
         databases.recreate(name, url, server_url=_server_url())
         try:
-            results.append(_measure(name, url, cases, audit_events, requests, sequential_verify))
+            results.append(
+                _measure(name, url, cases, audit_events, requests, sequential_verify, evidence_mb)
+            )
         finally:
             databases.drop(name, server_url=_server_url(), url=url)
     summary = {
@@ -164,8 +173,9 @@ def run_command(
     click.echo(f"Written to {out}.")
 
 
-def _measure(backend, url, cases, audit_events, requests, sequential_verify):
+def _measure(backend, url, cases, audit_events, requests, sequential_verify, evidence_mb):
     from bench import run
+    from bench.backup import measure_backup
     from bench.databases import bench_app
     from bench.seed import seed
 
@@ -196,5 +206,7 @@ def _measure(backend, url, cases, audit_events, requests, sequential_verify):
         if sequential_verify:
             result.verify_sequential_seconds, _, _ = run.time_verify(app, workers=1)
             say(f"sequentially in {result.verify_sequential_seconds} s")
+        if evidence_mb > 0:
+            result.backup = measure_backup(app, url, evidence_mb=evidence_mb, progress=say)
         result.budgets = run.judge(result)
     return result

@@ -7,6 +7,7 @@ dropped after it; no other database on that server is touched.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,8 @@ from tracker.extensions import db
 
 BENCH_DATABASE = "tracker_bench"
 SQLITE_FILE = "bench.db"
+# The benchmark's evidence files, in the instance folder, apart from the app's own.
+EVIDENCE_FOLDER = "bench-evidence"
 
 
 def _admin_url(server_url: str) -> str:
@@ -72,6 +75,7 @@ def bench_config(url: str) -> Config:
     config.SESSION_COOKIE_SECURE = False
     config.SESSION_COOKIE_NAME = "tracker"
     config.LOG_LEVEL = "WARNING"
+    config.EVIDENCE_PATH = EVIDENCE_FOLDER
     config.ARGON2_TIME_COST = 1
     config.ARGON2_MEMORY_COST_KIB = 8
     config.ARGON2_PARALLELISM = 1
@@ -84,6 +88,8 @@ def bench_app(url: str) -> Iterator[Flask]:
     from tracker import create_app
 
     app = create_app(bench_config(url))
+    evidence = Path(app.instance_path) / EVIDENCE_FOLDER
+    shutil.rmtree(evidence, ignore_errors=True)
     with app.app_context():
         upgrade(directory=str(PROJECT_ROOT / "migrations"))
         try:
@@ -91,3 +97,4 @@ def bench_app(url: str) -> Iterator[Flask]:
         finally:
             db.session.remove()
             db.engine.dispose()
+            shutil.rmtree(evidence, ignore_errors=True)

@@ -60,6 +60,32 @@ def table(summary: dict[str, Any]) -> str:
             ),
         ),
     ]
+    if all(backend.get("backup") for backend in backends):
+        figures += [
+            (
+                "evidence for the backup",
+                lambda b: (
+                    f"{b['backup']['evidence_files']} files, {b['backup']['evidence_mb']:,.0f} MB"
+                ),
+            ),
+            ("backup file (MB)", lambda b: f"{b['backup']['archive_mb']:,.0f}"),
+            (
+                "reference: the database's own copy + one read of the files (s)",
+                lambda b: f"{b['backup']['reference_seconds']:.1f}",
+            ),
+            (
+                "backup create (s, peak MB)",
+                lambda b: (
+                    f"{b['backup']['create_seconds']:.1f} ({b['backup']['create_peak_mb']:.0f})"
+                ),
+            ),
+            (
+                "backup verify (s, peak MB)",
+                lambda b: (
+                    f"{b['backup']['verify_seconds']:.1f} ({b['backup']['verify_peak_mb']:.0f})"
+                ),
+            ),
+        ]
     for label, cell in figures:
         lines.append(f"| {label} | " + " | ".join(cell(b) for b in backends) + " |")
     for backend in backends:

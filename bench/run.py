@@ -25,6 +25,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 
+from bench.backup import BackupFigures
+from bench.backup import budgets as backup_budgets
 from bench.seed import BenchUser
 from tracker.audit.actions import AuditAction
 from tracker.audit.chain import key_bytes, verify_chain
@@ -81,11 +83,13 @@ class BackendResult:
     verify_sequential_seconds: float | None = None
     verify_workers: int = 0
     verified_events: int = 0
+    backup: BackupFigures | None = None
     budgets: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
         data["pages"] = {name: page.as_dict() for name, page in self.pages.items()}
+        data["backup"] = self.backup.as_dict() if self.backup else None
         return data
 
 
@@ -339,6 +343,8 @@ def judge(result: BackendResult) -> list[dict[str, Any]]:
             VERIFY_SECONDS,
         ),
     ]
+    if result.backup is not None:
+        rows += backup_budgets(result.backup)
     judged = []
     for name, value, way, bound in rows:
         ok = value <= bound if way == "<=" else value >= bound

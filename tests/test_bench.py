@@ -216,3 +216,16 @@ def test_flask_bench_is_not_listed_without_the_development_extra(tmp_path):
     dev_requirements, has_pytest, has_flask = probe.stdout.split()
     assert int(dev_requirements) > 0 and (has_pytest, has_flask) == ("False", "True")
     assert "bench" not in _flask_commands(python, tmp_path)
+
+
+def test_the_backup_figures_come_from_a_real_backup_that_verifies(app, db):
+    from bench.backup import measure_backup
+
+    seed(cases=10, audit_events=50, schools=1, staff=5, today=today())
+    figures = measure_backup(app, app.config["SQLALCHEMY_DATABASE_URI"], evidence_mb=3)
+    assert (figures.evidence_files, figures.evidence_mb) == (1, 3.0)
+    assert figures.verified
+    # Random evidence does not compress, and encryption adds to it.
+    assert figures.archive_mb > 3.0
+    assert 0 < figures.create_peak_mb and 0 < figures.verify_peak_mb
+    assert figures.create_seconds > 0 and figures.reference_seconds > 0
