@@ -227,5 +227,5 @@ def test_the_backup_figures_come_from_a_real_backup_that_verifies(app, db):
     assert figures.verified
     # Random evidence does not compress, and encryption adds to it.
     assert figures.archive_mb > 3.0
-    assert 0 < figures.create_peak_mb and 0 < figures.verify_peak_mb
+    assert figures.create_peak_mb > 0 and figures.verify_peak_mb > 0
     assert figures.create_seconds > 0 and figures.reference_seconds > 0

@@ -486,8 +486,8 @@ def _pg_restore(url: URL, dump: Path) -> None:
     _run_tool("pg_restore", [*arguments, f"--dbname={address}", str(dump)], environment)
 
 
-def check_contents(unpacked: Unpacked, session: AnySession, report: Report, *, where: str) -> None:
-    """Every check of a restored database against the archive it came from."""
+def check_sums(unpacked: Unpacked, report: Report) -> None:
+    """Every file read from the archive against the manifest's SHA-256 sums."""
     listed: dict[str, dict[str, Any]] = unpacked.manifest.get("files") or {}
     differ = sorted(n for n, entry in listed.items() if unpacked.sums.get(n) != entry.get("sha256"))
     unlisted = sorted(n for n in unpacked.sums if n not in listed and n != MANIFEST_MEMBER)
@@ -501,6 +501,9 @@ def check_contents(unpacked: Unpacked, session: AnySession, report: Report, *, w
     else:
         report.add("sums", True, f"all {len(listed)} files match the manifest's SHA-256 sums")
 
+
+def check_contents(unpacked: Unpacked, session: AnySession, report: Report, *, where: str) -> None:
+    """Every check of a restored database against the archive it came from."""
     state = read_state(session)
     result = verify_chain(
         session, key_bytes(current_app.config["AUDIT_KEY"]), checkpoints=[unpacked.checkpoint]
@@ -547,20 +550,30 @@ def check_contents(unpacked: Unpacked, session: AnySession, report: Report, *, w
     )
 
 
+def _read_and_check(
+    path: Path, key: str, scratch: Path, report: Report, *, evidence_to: Path | None
+) -> Unpacked | None:
+    """Read the archive into scratch space, restore its database there and run every
+    check; the archive as read, or None when it could not be read at all."""
+    unpacked = unpack(path, key, scratch, report, evidence_to=evidence_to)
+    if unpacked is None:
+        return None
+    check_sums(unpacked, report)
+    try:
+        with _scratch_database(unpacked) as engine, Session(engine) as session:
+            report.add("database", True, "restored into a scratch database")
+            check_contents(unpacked, session, report, where="the backup")
+    except BackupError as exc:
+        report.add("database", False, str(exc))
+    return unpacked
+
+
 def verify_backup(path: Path) -> Report:
     """Read, restore into scratch space and check everything; change nothing."""
     report = Report()
     key = backup_key()
     with tempfile.TemporaryDirectory(prefix="tracker-verify-") as scratch:
-        unpacked = unpack(path, key, Path(scratch), report, evidence_to=None)
-        if unpacked is None:
-            return report
-        try:
-            with _scratch_database(unpacked) as engine, Session(engine) as session:
-                report.add("database", True, "restored into a scratch database")
-                check_contents(unpacked, session, report, where="the backup")
-        except BackupError as exc:
-            report.add("database", False, str(exc))
+        _read_and_check(path, key, Path(scratch), report, evidence_to=None)
     return report
 
 
@@ -598,16 +611,8 @@ def restore_backup(path: Path) -> tuple[Report, Counts | None]:
     staging.mkdir(mode=0o700)
     try:
         with tempfile.TemporaryDirectory(prefix="tracker-restore-") as scratch:
-            unpacked = unpack(path, key, Path(scratch), report, evidence_to=staging)
-            if unpacked is None:
-                return report, None
-            try:
-                with _scratch_database(unpacked) as engine, Session(engine) as session:
-                    report.add("database", True, "restored into a scratch database")
-                    check_contents(unpacked, session, report, where="the backup")
-            except BackupError as exc:
-                report.add("database", False, str(exc))
-            if not report.ok:
+            unpacked = _read_and_check(path, key, Path(scratch), report, evidence_to=staging)
+            if unpacked is None or not report.ok:
                 return report, None
             _load(unpacked)
         with suppress(FileNotFoundError):
