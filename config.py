@@ -166,6 +166,14 @@ class Config:
             raise RuntimeError("RETENTION_WARNING_DAYS must be 0 or more.")
 
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO").upper()
+        # "text" for a person at a terminal; "json" for one JSON object per line, for a
+        # log service (tracker/logs.py, and gunicorn's access log: deploy/).
+        self.LOG_FORMAT = env.get("LOG_FORMAT", "text").strip().lower() or "text"
+        if self.LOG_FORMAT not in {"text", "json"}:
+            raise RuntimeError(f"LOG_FORMAT must be text or json, not {self.LOG_FORMAT!r}.")
+        # The driver's error messages name the statement, never the values bound to it
+        # (a name, a case's text), so that nothing personal reaches a log through them.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"hide_parameters": True}
         self.TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0)
 
     @property

@@ -32,4 +32,27 @@ forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1"
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-access_log_format = '%(t)s %(m)s %(U)s %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
+access_log_format = "%(t)s %(m)s %(U)s %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s"
+
+# LOG_FORMAT=json (the app's own setting, in the same environment): gunicorn's lines are
+# JSON objects too, like the app's, on standard output. An access line then holds the
+# route's rule and the user id the app left for it, and the request id it answered with.
+if os.environ.get("LOG_FORMAT", "text").strip().lower() == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "tracker.logs.GunicornJsonFormatter"}},
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stdout",
+            }
+        },
+        # gunicorn's defaults name handlers of its own for the root logger: replaced too.
+        "root": {"handlers": ["stdout"], "level": "INFO"},
+        "loggers": {
+            "gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        },
+    }

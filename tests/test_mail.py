@@ -162,14 +162,16 @@ def test_smtp_failure_is_a_quick_mail_error(make_app):
     assert time.monotonic() - started < 5
     assert isinstance(error.value, RuntimeError)
     assert isinstance(error.value.__cause__, OSError)
+    assert RECIPIENT not in str(error.value)  # it is logged: no address in it
 
 
 @pytest.mark.parametrize(
     "to", ["not-an-address", "a@example.org, b@example.org", "a@example.org\r\nBcc: b@x.org"]
 )
 def test_only_a_single_plain_address_is_accepted(smtp_app, smtp_server, to):
-    with pytest.raises(MailError):
+    with pytest.raises(MailError) as error:
         send_message(to, "Subject", "Body")
+    assert "example.org" not in str(error.value)
     assert smtp_server.envelopes == []
 
 
@@ -213,7 +215,7 @@ def test_file_backend_uses_mail_file_path(make_app, tmp_path):
     assert parse(written.read_bytes())["Subject"] == "Subject"
 
 
-def test_console_backend_logs_recipient_and_subject_but_not_the_body(make_app, caplog):
+def test_console_backend_logs_the_subject_but_not_the_recipient_or_the_body(make_app, caplog):
     app = make_app(MAIL_BACKEND="console")
     subject, body = compose(
         NotificationKind.DECISION_NEEDED, case_url=CASE_URL, recipient_name=RECIPIENT_NAME
@@ -228,7 +230,7 @@ def test_console_backend_logs_recipient_and_subject_but_not_the_body(make_app, c
         logger.removeHandler(caplog.handler)
     [record] = [r for r in caplog.records if r.name == "tracker.notifications"]
     assert record.levelno == logging.INFO
-    assert RECIPIENT in record.getMessage()
+    assert RECIPIENT not in caplog.text
     assert subject in record.getMessage()
     assert CASE_URL not in caplog.text
     assert "Hello" not in caplog.text

@@ -30,9 +30,9 @@ def create_app(config: Config | None = None) -> Flask:
     _check_secrets(app)
     _configure_database_url(app)
 
-    from tracker import http
+    from tracker import http, logs
 
-    http.configure_logging(app)
+    logs.configure(app)
     http.init_app(app)  # first, so that every later hook has a request id
     _configure_templates(app)
     _init_extensions(app)

@@ -1,8 +1,7 @@
-"""Per-request plumbing: request ids, logging that carries them, and security headers."""
+"""Per-request plumbing: request ids, refusing control characters, security headers."""
 
 from __future__ import annotations
 
-import logging
 import re
 import secrets
 
@@ -31,28 +30,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-
-
-class RequestIdFilter(logging.Filter):
-    """Adds the current request id (or '-') to every log record."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        from flask import has_request_context
-
-        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
-        return True
-
-
-def configure_logging(app: Flask) -> None:
-    handler = logging.StreamHandler()
-    handler.addFilter(RequestIdFilter())
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
-    )
-    logger = logging.getLogger("tracker")
-    logger.handlers[:] = [handler]
-    logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
-    logger.propagate = False
 
 
 def _holds_a_null_character() -> bool:

@@ -45,7 +45,8 @@ def build_message(to: str, subject: str, body: str) -> EmailMessage:
     sender = current_app.config["MAIL_FROM"]
     _, address = parseaddr(to)
     if "@" not in address or address != to.strip():
-        raise MailError(f"Not a single e-mail address: {to!r}.")
+        # The address itself stays out of the message: errors are logged.
+        raise MailError("The recipient is not a single e-mail address.")
     message = EmailMessage()
     try:
         # The default policy refuses CR or LF in a header value, so nothing a user typed
@@ -57,7 +58,7 @@ def build_message(to: str, subject: str, body: str) -> EmailMessage:
         # Our own domain, so that make_msgid does not look up this host's name.
         message["Message-ID"] = make_msgid(domain=_domain_of(sender))
     except ValueError as exc:
-        raise MailError(f"Cannot build the e-mail to {address}: {exc}") from exc
+        raise MailError(f"Cannot build the e-mail: {exc}") from exc
     message.set_content(body, subtype="plain", charset="utf-8")
     return message
 
@@ -92,10 +93,15 @@ def _send_smtp(message: EmailMessage) -> None:
             f"The mail server {host}:{port} refused SMTP_USERNAME and SMTP_PASSWORD "
             f"({exc.smtp_code})."
         ) from exc
-    except (smtplib.SMTPException, OSError) as exc:
+    except smtplib.SMTPRecipientsRefused as exc:
+        # Its text holds the address: errors are logged, so say only what happened.
+        raise MailError(f"The mail server {host}:{port} refused the recipient.") from exc
+    except smtplib.SMTPResponseException as exc:
         raise MailError(
-            f"Could not send e-mail to {message['To']} through {host}:{port}: {exc}"
+            f"The mail server {host}:{port} refused the e-mail ({exc.smtp_code})."
         ) from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise MailError(f"Could not send e-mail through {host}:{port}: {exc}") from exc
 
 
 def _write_file(message: EmailMessage) -> None:
@@ -119,12 +125,9 @@ def _write_file(message: EmailMessage) -> None:
 
 
 def _log_only(message: EmailMessage) -> None:
-    # Recipient and subject only: the body stays out of logs, content-free or not.
-    log.info(
-        "E-mail not sent (MAIL_BACKEND is console): to %s, subject %r",
-        message["To"],
-        message["Subject"],
-    )
+    # The subject only (it is content-free): an address is personal data, and the body
+    # stays out of logs too. MAIL_BACKEND=file shows who would have been sent what.
+    log.info("E-mail not sent (MAIL_BACKEND is console): subject %r", message["Subject"])
 
 
 def _domain_of(address: str) -> str:
