@@ -14,7 +14,6 @@ import os
 import re
 import secrets
 import shutil
-import sqlite3
 import subprocess  # nosec B404: our own flask and the database's tools
 import sys
 import time
@@ -28,6 +27,7 @@ from sqlalchemy.engine import make_url
 
 from config import PROJECT_ROOT
 from tracker.auth.models import User
+from tracker.backup.services import copy_sqlite, dump_postgresql
 from tracker.cases.evidence import evidence_directory
 from tracker.cases.models import Case, Evidence
 from tracker.db import utcnow
@@ -146,32 +146,14 @@ def _timed_flask(arguments: list[str], environment: dict[str, str]) -> tuple[flo
 
 
 def reference_seconds(url: str, scratch: Path) -> float:
-    """The floor a backup stands on: the database's own copy, and one read of each file."""
+    """The floor a backup stands on: the database's own copy (by the same calls the
+    backup makes), and one read of each file."""
     started = time.perf_counter()
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        with (
-            sqlite3.connect(parsed.database or "") as source,
-            sqlite3.connect(scratch / "reference.db") as target,
-        ):
-            source.backup(target)
-        source.close()
-        target.close()
+        copy_sqlite(Path(parsed.database or ""), scratch / "reference.db")
     else:
-        environment = dict(os.environ)
-        if parsed.password:
-            environment["PGPASSWORD"] = str(parsed.password)
-        address = parsed.set(drivername="postgresql", password=None)
-        subprocess.run(  # noqa: S603 # nosec B603
-            [
-                shutil.which("pg_dump") or "pg_dump",
-                "--format=custom",
-                f"--file={scratch / 'reference.pgdump'}",
-                f"--dbname={address.render_as_string(hide_password=False)}",
-            ],
-            env=environment,
-            check=True,
-        )
+        dump_postgresql(parsed, scratch / "reference.pgdump")
     for path in evidence_directory().iterdir():
         with path.open("rb") as handle:
             while handle.read(_MB):

@@ -39,6 +39,7 @@ from sqlalchemy import Engine, create_engine, func, inspect, select
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
+from config import KNOWN_DEFAULT_SECRETS, MIN_SECRET_LENGTH
 from tracker.audit import services as audit
 from tracker.audit.actions import AuditAction
 from tracker.audit.chain import AnySession, Checkpoint, current_head, key_bytes, verify_chain
@@ -79,9 +80,8 @@ class Report:
     def ok(self) -> bool:
         return bool(self.checks) and all(check.ok for check in self.checks)
 
-    def add(self, name: str, ok: bool, detail: str) -> bool:
+    def add(self, name: str, ok: bool, detail: str) -> None:
         self.checks.append(Check(name, ok, detail))
-        return ok
 
 
 @dataclass(frozen=True)
@@ -99,12 +99,14 @@ class Counts:
 
 
 def backup_key() -> str:
+    """BACKUP_KEY, held to the rules the app's other keys are held to at start-up (only
+    the backup commands need it, so only they check it)."""
     key = current_app.config.get("BACKUP_KEY") or ""
-    if len(key) < 24:
+    if key.strip().lower() in KNOWN_DEFAULT_SECRETS or len(key) < MIN_SECRET_LENGTH:
         raise BackupError(
-            "BACKUP_KEY is not set (or is shorter than 24 characters). Set it to a random "
-            "value, kept apart from the database and its backups: without it no backup "
-            "can be opened."
+            f"BACKUP_KEY is not set, is a default value or is shorter than "
+            f"{MIN_SECRET_LENGTH} characters. Set it to a random value, kept apart from "
+            "the database and its backups: without it no backup can be opened."
         )
     return key
 
@@ -138,7 +140,7 @@ def read_state(session: AnySession) -> State:
 # --- the database's own tools --------------------------------------------------------------
 
 
-def _libpq(url: URL) -> tuple[str, dict[str, str]]:
+def libpq_address(url: URL) -> tuple[str, dict[str, str]]:
     """A libpq address without the password, and an environment that carries it (so it
     is never on a command line, where other users of the machine could read it)."""
     environment = dict(os.environ)
@@ -163,13 +165,23 @@ def _run_tool(name: str, arguments: list[str], environment: dict[str, str]) -> N
         raise BackupError(f"{name} failed: {said[-1] if said else finished.returncode}")
 
 
+def dump_postgresql(url: URL, target: Path, *, snapshot: str | None = None) -> None:
+    """`pg_dump --format=custom` of the database at `url` into `target` (in an exported
+    snapshot, when given)."""
+    address, environment = libpq_address(url)
+    arguments = ["--format=custom", f"--file={target}", f"--dbname={address}"]
+    if snapshot is not None:
+        arguments.append(f"--snapshot={snapshot}")
+    _run_tool("pg_dump", arguments, environment)
+
+
 def _sqlite_path(url: URL) -> Path:
     if not url.database or url.database == ":memory:":
         raise BackupError("Only a SQLite database in a file can be backed up or restored.")
     return Path(url.database)
 
 
-def _copy_sqlite(source: Path, target: Path) -> None:
+def copy_sqlite(source: Path, target: Path) -> None:
     """SQLite's online backup: a consistent copy while others read and write."""
     with (
         sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True) as reading,
@@ -187,7 +199,7 @@ def _snapshot(engine: Engine, folder: Path) -> Iterator[tuple[Path, State]]:
     dialect = engine.dialect.name
     target = folder / DATABASE_MEMBERS[dialect]
     if dialect == "sqlite":
-        _copy_sqlite(_sqlite_path(engine.url), target)
+        copy_sqlite(_sqlite_path(engine.url), target)
         copy = create_engine(f"sqlite:///{target}")
         try:
             with Session(copy) as session:
@@ -195,14 +207,13 @@ def _snapshot(engine: Engine, folder: Path) -> Iterator[tuple[Path, State]]:
         finally:
             copy.dispose()
         return
-    address, environment = _libpq(engine.url)
     with engine.connect() as connection:
         connection = connection.execution_options(isolation_level="REPEATABLE READ")
         with connection.begin():
             snapshot = connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
-            state = read_state(Session(bind=connection))
-            arguments = ["--format=custom", f"--snapshot={snapshot}", f"--file={target}"]
-            _run_tool("pg_dump", [*arguments, f"--dbname={address}"], environment)
+            with Session(bind=connection) as session:
+                state = read_state(session)
+            dump_postgresql(engine.url, target, snapshot=snapshot)
     yield target, state
 
 
@@ -481,7 +492,7 @@ def _scratch_database(unpacked: Unpacked) -> Iterator[Engine]:
 
 
 def _pg_restore(url: URL, dump: Path) -> None:
-    address, environment = _libpq(url)
+    address, environment = libpq_address(url)
     arguments = ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"]
     _run_tool("pg_restore", [*arguments, f"--dbname={address}", str(dump)], environment)
 
@@ -636,7 +647,7 @@ def _load(unpacked: Unpacked) -> None:
     db.session.remove()
     engine.dispose()
     if engine.dialect.name == "sqlite":
-        _copy_sqlite(unpacked.database, _sqlite_path(engine.url))
+        copy_sqlite(unpacked.database, _sqlite_path(engine.url))
     else:
         _pg_restore(engine.url, unpacked.database)
     engine.dispose()
