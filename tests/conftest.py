@@ -7,6 +7,7 @@ the real Alembic migrations; after each test every table is emptied.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import threading
@@ -189,6 +190,19 @@ def db(app):
 @pytest.fixture
 def client(app) -> FlaskClient:
     return app.test_client()
+
+
+def environment_for(app: Flask, **extra: str) -> dict[str, str]:
+    """The environment a process of its own (flask, gunicorn) needs to run this app as
+    it is configured: its keys, its database and its instance folder."""
+    keys = {name: app.config[name] for name in ("SECRET_KEY", "AUDIT_KEY", "TOTP_KEY")}
+    return {
+        **os.environ,
+        **keys,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "INSTANCE_PATH": app.instance_path,
+        **extra,
+    }
 
 
 @pytest.fixture

@@ -23,8 +23,6 @@ from tracker.audit.models import AuditChainHead
 from tracker.audit.services import record
 from tracker.extensions import db as _db
 
-pytestmark = pytest.mark.postgresql_only
-
 
 def _owner_url(app) -> str:
     return make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
@@ -53,6 +51,7 @@ def _as_role(app, role: str) -> psycopg.Connection:
     return psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
 
 
+@pytest.mark.postgresql_only
 @pytest.mark.parametrize(
     "statement",
     [
@@ -78,6 +77,7 @@ def test_the_app_role_is_refused_what_would_move_the_head_or_change_the_trail(
         connection.execute(statement)
 
 
+@pytest.mark.postgresql_only
 def test_the_app_role_may_lock_the_head_and_the_lock_changes_nothing(app, app_role):
     before = _db.session.execute(select(AuditChainHead.seq, AuditChainHead.hash)).one()
     with _as_role(app, app_role) as connection:
@@ -88,6 +88,7 @@ def test_the_app_role_may_lock_the_head_and_the_lock_changes_nothing(app, app_ro
     assert _db.session.execute(select(AuditChainHead.seq, AuditChainHead.hash)).one() == before
 
 
+@pytest.mark.postgresql_only
 def test_the_app_serving_as_its_role_appends_events_and_the_head_follows(app, app_role, tmp_path):
     role_url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(username=app_role, password=None)
     served = create_app(
@@ -114,7 +115,15 @@ def test_the_app_serving_as_its_role_appends_events_and_the_head_follows(app, ap
     assert result.intact, result
 
 
+@pytest.mark.postgresql_only
 def test_a_role_that_does_not_exist_is_named(runner):
     result = runner.invoke(args=["grant-app-role", "no_such_role_here"])
     assert result.exit_code == 1
     assert "There is no role called 'no_such_role_here'" in result.output
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_has_no_roles_to_grant(runner):
+    result = runner.invoke(args=["grant-app-role", "tracker_app"])
+    assert result.exit_code == 1
+    assert "Only PostgreSQL has roles" in result.output

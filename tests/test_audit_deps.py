@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from config import PROJECT_ROOT
+from tests.smtp import free_port
 
 SCRIPT = PROJECT_ROOT / "scripts" / "audit_deps.py"
 _spec = importlib.util.spec_from_file_location("audit_deps", SCRIPT)
@@ -25,20 +25,14 @@ sys.modules["audit_deps"] = audit_deps  # its dataclasses look their module up b
 _spec.loader.exec_module(audit_deps)
 
 
-def _closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_an_unreachable_advisory_service_fails_saying_nothing_was_checked(tmp_path: Path):
     lock = tmp_path / "lock.txt"
     lock.write_text(
         "six==1.17.0 \\\n"
         "    --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274\n"
     )
-    proxy = f"http://127.0.0.1:{_closed_port()}"
+    # A loopback port nothing listens on (bound, then released).
+    proxy = f"http://127.0.0.1:{free_port()}"
     environment = {**os.environ, "HTTPS_PROXY": proxy, "https_proxy": proxy, "NO_PROXY": ""}
     finished = subprocess.run(  # noqa: S603 - our Python running our own script
         [sys.executable, str(SCRIPT), "-r", str(lock)],

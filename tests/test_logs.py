@@ -6,9 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -16,11 +14,13 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from config import PROJECT_ROOT, Config
-from tests.conftest import post_form, sign_in
+from tests.conftest import environment_for, post_form, sign_in
+from tests.smtp import free_port
 from tests.test_workflow_pages import ANSWERS_YES
 from tracker.auth.roles import Role
 from tracker.clock import today
@@ -170,25 +170,12 @@ def test_text_is_the_default_and_another_format_is_refused(monkeypatch):
         Config()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_gunicorns_access_log_is_json_with_the_apps_route_and_no_query(app):
-    port = _free_port()
-    keys = {name: app.config[name] for name in ("SECRET_KEY", "AUDIT_KEY", "TOTP_KEY")}
-    environment = {
-        **os.environ,
-        **keys,
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "INSTANCE_PATH": app.instance_path,
-        "LOG_FORMAT": "json",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "1",
-    }
-    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    port = free_port()
+    environment = environment_for(
+        app, LOG_FORMAT="json", GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="1"
+    )
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
     server = subprocess.Popen(  # noqa: S603 - our own gunicorn and config
         [gunicorn, "-c", "deploy/gunicorn.conf.py", "app:create_app()"],
         cwd=PROJECT_ROOT,
