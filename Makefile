@@ -73,7 +73,7 @@ static/dist/app.css: $(STAMPS)/node $(ASSET_SOURCES)
 	npm run --silent build
 
 # Random keys made once per checkout (and any added since), readable only by you; a real
-# deployment sets SECRET_KEY, AUDIT_KEY and TOTP_KEY in its own environment (see README).
+# deployment sets SECRET_KEY, AUDIT_KEY, TOTP_KEY and EVIDENCE_KEY in its own environment (see README).
 secrets:
 	@$(PYTHON) scripts/dev-secrets.py $(SECRETS)
 

@@ -119,6 +119,25 @@ class Config:
         if self.EVIDENCE_MAX_MB < 1:
             raise RuntimeError("EVIDENCE_MAX_MB must be at least 1.")
         self.EVIDENCE_PATH = env.get("EVIDENCE_PATH", "").strip()
+        # Where the files are kept (tracker/storage/): "folder" (EVIDENCE_PATH, one host)
+        # or "s3", a bucket every host shares. boto3 reads the bucket's credentials from
+        # its own sources (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile or the
+        # host's role); an endpoint is needed for stores other than Amazon's.
+        self.EVIDENCE_STORE = env.get("EVIDENCE_STORE", "folder").strip().lower() or "folder"
+        if self.EVIDENCE_STORE not in {"folder", "s3"}:
+            raise RuntimeError(f"EVIDENCE_STORE must be folder or s3, not {self.EVIDENCE_STORE!r}.")
+        self.EVIDENCE_S3_BUCKET = env.get("EVIDENCE_S3_BUCKET", "").strip()
+        self.EVIDENCE_S3_PREFIX = env.get("EVIDENCE_S3_PREFIX", "evidence/").strip()
+        self.EVIDENCE_S3_ENDPOINT_URL = env.get("EVIDENCE_S3_ENDPOINT_URL", "").strip()
+        self.EVIDENCE_S3_REGION = env.get("EVIDENCE_S3_REGION", "").strip()
+        if self.EVIDENCE_STORE == "s3" and not self.EVIDENCE_S3_BUCKET:
+            raise RuntimeError("EVIDENCE_STORE=s3 needs EVIDENCE_S3_BUCKET, the bucket's name.")
+        # Seals every evidence file (AES-256-GCM). Old keys, comma-separated, still open
+        # the files they sealed until `flask evidence migrate` has re-sealed them.
+        self.EVIDENCE_KEY = env.get("EVIDENCE_KEY", "")
+        self.EVIDENCE_OLD_KEYS = [
+            k.strip() for k in env.get("EVIDENCE_OLD_KEYS", "").split(",") if k.strip()
+        ]
 
         # Encrypts backups (`flask backup`, tracker/backup/). Keep it apart from the
         # database and its backups: a backup cannot be opened without it. Only the backup
@@ -204,6 +223,8 @@ class TestConfig(Config):
         self.AUDIT_KEY = "test-audit-key-not-for-production-use"  # noqa: S105
         self.TOTP_KEY = "test-totp-key-not-for-production-use"  # noqa: S105 # nosec B105
         self.BACKUP_KEY = "test-backup-key-not-for-production-use"  # noqa: S105 # nosec B105
+        self.EVIDENCE_KEY = "test-evidence-key-not-for-production-use"  # noqa: S105 # nosec B105
+        self.EVIDENCE_OLD_KEYS = []
         self.TOTP_OLD_KEYS = []
         self.SQLALCHEMY_DATABASE_URI = (
             normalise_database_url(database_url) if database_url else None

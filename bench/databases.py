@@ -75,7 +75,7 @@ def bench_config(url: str) -> Config:
     config.SESSION_COOKIE_SECURE = False
     config.SESSION_COOKIE_NAME = "tracker"
     config.LOG_LEVEL = "WARNING"
-    config.EVIDENCE_PATH = EVIDENCE_FOLDER
+    config.EVIDENCE_STORE, config.EVIDENCE_PATH = "folder", EVIDENCE_FOLDER
     config.ARGON2_TIME_COST = 1
     config.ARGON2_MEMORY_COST_KIB = 8
     config.ARGON2_PARALLELISM = 1

@@ -1,8 +1,9 @@
 """Write random development keys to instance/secrets.env, adding any that are missing.
 
 Run by `make` before anything needs the keys. Keys already in the file are kept: a new
-AUDIT_KEY would make the existing audit trail unverifiable, and a new TOTP_KEY would lock
-everyone out of the second factor they have set up.
+AUDIT_KEY would make the existing audit trail unverifiable, a new TOTP_KEY would lock
+everyone out of the second factor they have set up, and a new EVIDENCE_KEY would leave
+every evidence file unreadable.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import secrets
 import sys
 from pathlib import Path
 
-KEYS = ("SECRET_KEY", "AUDIT_KEY", "TOTP_KEY")
+KEYS = ("SECRET_KEY", "AUDIT_KEY", "TOTP_KEY", "EVIDENCE_KEY")
 
 
 def main(path: str) -> None:

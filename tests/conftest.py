@@ -45,7 +45,7 @@ from tracker.staff.models import StaffMember
 from tracker.staff.services import add_staff_member
 
 # Shared fixtures that live in their own modules: a real SMTP server on loopback.
-pytest_plugins = ["tests.smtp"]
+pytest_plugins = ["tests.smtp", "tests.objectstore"]
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 BACKENDS = ["sqlite", *(["postgresql"] if postgres_test_url() else [])]
@@ -195,7 +195,15 @@ def client(app) -> FlaskClient:
 def environment_for(app: Flask, **extra: str) -> dict[str, str]:
     """The environment a process of its own (flask, gunicorn) needs to run this app as
     it is configured: its keys, its database and its instance folder."""
-    keys = {name: app.config[name] for name in ("SECRET_KEY", "AUDIT_KEY", "TOTP_KEY")}
+    keys = {
+        name: app.config[name]
+        for name in ("SECRET_KEY", "AUDIT_KEY", "TOTP_KEY", "EVIDENCE_KEY", "EVIDENCE_STORE")
+    }
+    keys.update(
+        (name, str(app.config[name]))
+        for name in ("EVIDENCE_S3_BUCKET", "EVIDENCE_S3_PREFIX", "EVIDENCE_S3_ENDPOINT_URL")
+        if app.config.get(name)
+    )
     return {
         **os.environ,
         **keys,

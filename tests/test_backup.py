@@ -31,6 +31,7 @@ from tracker.auth.roles import Role
 from tracker.backup.archive import DecryptingReader, EncryptingWriter
 from tracker.cases.evidence import Provenance, add_evidence, remove_evidence
 from tracker.extensions import db as _db
+from tracker.storage.sealing import KeyRing
 
 KEY = "test-backup-key-not-for-production-use"  # TestConfig's
 
@@ -196,6 +197,36 @@ def test_the_restore_drill(app, activity, empty_target, tmp_path):
     assert len(stored) == 2
 
 
+def test_a_backup_restores_into_a_bucket_under_another_evidence_key(
+    app, activity, empty_target, tmp_path, bucket
+):
+    """A new installation with its own EVIDENCE_KEY, on an object store: the archive holds
+    the files as uploaded, so they go in sealed under the new key."""
+    archive = tmp_path / "trust.backup"
+    assert _invoke(app, "backup", "create", str(archive)).exit_code == 0
+    new_key = "a-new-installations-evidence-key-0001"
+    target = empty_target(**bucket.settings(), EVIDENCE_KEY=new_key)
+    restored = _invoke(target, "backup", "restore", str(archive))
+    assert restored.exit_code == 0, restored.output + restored.stderr
+    stored = bucket.objects()
+    assert len(stored) == 2
+    for name, sealed in stored.items():
+        assert KeyRing(new_key).open(name, sealed).key_id == KeyRing(new_key).current_id
+        assert all(content not in sealed for content in activity.files.values())
+    client = target.test_client()
+    with target.app_context():
+        assert sign_in(client, activity.email).status_code == 302
+        for address, content in activity.files.items():
+            with client.get(address) as response:
+                assert response.get_data() == content
+        _db.session.remove()
+
+    again = empty_target(**bucket.settings())
+    refused = _invoke(again, "backup", "restore", str(archive))
+    assert refused.exit_code == 1
+    assert f"The bucket s3://{bucket.name}/evidence/ is not empty" in refused.stderr
+
+
 @pytest.fixture
 def archive(app, activity, tmp_path) -> Path:
     path = tmp_path / "trust.backup"
@@ -264,7 +295,7 @@ def test_an_evidence_folder_that_is_not_empty_is_refused(archive, empty_target):
     target = empty_target()
     folder = Path(target.config["EVIDENCE_PATH"])
     folder.mkdir(parents=True)
-    (folder / "left-over").write_bytes(b"x")
+    (folder / ("ab" * 32)).write_bytes(b"an object from an earlier restore")
     restored = _invoke(target, "backup", "restore", str(archive))
     assert restored.exit_code == 1
     assert "is not empty" in restored.stderr and "EVIDENCE_PATH" in restored.stderr

@@ -138,7 +138,10 @@ def _flask_commands(python: Path, tmp_path: Path) -> set[str]:
     checkout, with the keys in the environment."""
     environment = {
         **os.environ,
-        **{name: secrets.token_hex(32) for name in ("SECRET_KEY", "AUDIT_KEY", "TOTP_KEY")},
+        **{
+            name: secrets.token_hex(32)
+            for name in ("SECRET_KEY", "AUDIT_KEY", "TOTP_KEY", "EVIDENCE_KEY")
+        },
         "DATABASE_URL": f"sqlite:///{tmp_path / 'help.db'}",
         "INSTANCE_PATH": str(tmp_path / "instance"),
     }

@@ -13,6 +13,7 @@ def production_env(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
     monkeypatch.setenv("AUDIT_KEY", "a7" * 32)
     monkeypatch.setenv("TOTP_KEY", "b8" * 32)
+    monkeypatch.setenv("EVIDENCE_KEY", "c9" * 32)
     return monkeypatch
 
 
@@ -97,13 +98,14 @@ def test_environment_sets_timeouts(monkeypatch):
 
 @pytest.mark.parametrize("debug", [False, True])
 @pytest.mark.parametrize("value", [None, "", "dev", "short-key", "a7" * 32])
-def test_refuses_to_start_without_its_own_totp_key(production_env, value, debug):
+@pytest.mark.parametrize("name", ["TOTP_KEY", "EVIDENCE_KEY"])
+def test_refuses_to_start_without_its_own_encryption_key(production_env, name, value, debug):
     production_env.setenv("SECRET_KEY", "9f" * 32)
     if debug:
         production_env.setenv("FLASK_DEBUG", "1")
     if value is None:
-        production_env.delenv("TOTP_KEY", raising=False)
+        production_env.delenv(name, raising=False)
     else:
-        production_env.setenv("TOTP_KEY", value)
-    with pytest.raises(ConfigurationError, match="TOTP_KEY"):
+        production_env.setenv(name, value)
+    with pytest.raises(ConfigurationError, match=name):
         create_app(Config())

@@ -29,6 +29,8 @@ from tracker.cases.evidence import (
 )
 from tracker.cases.models import Evidence
 from tracker.extensions import db as _db
+from tracker.storage import key_ring
+from tracker.storage.sealing import MAGIC, key_id
 
 MB = 1024 * 1024
 
@@ -160,11 +162,15 @@ def test_upload_records_the_file_and_where_it_came_from(app, login, db, dsl_and_
     assert evidence.post_visibility == "public"
     assert evidence.removed_at is None
 
-    # Stored outside static/, under a random name, byte for byte, with nothing left over.
+    # Stored outside static/, under a random name, encrypted, with nothing left over; it
+    # opens under EVIDENCE_KEY to the bytes uploaded.
     assert re.fullmatch(r"[0-9a-f]{64}", evidence.stored_name)
     assert _stored_files(app) == [_evidence_dir(app) / evidence.stored_name]
     stored = _stored_files(app)[0]
-    assert stored.read_bytes() == PNG
+    sealed = stored.read_bytes()
+    assert sealed.startswith(MAGIC) and PNG[:8] not in sealed and b"IHDR" not in sealed
+    opened = key_ring().open(evidence.stored_name, sealed)
+    assert opened.content == PNG and opened.key_id == key_id(app.config["EVIDENCE_KEY"]).hex()
     assert not stored.resolve().is_relative_to((PROJECT_ROOT / "static").resolve())
 
 
@@ -318,7 +324,8 @@ def test_evidence_path_setting_moves_the_files(make_app, make, tmp_path):
         sign_in(client, dsl.email)
         assert _upload(client, case).status_code == 302
         evidence = _only_evidence(_db)
-    assert (folder / evidence.stored_name).read_bytes() == PNG
+        sealed = (folder / evidence.stored_name).read_bytes()
+        assert key_ring().open(evidence.stored_name, sealed).content == PNG
 
 
 # --- downloading -----------------------------------------------------------------------

@@ -116,7 +116,12 @@ def production_app_config(monkeypatch, tmp_path):
 
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
-    for name, value in (("SECRET_KEY", "1a"), ("AUDIT_KEY", "2b"), ("TOTP_KEY", "3c")):
+    for name, value in (
+        ("SECRET_KEY", "1a"),
+        ("AUDIT_KEY", "2b"),
+        ("TOTP_KEY", "3c"),
+        ("EVIDENCE_KEY", "4d"),
+    ):
         monkeypatch.setenv(name, value * 32)
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")

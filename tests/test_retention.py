@@ -24,7 +24,7 @@ from tests.test_evidence import PNG
 from tracker.audit.chain import key_bytes, verify_chain
 from tracker.audit.models import AuditEvent
 from tracker.auth.roles import Role
-from tracker.cases.evidence import Provenance, add_evidence, stored_path
+from tracker.cases.evidence import Provenance, add_evidence
 from tracker.cases.models import Case
 from tracker.cases.services import add_chronology_entry, add_person
 from tracker.errors import NotAllowed, ValidationFailed
@@ -41,6 +41,7 @@ from tracker.retention.rules import (
     under_legal_hold,
 )
 from tracker.staff.services import update_staff_member
+from tracker.storage.stores import current_store
 from tracker.workflow import services as wf
 from tracker.workflow.models import SentNotification
 
@@ -614,7 +615,7 @@ def test_disposal_leaves_a_tombstone_a_verified_chain_and_nothing_else(
         by=dsl,
     )
     db.session.commit()
-    file = stored_path(evidence)
+    file = current_store().folder / evidence.stored_name
     assert file.exists()
     close(case, people, outcome="malicious")
     case_id, reference = case.id, case.reference
@@ -720,7 +721,7 @@ def test_the_file_of_a_disposed_case_survives_a_rollback(make, people, db):
         case, content=BytesIO(PNG), filename="a.png", provenance=Provenance(), by=people["dsl"]
     )
     db.session.commit()
-    path: Path = stored_path(evidence)
+    path: Path = current_store().folder / evidence.stored_name
     close(case, people, outcome="false")
     retention.dispose_case(case, by=None, today=CLOSED)
     db.session.rollback()

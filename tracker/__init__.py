@@ -71,13 +71,21 @@ _KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
         f"{MIN_SECRET_LENGTH} characters and keep a copy somewhere safe outside the database.",
         ("SECRET_KEY", "AUDIT_KEY"),
     ),
+    "EVIDENCE_KEY": (
+        "It encrypts every evidence file; without it (or, after a change, with the old key "
+        "in EVIDENCE_OLD_KEYS) no evidence can be read. Set the EVIDENCE_KEY environment "
+        f"variable to a random value of at least {MIN_SECRET_LENGTH} characters and keep a "
+        "copy somewhere safe outside the database and its backups.",
+        ("SECRET_KEY", "AUDIT_KEY", "TOTP_KEY"),
+    ),
 }
 
 
 def _check_secrets(app: Flask) -> None:
-    """Refuse to run with a missing or guessable SECRET_KEY, AUDIT_KEY or TOTP_KEY.
+    """Refuse to run with a missing or guessable SECRET_KEY, AUDIT_KEY, TOTP_KEY or
+    EVIDENCE_KEY.
 
-    AUDIT_KEY and TOTP_KEY are needed in development too: events written under a throwaway
+    The others are needed in development too: events written under a throwaway
     key could never be verified again, and secrets encrypted under one never decrypted.
     """
     developing = app.debug or app.testing
@@ -187,6 +195,7 @@ def _register_cli(app: Flask) -> None:
     from tracker.orgs.cli import schools_cli
     from tracker.policy.cli import policy_cli
     from tracker.retention.cli import retention_cli
+    from tracker.storage.cli import evidence_cli
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(users_cli)
@@ -197,6 +206,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(reminders_cli)
     app.cli.add_command(schools_cli)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(evidence_cli)
     if _development_extra_installed():
         from bench.cli import bench_cli
 

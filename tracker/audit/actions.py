@@ -104,6 +104,8 @@ class AuditAction(LabelledEnum):
     # Backups and restores (tracker/backup/), by the `flask backup` commands.
     SYSTEM_BACKUP_CREATED = "system.backup.created", "Backup made"
     SYSTEM_RESTORED = "system.restored", "Restored from a backup"
+    SYSTEM_EVIDENCE_MIGRATED = "system.evidence.migrated", "Evidence moved or re-encrypted"
+    SYSTEM_EVIDENCE_SWEPT = "system.evidence.swept", "Unrecorded evidence files deleted"
 
     # The trail itself.
     AUDIT_SEARCHED = "audit.searched", "Audit trail searched"

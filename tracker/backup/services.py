@@ -28,7 +28,7 @@ import subprocess  # nosec B404: pg_dump and pg_restore, with arguments of ours
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -45,10 +45,12 @@ from tracker.audit.actions import AuditAction
 from tracker.audit.chain import AnySession, Checkpoint, current_head, key_bytes, verify_chain
 from tracker.audit.models import AuditEvent
 from tracker.backup.archive import ArchiveError, DecryptingReader, EncryptingWriter, sha256_of
-from tracker.cases.evidence import evidence_directory
+from tracker.cases.evidence import StoredFileProblem, read_stored
 from tracker.cases.models import Case, Evidence
 from tracker.db import utcnow
 from tracker.extensions import db
+from tracker.storage import key_ring
+from tracker.storage.stores import EvidenceStore, current_store
 
 FORMAT = 1
 CHECKPOINT_MEMBER = "checkpoint.jsonl"
@@ -121,6 +123,7 @@ class State:
     checkpoint: Checkpoint
     counts: Counts
     evidence: dict[str, str]  # stored name -> SHA-256, for items not removed
+    evidence_bytes: int = 0  # their size in all
 
 
 def read_state(session: AnySession) -> State:
@@ -134,7 +137,10 @@ def read_state(session: AnySession) -> State:
         cases=session.scalar(select(func.count()).select_from(Case)) or 0,
         evidence_files=len(evidence),
     )
-    return State(Checkpoint(seq=seq, hash=head_hash, at=utcnow()), counts, evidence)
+    size = session.scalar(
+        select(func.coalesce(func.sum(Evidence.size_bytes), 0)).where(Evidence.removed_at.is_(None))
+    )
+    return State(Checkpoint(seq=seq, hash=head_hash, at=utcnow()), counts, evidence, int(size or 0))
 
 
 # --- the database's own tools --------------------------------------------------------------
@@ -263,15 +269,13 @@ def create_backup(path: Path, *, progress: Progress | None = None) -> Created:
     if path.exists():
         raise BackupError(f"{path} already exists: choose a new name for each backup.")
     partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
-    store = evidence_directory()
+    store = current_store()
     try:
         with (
             tempfile.TemporaryDirectory(prefix="tracker-backup-") as scratch,
             _snapshot(db.engine, Path(scratch)) as (database_file, state),
         ):
-            total = database_file.stat().st_size
-            for name in state.evidence:
-                total += _evidence_size(store, name)
+            total = database_file.stat().st_size + state.evidence_bytes
             files: dict[str, dict[str, Any]] = {}
             done = 0
             with (
@@ -319,30 +323,30 @@ def create_backup(path: Path, *, progress: Progress | None = None) -> Created:
     return Created(path, state.counts, state.checkpoint, size)
 
 
-def _evidence_size(store: Path, name: str) -> int:
+def _add_evidence(
+    tar: tarfile.TarFile, store: EvidenceStore, name: str, sha256: str
+) -> dict[str, Any]:
+    """An evidence file into the archive as it was uploaded (opened, and checked against
+    its record): a backup does not depend on EVIDENCE_KEY, only on BACKUP_KEY."""
     try:
-        return (store / name).stat().st_size
-    except FileNotFoundError:
-        return 0  # reported by _add_evidence, with what to do
-
-
-def _add_evidence(tar: tarfile.TarFile, store: Path, name: str, sha256: str) -> dict[str, Any]:
-    try:
-        source = (store / name).open("rb")
-    except FileNotFoundError:
+        content = read_stored(name, sha256, store=store)
+    except StoredFileProblem as problem:
         raise BackupError(
-            f"The evidence file {name} that the database records is missing from "
-            f"{store} (or was removed while the backup ran). Run the backup again; if it "
-            "says this again, the file is lost: `flask backup` cannot copy it."
+            {
+                "missing": f"The evidence file {name} that the database records is missing "
+                f"from {store} (or was removed while the backup ran). Run the backup again; "
+                "if it says this again, the file is lost: `flask backup` cannot copy it.",
+                "unknown_key": f"The evidence file {name} was encrypted under a key that is "
+                "neither EVIDENCE_KEY nor in EVIDENCE_OLD_KEYS: set the old key there and "
+                "run the backup again.",
+            }.get(
+                problem.problem,
+                f"The evidence file {name} does not match the hash recorded when it was "
+                "uploaded: it has been changed in the store. The backup stops rather than "
+                "copy it.",
+            )
         ) from None
-    with source:
-        entry = _add(tar, EVIDENCE_PREFIX + name, source, os.fstat(source.fileno()).st_size)
-    if entry["sha256"] != sha256:
-        raise BackupError(
-            f"The evidence file {name} does not match the hash recorded when it was "
-            "uploaded: it has been changed on disk. The backup stops rather than copy it."
-        )
-    return entry
+    return _add_bytes(tar, EVIDENCE_PREFIX + name, content)
 
 
 # --- reading an archive ------------------------------------------------------------------
@@ -600,38 +604,41 @@ def refuse_unless_empty() -> None:
             "A backup is restored only into a new, empty database: create one, point "
             "DATABASE_URL at it and run this again. Nothing has been changed."
         )
-    store = evidence_directory()
-    if store.exists() and any(store.iterdir()):
+    store = current_store()
+    if next(iter(store.names()), None) is not None:
         raise BackupError(
-            f"The evidence folder {store} is not empty. A backup is restored only into "
-            "an empty one: point EVIDENCE_PATH at a new folder and run this again. "
-            "Nothing has been changed."
+            f"{str(store).capitalize()} is not empty. A backup is restored only into an "
+            "empty store: point EVIDENCE_PATH at a new folder (or EVIDENCE_S3_PREFIX at a "
+            "new prefix) and run this again. Nothing has been changed."
         )
 
 
 def restore_backup(path: Path) -> tuple[Report, Counts | None]:
-    """Into an empty database and evidence store: verify in scratch space, then load,
-    then check the target again and audit the restore. A failure before the load
-    changes nothing."""
+    """Into an empty database and evidence store: verify in scratch space, then load the
+    evidence and the database, then check the target again and audit the restore. A
+    failure before the load changes nothing."""
     key = backup_key()
     refuse_unless_empty()
     report = Report()
-    store = evidence_directory()
-    store.parent.mkdir(parents=True, exist_ok=True)
-    staging = store.parent / f".{store.name}.restoring-{secrets.token_hex(4)}"
-    staging.mkdir(mode=0o700)
-    try:
-        with tempfile.TemporaryDirectory(prefix="tracker-restore-") as scratch:
-            unpacked = _read_and_check(path, key, Path(scratch), report, evidence_to=staging)
-            if unpacked is None or not report.ok:
-                return report, None
+    store = current_store()
+    with tempfile.TemporaryDirectory(prefix="tracker-restore-") as scratch:
+        staging = Path(scratch) / "evidence"
+        staging.mkdir(mode=0o700)
+        unpacked = _read_and_check(path, key, Path(scratch), report, evidence_to=staging)
+        if unpacked is None or not report.ok:
+            return report, None
+        # Each file sealed under this installation's EVIDENCE_KEY as it goes in; if
+        # anything fails, what was written goes again, so the store stays empty.
+        ring, written = key_ring(), []
+        try:
+            for name in unpacked.evidence:
+                store.add(name, ring.seal(name, (staging / name).read_bytes()))
+                written.append(name)
             _load(unpacked)
-        with suppress(FileNotFoundError):
-            store.rmdir()  # empty: refuse_unless_empty said so
-        staging.rename(store)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+        except BaseException:
+            for name in written:
+                store.delete(name)
+            raise
     db.session.remove()
     loaded = Report()
     check_contents(unpacked, db.session, loaded, where="the restored database")

@@ -1,23 +1,22 @@
 """Evidence on a case: checking uploads by their content, storing them, removing them.
 
-Files live under EVIDENCE_PATH (outside static/, so never served by the web server) under
-random names, and are never overwritten. The database row is the record; the file is
-only its bytes. File changes follow the database transaction (see `_settle_files`): a
-file written for an upload that is rolled back is deleted, and a removed item's bytes
-are deleted only once the removal, with who did it and why, is committed.
+Files live in the evidence store (tracker/storage/: a folder outside static/, never
+served by the web server, or an S3 bucket), sealed with AES-256-GCM, under random names,
+and are never overwritten. The database row is the record, with the SHA-256 of the
+file as uploaded, checked on every read; the stored object is only its bytes. File
+changes follow the database transaction (see `_settle_files`): a file written for an
+upload that is rolled back is deleted, and a removed item's bytes are deleted only once
+the removal, with who did it and why, is committed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
-import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
@@ -35,6 +34,17 @@ from tracker.clock import UK
 from tracker.db import utcnow
 from tracker.errors import NotAllowed, ValidationFailed, one_of
 from tracker.extensions import db
+from tracker.storage import key_ring
+from tracker.storage.sealing import Unreadable
+from tracker.storage.stores import (
+    STORED_NAME,
+    EvidenceStore,
+    NameTaken,
+    ObjectMissing,
+    StoreError,
+    current_store,
+    new_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +72,6 @@ ALLOWED_TYPES_IN_WORDS = "a PNG, JPEG, GIF or WebP image, or a PDF"
 
 _CHUNK = 64 * 1024
 _HEAD = 16  # enough bytes to tell every accepted type apart
-_STORED_NAME = re.compile(r"^[0-9a-f]{64}$")
 
 
 def sniff_content_type(head: bytes) -> str | None:
@@ -130,29 +139,25 @@ def download_filename(evidence: Evidence) -> str:
 # --- storage ---------------------------------------------------------------------------
 
 
-def evidence_directory() -> Path:
-    """Where evidence files are kept: EVIDENCE_PATH (a relative path is taken from the
-    instance folder), or `evidence` in the instance folder."""
-    return Path(current_app.instance_path) / (current_app.config.get("EVIDENCE_PATH") or "evidence")
-
-
 def max_upload_bytes() -> int:
     return int(current_app.config["EVIDENCE_MAX_MB"]) * MB
 
 
-def stored_path(evidence: Evidence) -> Path:
-    # The name is ours (random hex), but check it anyway before it becomes a path.
-    if not _STORED_NAME.match(evidence.stored_name):
+def stored_name(evidence: Evidence) -> str:
+    # The name is ours (random hex), but check it anyway before it reaches a store.
+    if not STORED_NAME.match(evidence.stored_name):
         raise StoredFileProblem(
             f"evidence {evidence.id} has a malformed stored name", problem="bad_name"
         )
-    return evidence_directory() / evidence.stored_name
+    return evidence.stored_name
 
 
 class StoredFileProblem(RuntimeError):
-    """An evidence file is missing or no longer matches its hash: not the user's doing.
+    """An evidence file is missing, does not open or no longer matches its hash: not the
+    user's doing.
 
-    `problem` is a short code for the audit trail: missing, changed or bad_name.
+    `problem` is a short code for the audit trail: missing, changed, unknown_key or
+    bad_name.
     """
 
     def __init__(self, message: str, *, problem: str = "other") -> None:
@@ -168,108 +173,71 @@ class _StoredFile:
     content_type: str
 
 
-def _read_head(content: BinaryIO) -> bytes:
-    head = b""
-    while len(head) < _HEAD:
-        chunk = content.read(_HEAD - len(head))
-        if not chunk:
-            break
-        head += chunk
-    return head
+def _read_limited(content: BinaryIO, max_bytes: int, limit_words: str) -> bytes:
+    """The whole upload, refused as soon as it passes the limit (never read further)."""
+    data = bytearray()
+    while chunk := content.read(_CHUNK):
+        data += chunk
+        if len(data) > max_bytes:
+            raise ValidationFailed(
+                f"The file must be {limit_words} or smaller. Choose a smaller file, "
+                "or save the screenshot at a lower resolution",
+                field="file",
+            )
+    return bytes(data)
 
 
-def _claim_name(directory: Path) -> str:
-    """A new random name in the folder, reserved by creating it empty (never reused)."""
-    for _attempt in range(3):
-        name = secrets.token_hex(32)
-        try:
-            os.close(os.open(directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        except FileExistsError:
-            continue
-        return name
-    raise StoredFileProblem("could not find an unused name for an evidence file")
+def _store(content: BinaryIO, store: EvidenceStore, max_bytes: int) -> _StoredFile:
+    """Check the upload and add it to the store, sealed, under a new random name.
 
-
-def _sync_directory(directory: Path) -> None:
-    """Make a rename in the folder survive a power cut (POSIX only)."""
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def _store(content: BinaryIO, directory: Path, max_bytes: int) -> _StoredFile:
-    """Check the upload and copy it into the evidence folder under a new random name.
-
-    Written in full to a temporary name, then renamed onto a name reserved for it, so an
-    existing file is never replaced and no half-written file ever has a real name; an
-    upload that is refused leaves nothing behind.
+    The store writes an object whole or not at all and never replaces one; an upload
+    that is refused writes nothing.
     """
-    limit_words = f"{max_bytes // MB} MB"
-    head = _read_head(content)
-    if not head:
+    data = _read_limited(content, max_bytes, f"{max_bytes // MB} MB")
+    if not data:
         raise ValidationFailed("The file is empty. Choose another file", field="file")
-    content_type = sniff_content_type(head)
+    content_type = sniff_content_type(data[:_HEAD])
     if content_type is None:
         raise ValidationFailed(
             f"The file must be {ALLOWED_TYPES_IN_WORDS}. This file is not one of those "
             "(its contents were checked, not its name)",
             field="file",
         )
+    ring = key_ring()
+    for _attempt in range(3):
+        name = new_name()
+        try:
+            store.add(name, ring.seal(name, data))
+        except NameTaken:
+            continue
+        return _StoredFile(name, len(data), hashlib.sha256(data).hexdigest(), content_type)
+    raise StoredFileProblem("could not find an unused name for an evidence file")
 
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temporary = directory / f".upload-{secrets.token_hex(16)}.part"
-    digest = hashlib.sha256()
-    size = 0
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+
+def read_stored(name: str, sha256: str, *, store: EvidenceStore | None = None) -> bytes:
+    """The plaintext of a stored object, opened and checked against the SHA-256 its record
+    holds. Raises StoredFileProblem if it is missing, does not open, or has changed."""
+    store = store or current_store()
     try:
-        with os.fdopen(descriptor, "wb") as out:
-            chunk = head
-            while chunk:
-                size += len(chunk)
-                if size > max_bytes:
-                    raise ValidationFailed(
-                        f"The file must be {limit_words} or smaller. Choose a smaller file, "
-                        "or save the screenshot at a lower resolution",
-                        field="file",
-                    )
-                digest.update(chunk)
-                out.write(chunk)
-                chunk = content.read(_CHUNK)
-            out.flush()
-            os.fsync(out.fileno())
-        name = _claim_name(directory)
-        os.replace(temporary, directory / name)  # replaces only the empty file we made
-        _sync_directory(directory)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return _StoredFile(name, size, digest.hexdigest(), content_type)
+        opened = key_ring().open(name, store.get(name))
+    except ObjectMissing:
+        raise StoredFileProblem(f"the evidence file {name} is missing", problem="missing") from None
+    except Unreadable as error:
+        raise StoredFileProblem(str(error), problem=error.problem) from None
+    if hashlib.sha256(opened.content).hexdigest() != sha256:
+        raise StoredFileProblem(
+            f"the evidence file {name} does not match its hash", problem="changed"
+        )
+    return opened.content
 
 
-def verified_file(evidence: Evidence) -> Path:
-    """The stored file of an item that has not been removed, checked against its hash.
+def verified_content(evidence: Evidence) -> bytes:
+    """The file of an item that has not been removed, checked against its hash.
 
     Raises StoredFileProblem if the file is missing or its bytes have changed since the
     upload: an error page with a request id, never a silently different file.
     """
-    path = stored_path(evidence)
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as stored:
-            while chunk := stored.read(_CHUNK):
-                digest.update(chunk)
-    except FileNotFoundError:
-        raise StoredFileProblem(
-            f"the file of evidence {evidence.id} is missing", problem="missing"
-        ) from None
-    if digest.hexdigest() != evidence.sha256:
-        raise StoredFileProblem(
-            f"the file of evidence {evidence.id} does not match its hash", problem="changed"
-        )
-    return path
+    return read_stored(stored_name(evidence), evidence.sha256)
 
 
 # --- files follow the transaction ------------------------------------------------------
@@ -278,13 +246,16 @@ _WRITTEN = "evidence_files_written"  # written for this transaction: delete unle
 _TO_DELETE = "evidence_files_to_delete"  # removed in this transaction: delete once committed
 
 
-def _delete_files(paths: list[Path]) -> None:
-    for path in paths:
+def _delete_files(names: list[str]) -> None:
+    if not names:
+        return
+    store = current_store()
+    for name in names:
         try:
-            path.unlink(missing_ok=True)
-        except OSError:
+            store.delete(name)
+        except (OSError, StoreError):
             # The transaction is already over: say so loudly, but do not fail the request.
-            log.exception("could not delete evidence file %s", path.name)
+            log.exception("could not delete evidence file %s", name)
 
 
 @event.listens_for(db.session, "after_commit")
@@ -304,10 +275,10 @@ def _settle_files(session: Session, transaction: SessionTransaction) -> None:
     _delete_files(session.info.pop(_WRITTEN, []))
 
 
-def delete_files_after_commit(paths: list[Path]) -> None:
+def delete_files_after_commit(names: list[str]) -> None:
     """Delete these stored files once the current transaction commits; a rollback keeps
     them (disposal of a case, like removal of one item, uses this)."""
-    db.session.info.setdefault(_TO_DELETE, []).extend(paths)
+    db.session.info.setdefault(_TO_DELETE, []).extend(names)
 
 
 # --- services --------------------------------------------------------------------------
@@ -403,7 +374,7 @@ def add_evidence(
     Guard: the user may work on the case; the provenance is valid (an http(s) source
     address, a capture time not in the future); the file is not empty, not over
     EVIDENCE_MAX_MB and, by its content, one of EVIDENCE_TYPES.
-    Side effects: the file is written under a new random name in the evidence folder and
+    Side effects: the file is sealed and added under a new random name to the store and
     recorded with its SHA-256, size and type; if the transaction does not commit, the
     file is deleted again; the audit trail gets evidence.added with the content type and
     size (never the file's name or description). Flushes; the caller commits.
@@ -413,9 +384,8 @@ def add_evidence(
     now = now or utcnow()
     # Everything typed is checked before the file is written, so a refusal writes nothing.
     fields = _checked_provenance(provenance, now)
-    stored = _store(content, evidence_directory(), max_upload_bytes())
-    path = evidence_directory() / stored.name
-    db.session.info.setdefault(_WRITTEN, []).append(path)
+    stored = _store(content, current_store(), max_upload_bytes())
+    db.session.info.setdefault(_WRITTEN, []).append(stored.name)
     evidence = Evidence(
         case_id=case.id,
         original_filename=display_filename(filename),
@@ -462,11 +432,12 @@ def remove_evidence(
     evidence.removal_reason = reason
     db.session.flush()
     audit.record_about(AuditAction.EVIDENCE_REMOVED, evidence, actor=by)
-    db.session.info.setdefault(_TO_DELETE, []).append(stored_path(evidence))
+    db.session.info.setdefault(_TO_DELETE, []).append(stored_name(evidence))
 
 
-def file_for_download(evidence: Evidence, *, by: User) -> Path:
-    """The stored file of an item, checked against its hash, for someone to download.
+def file_for_download(evidence: Evidence, *, by: User) -> bytes:
+    """The content of an item, opened and checked against its hash, for someone to
+    download.
 
     Guard: the user may view the case; the item has not been removed. Side effects: the
     audit trail gets evidence.downloaded with the outcome: allowed, or error when the
@@ -479,7 +450,7 @@ def file_for_download(evidence: Evidence, *, by: User) -> Path:
     if evidence.is_removed:
         raise NotAllowed("This evidence has been removed")
     try:
-        path = verified_file(evidence)
+        content = verified_content(evidence)
     except StoredFileProblem as problem:
         audit.record_about(
             AuditAction.EVIDENCE_DOWNLOADED,
@@ -490,4 +461,4 @@ def file_for_download(evidence: Evidence, *, by: User) -> Path:
         )
         raise
     audit.record_about(AuditAction.EVIDENCE_DOWNLOADED, evidence, actor=by)
-    return path
+    return content

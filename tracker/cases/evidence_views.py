@@ -3,6 +3,8 @@ registry, tracker/workflow/registry.py)."""
 
 from __future__ import annotations
 
+from io import BytesIO
+
 from flask import abort, send_file
 from flask_login import current_user
 
@@ -20,14 +22,14 @@ def download_evidence(case_id: int, evidence_id: int):
     if evidence.is_removed:
         abort(404)
     try:
-        path = file_for_download(evidence, by=current_user)
+        content = file_for_download(evidence, by=current_user)
     except StoredFileProblem:
         # The failed attempt (outcome error) stays on the trail; the error page follows.
         db.session.commit()
         raise
     db.session.commit()
     response = send_file(
-        path,
+        BytesIO(content),
         mimetype=evidence.content_type,
         as_attachment=True,
         download_name=download_filename(evidence),

@@ -9,7 +9,6 @@ cheap enough to ask every few seconds.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from functools import cache
 
@@ -22,9 +21,9 @@ from config import PROJECT_ROOT
 from tracker.audit.chain import current_head
 from tracker.audit.models import AuditChainHead
 from tracker.auth.gate import public
-from tracker.cases.evidence import evidence_directory
 from tracker.extensions import db
 from tracker.health import bp
+from tracker.storage.stores import current_store
 
 
 @bp.route("/healthz")
@@ -59,11 +58,9 @@ def _audit_chain() -> bool:
 
 
 def _evidence_store() -> bool:
-    """The evidence folder can be read and written (or, before the first upload, made)."""
-    folder = evidence_directory()
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    return folder.is_dir() and os.access(folder, os.R_OK | os.W_OK | os.X_OK)
+    """The evidence store can be reached: its folder read and written (or, before the
+    first upload, made), its bucket there."""
+    return current_store().ready()
 
 
 CHECKS: dict[str, Callable[[], bool]] = {

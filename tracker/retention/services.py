@@ -22,7 +22,7 @@ from tracker.audit import services as audit
 from tracker.audit.actions import AuditAction
 from tracker.auth.models import User
 from tracker.auth.permissions import can_manage_retention
-from tracker.cases.evidence import delete_files_after_commit, stored_path
+from tracker.cases.evidence import delete_files_after_commit, stored_name
 from tracker.cases.models import Case, CaseStatus, Track
 from tracker.db import utcnow
 from tracker.errors import NotAllowed, ValidationFailed, required_text
@@ -318,7 +318,7 @@ def dispose_case(
     if retention.is_review:
         raise NotAllowed("This case is due for review, not disposal: a person decides")
     now = now or utcnow()
-    files = [stored_path(item) for item in case.evidence]
+    files = [stored_name(item) for item in case.evidence]
     seq = audit.record_for_case(
         AuditAction.CASE_DISPOSED,
         case,
