@@ -84,7 +84,7 @@ def verify_command(path: Path) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @with_appcontext
 def restore_command(path: Path) -> None:
-    """Restore the backup at PATH into an empty database and evidence folder."""
+    """Restore the backup at PATH into an empty database and evidence store."""
     try:
         report, counts = restore_backup(path)
     except BackupError as exc:

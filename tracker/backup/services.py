@@ -7,7 +7,8 @@ One archive (tracker/backup/archive.py) holds, in this order:
 - `database.sqlite3` (SQLite's online backup, consistent while the app runs) or
   `database.pgdump` (`pg_dump --format=custom` in the snapshot the checkpoint and the
   list of evidence were read in);
-- `evidence/<stored name>` for each evidence file the copied database records;
+- `evidence/<stored name>` for each evidence file the copied database records, as it
+  was uploaded (opened from the evidence store and checked against its record);
 - `manifest.json`: what the archive holds, with the SHA-256 and size of every member.
 
 Verifying unpacks into scratch space (a scratch database, files hashed as they stream
