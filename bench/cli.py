@@ -178,6 +178,7 @@ def _measure(backend, url, cases, audit_events, requests, sequential_verify, evi
     from bench.backup import measure_backup
     from bench.databases import bench_app
     from bench.seed import seed
+    from bench.staff_import import measure_import
 
     say = _progress(backend)
     with bench_app(url) as app:
@@ -206,6 +207,11 @@ def _measure(backend, url, cases, audit_events, requests, sequential_verify, evi
         if sequential_verify:
             result.verify_sequential_seconds, _, _ = run.time_verify(app, workers=1)
             say(f"sequentially in {result.verify_sequential_seconds} s")
+        result.staff_import = measure_import(app, seeded.user("trust_admin"))
+        say(
+            f"staff import of {result.staff_import.rows} rows: preview "
+            f"{result.staff_import.preview_seconds} s, apply {result.staff_import.apply_seconds} s"
+        )
         if evidence_mb > 0:
             result.backup = measure_backup(app, url, evidence_mb=evidence_mb, progress=say)
         result.budgets = run.judge(result)

@@ -86,6 +86,20 @@ def table(summary: dict[str, Any]) -> str:
                 ),
             ),
         ]
+    if all(backend.get("staff_import") for backend in backends):
+        figures += [
+            (
+                "reference: csv module + one bare insert of the import's rows (s)",
+                lambda b: f"{b['staff_import']['reference_seconds']:.2f}",
+            ),
+            (
+                "staff import of 5,000 rows: preview, apply (s)",
+                lambda b: (
+                    f"{b['staff_import']['preview_seconds']:.2f}, "
+                    f"{b['staff_import']['apply_seconds']:.2f}"
+                ),
+            ),
+        ]
     for label, cell in figures:
         lines.append(f"| {label} | " + " | ".join(cell(b) for b in backends) + " |")
     for backend in backends:

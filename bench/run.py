@@ -84,12 +84,14 @@ class BackendResult:
     verify_workers: int = 0
     verified_events: int = 0
     backup: BackupFigures | None = None
+    staff_import: Any = None  # bench.staff_import.ImportFigures
     budgets: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
         data["pages"] = {name: page.as_dict() for name, page in self.pages.items()}
         data["backup"] = self.backup.as_dict() if self.backup else None
+        data["staff_import"] = self.staff_import.as_dict() if self.staff_import else None
         return data
 
 
@@ -345,6 +347,10 @@ def judge(result: BackendResult) -> list[dict[str, Any]]:
     ]
     if result.backup is not None:
         rows += backup_budgets(result.backup)
+    if result.staff_import is not None:
+        from bench.staff_import import budgets as import_budgets
+
+        rows += import_budgets(result.staff_import)
     judged = []
     for name, value, way, bound in rows:
         ok = value <= bound if way == "<=" else value >= bound

@@ -322,10 +322,12 @@ class Factory:
         _db.session.commit()
         return trust
 
-    def school(self, trust: Trust | None = None, name: str | None = None) -> School:
+    def school(
+        self, trust: Trust | None = None, name: str | None = None, code: str | None = None
+    ) -> School:
         trust = trust or self.default_trust()
         number = self._next()
-        school = add_school(trust, name=name or f"School {number}", code=f"S{number}")
+        school = add_school(trust, name=name or f"School {number}", code=code or f"S{number}")
         _db.session.commit()
         return school
 

@@ -294,6 +294,20 @@ MATRIX: dict[str, Spec] = {
     # --- the staff register (the subject's own record, at A)
     "staff.index": Spec(lambda w: "/staff/", page(DSL_A, DEPUTY_A, HEAD_A, DSL_B, ADMIN, SUBJECT)),
     "staff.new": Spec(lambda w: "/staff/new", page(DSL_A, DEPUTY_A, HEAD_A, DSL_B, ADMIN, SUBJECT)),
+    # Importing: the upload page (a POST with no file shows the form again), its template,
+    # and the confirmation, which without a valid preview goes back to the upload page.
+    "staff.import_register": Spec(
+        lambda w: "/staff/import", page(DSL_A, DEPUTY_A, HEAD_A, DSL_B, ADMIN, SUBJECT)
+    ),
+    "staff.import_template": Spec(
+        lambda w: "/staff/import/template.csv",
+        page(DSL_A, DEPUTY_A, HEAD_A, DSL_B, ADMIN, SUBJECT),
+    ),
+    "staff.confirm_import": Spec(
+        lambda w: "/staff/import/confirm",
+        POST_ONLY,
+        post=answers(FORBIDDEN, redirect=[DSL_A, DEPUTY_A, HEAD_A, DSL_B, ADMIN, SUBJECT]),
+    ),
     "staff.show": Spec(
         lambda w: f"/staff/{w.staff}",
         answers(FORBIDDEN, ok=[DSL_A, DEPUTY_A, HEAD_A, ADMIN, SUBJECT], not_found=[DSL_B]),

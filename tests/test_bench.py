@@ -232,3 +232,14 @@ def test_the_backup_figures_come_from_a_real_backup_that_verifies(app, db):
     assert figures.archive_mb > 3.0
     assert figures.create_peak_mb > 0 and figures.verify_peak_mb > 0
     assert figures.create_seconds > 0 and figures.reference_seconds > 0
+
+
+def test_the_import_figures_come_from_a_real_import_through_the_pages(app, db):
+    from bench.staff_import import budgets, measure_import
+
+    seeded = seed(cases=10, audit_events=50, schools=2, staff=5, today=today())
+    figures = measure_import(app, seeded.user("trust_admin"))
+    assert figures.added == figures.rows == 5000
+    assert figures.preview_seconds > 0 and figures.apply_seconds > 0
+    assert figures.reference_seconds > 0
+    assert ("staff import, every row added", 1, ">=", 1) in budgets(figures)

@@ -21,6 +21,7 @@ from sqlalchemy import select, text
 from tests.conftest import csrf_token_from
 from tests.smtp import what_a_reader_sees
 from tests.test_evidence import PNG
+from tests.test_staff_import import csv_of, import_file
 from tracker.audit.chain import key_bytes, verify_chain
 from tracker.audit.models import AuditEvent
 from tracker.auth.roles import Role
@@ -757,6 +758,25 @@ def test_a_leaving_date_on_the_staff_page_settles_a_low_level_review(make, peopl
     assert retention_events(case.id)[-1]["due_on"] == "2027-09-01"
     bad = client.post(url, data={**data, "left_on": ["31", "8", "1900"]})
     assert "The leaving date must be after 1950" in bad.get_data(as_text=True)
+
+
+def test_a_leaving_date_from_the_register_import_settles_a_low_level_review(
+    make, people, db, login
+):
+    member = subject(make, people)
+    case = make.case(people["school"], subject=member, by=people["dsl"])
+    close(case, people, track="low_level", outcome="no_further_action")
+    client = login(people["dsl"])
+    line = (
+        f"{member.full_name},{member.job_title},{member.employee_number},"
+        f"{people['school'].code},,,31/08/2027,"
+    )
+    assert "1 changed" in import_file(client, csv_of(line))
+    db.session.rollback()
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert case.retention_due_on == D(2027, 9, 1)
+    assert retention_events(case.id)[-1]["due_on"] == "2027-09-01"
 
 
 def test_the_triage_page_marks_sexual_abuse(make, people, db, login):

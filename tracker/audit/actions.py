@@ -42,6 +42,7 @@ class AuditAction(LabelledEnum):
     SCHOOL_LADO_UPDATED = "school.lado_updated", "School's LADO arrangements changed"
     STAFF_CREATED = "staff.created", "Member of staff added"
     STAFF_UPDATED = "staff.updated", "Member of staff changed"
+    STAFF_IMPORTED = "staff.imported", "Staff register imported"
 
     # The policy register.
     POLICY_CREATED = "policy.created", "Policy created"

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
 
@@ -15,6 +12,7 @@ from tracker.audit.actions import AuditAction
 from tracker.auth.models import User
 from tracker.auth.permissions import SchoolScope
 from tracker.clock import uk_date
+from tracker.csvfiles import parse_uk_date, rows
 from tracker.errors import NotAllowed, ValidationFailed
 from tracker.extensions import db
 from tracker.policy.models import AcknowledgementMethod, PolicyAcknowledgement, PolicyVersion
@@ -22,7 +20,6 @@ from tracker.staff.models import StaffMember
 
 CSV_COLUMNS = ("employee_number", "acknowledged_on", "method")
 MAX_CSV_ROWS = 5000
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 # The most school ids an import's audit event lists (an event's lists hold 100 at most).
 MAX_LISTED_SCHOOLS = 100
 
@@ -35,15 +32,6 @@ def _method(value: str) -> AcknowledgementMethod | None:
         return AcknowledgementMethod(wanted)
     except ValueError:
         return None
-
-
-def _parse_date(value: str) -> date | None:
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(value.strip(), fmt).date()  # noqa: DTZ007 - a date only
-        except ValueError:
-            continue
-    return None
 
 
 def _check(
@@ -129,16 +117,6 @@ def record_acknowledgement(
     return record
 
 
-def _rows(text: str, report: ImportReport) -> Iterator[list[str]]:
-    """The file's rows, read as they are needed. A line the csv module refuses (a value
-    longer than its limit, 131,072 characters) ends them, with the problem reported."""
-    reader = csv.reader(io.StringIO(text))
-    try:
-        yield from reader
-    except csv.Error:
-        report.errors.append((reader.line_num, "This line is too long to read as CSV"))
-
-
 @dataclass
 class ImportReport:
     imported: int = 0
@@ -175,7 +153,7 @@ def import_acknowledgements(
     except UnicodeDecodeError:
         report.errors.append((0, "The file is not a CSV file saved as UTF-8 text"))
         return report
-    reader = _rows(text, report)
+    reader = (row for _line, row in rows(text, lambda line, why: report.errors.append((line, why))))
     header = next(reader, None)
     if report.errors:
         return report
@@ -208,7 +186,7 @@ def import_acknowledgements(
             continue
         number, when, how = (cell.strip() for cell in row)
         staff = staff_by_number.get(number)
-        acknowledged_on = _parse_date(when)
+        acknowledged_on = parse_uk_date(when)
         method = _method(how)
         if staff is None:
             report.errors.append((line, f"No member of staff has employee number {number!r}"))

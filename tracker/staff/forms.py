@@ -1,8 +1,9 @@
-"""Forms for the staff register: finding, adding and editing members of staff."""
+"""Forms for the staff register: finding, adding, editing and importing members of staff."""
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSelect
-from wtforms import SelectField
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSelect
+from wtforms import HiddenField, SelectField
 
 from tracker.forms import GetForm, GovDateField, select_in_scope, submit_button, text_input
 
@@ -53,3 +54,22 @@ class EditStaffMemberForm(StaffMemberForm):
         "31 8 2027. Low-level concerns about them are reviewed after this day.",
     )
     submit = submit_button("Save changes")
+
+
+class StaffImportForm(FlaskForm):
+    csv_file = FileField(
+        "Upload a CSV file",
+        widget=GovFileInput(),
+        description="Exported from your MIS or single central record, with the template's "
+        "columns. Dates like 02/09/2024.",
+    )
+    upload = submit_button("Check the file")
+
+
+class StaffImportConfirmForm(FlaskForm):
+    """Carries the previewed file (signed, so it cannot be altered on the way) and the
+    digest of the plan the person saw."""
+
+    upload_token = HiddenField()
+    plan_digest = HiddenField()
+    confirm = submit_button("Import")

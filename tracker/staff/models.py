@@ -32,6 +32,9 @@ class StaffMember(Model):
     # Their last day in the trust's employment, once known: a low-level concern is kept
     # until then and reviewed (DESIGN.md section 6).
     left_on: Mapped[date | None] = mapped_column(Date)
+    # From the MIS or the single central record (the CSV import), for sign-in and contact.
+    work_email: Mapped[str | None] = mapped_column(String(254))
+    started_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     school: Mapped[School] = relationship(back_populates="staff")

@@ -53,7 +53,7 @@ def _check_number_unused(trust_id: int, employee_number: str, *, other_than: int
         raise ValidationFailed(NUMBER_TAKEN, field="employee_number")
 
 
-def _check_retirement_date(value: date | None) -> None:
+def check_retirement_date(value: date | None) -> None:
     if value is None:
         return
     if value < EARLIEST_RETIREMENT_DATE:
@@ -72,7 +72,7 @@ def _check_retirement_date(value: date | None) -> None:
         )
 
 
-def _check_left_on(value: date | None) -> None:
+def check_left_on(value: date | None) -> None:
     if value is not None and value < EARLIEST_RETIREMENT_DATE:
         raise ValidationFailed("The leaving date must be after 1950", field="left_on")
 
@@ -122,7 +122,7 @@ def add_staff_member(
     _check_number_unused(school.trust_id, employee_number, other_than=None)
     if user is not None and user.trust_id != school.trust_id:
         raise ValidationFailed("That account is in a different trust", field="user")
-    _check_retirement_date(normal_retirement_date)
+    check_retirement_date(normal_retirement_date)
     member = StaffMember(
         trust_id=school.trust_id,
         school_id=school.id,
@@ -167,8 +167,8 @@ def update_staff_member(
     if school.trust_id != member.trust_id:
         raise ValidationFailed("Choose one of the trust's schools", field="school")
     _check_number_unused(member.trust_id, employee_number, other_than=member.id)
-    _check_retirement_date(normal_retirement_date)
-    _check_left_on(left_on)
+    check_retirement_date(normal_retirement_date)
+    check_left_on(left_on)
     wanted = {
         "full_name": full_name,
         "job_title": job_title,
