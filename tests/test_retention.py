@@ -18,12 +18,13 @@ import pytest
 from flask import current_app
 from sqlalchemy import select, text
 
-from tests.conftest import csrf_token_from
+from tests.conftest import csrf_token_from, sign_in
 from tests.smtp import what_a_reader_sees
 from tests.test_evidence import PNG
 from tests.test_staff_import import csv_of, import_file
 from tracker.audit.chain import key_bytes, verify_chain
 from tracker.audit.models import AuditEvent
+from tracker.auth.models import User
 from tracker.auth.roles import Role
 from tracker.cases.evidence import Provenance, add_evidence
 from tracker.cases.models import Case
@@ -777,6 +778,35 @@ def test_a_leaving_date_from_the_register_import_settles_a_low_level_review(
     case = db.session.get(Case, case.id)
     assert case.retention_due_on == D(2027, 9, 1)
     assert retention_events(case.id)[-1]["due_on"] == "2027-09-01"
+
+
+def test_a_leavers_account_is_disabled_once_their_last_day_has_passed(app, make, people, db):
+    account = make.user(Role.DSL, people["school"], email="leaver@example.org")
+    leaver = make.staff(people["school"], name="Lou Leaving", user=account)
+    staying = make.staff(people["school"], name="Sol Staying", user=make.user(Role.DSL))
+    leaver.left_on, staying.left_on = D(2026, 7, 31), D(2026, 8, 31)
+    db.session.commit()
+    client = app.test_client()
+    assert sign_in(client, account.email).status_code == 302
+    assert client.get("/").status_code == 200
+
+    dry = run(app, "--today", "2026-08-01")
+    assert "Would disable 1 account(s) of staff whose last day has passed." in dry.output
+    assert run(app, "--today", "2026-07-31", "--apply").output.count("Disabled 0 account(s)") == 1
+    done = run(app, "--today", "2026-08-01", "--apply")
+    assert "Disabled 1 account(s) of staff whose last day has passed." in done.output
+    db.session.rollback()
+    assert db.session.get(User, account.id).disabled_at is not None
+    assert db.session.get(User, staying.user_id).disabled_at is None
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.disabled")).one()
+    assert (event.actor_id, event.object_id, event.details) == (
+        None,
+        account.id,
+        {"sessions_ended": 1},
+    )
+    db.session.commit()
+    assert client.get("/").status_code == 302  # the session has ended
+    assert "Disabled 0 account(s)" in run(app, "--today", "2026-08-02", "--apply").output
 
 
 def test_the_triage_page_marks_sexual_abuse(make, people, db, login):

@@ -9,7 +9,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from tracker import clock
+from tracker.extensions import db
 from tracker.retention.disposal import run
+from tracker.staff.services import disable_leavers, leavers_still_signing_in
 
 
 @click.group("retention")
@@ -32,7 +34,8 @@ def retention_cli() -> None:
 @with_appcontext
 def run_command(apply: bool, on: datetime | None) -> None:
     """List closed cases due for disposal or review (or within the warning window); with
-    --apply, warn the school's DSLs and the DPO and dispose of what is due."""
+    --apply, warn the school's DSLs and the DPO and dispose of what is due, and disable
+    the accounts of staff whose last day of employment has passed."""
     today = on.date() if on else clock.today()
     days = current_app.config["RETENTION_WARNING_DAYS"]
     report = run(apply=apply, today=today, warning_days=days)
@@ -53,6 +56,15 @@ def run_command(apply: bool, on: datetime | None) -> None:
         for row in rows:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
             click.echo("  ".join([*cells, row[4]]).rstrip())
+    # Leavers: an account whose member of staff's last day has passed stops signing in.
+    if apply:
+        disabled = disable_leavers(today)
+        db.session.commit()
+        click.echo(f"Disabled {disabled} account(s) of staff whose last day has passed.")
+    else:
+        leaving = len(leavers_still_signing_in(today))
+        db.session.rollback()
+        click.echo(f"Would disable {leaving} account(s) of staff whose last day has passed.")
     if apply:
         mail = report.mail
         click.echo(

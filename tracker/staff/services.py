@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from tracker.audit import services as audit
 from tracker.audit.actions import AuditAction
 from tracker.auth.models import User
+from tracker.auth.services import disable_user
 from tracker.clock import today
 from tracker.errors import ValidationFailed
 from tracker.extensions import db
@@ -195,3 +196,30 @@ def update_staff_member(
     if {"normal_retirement_date", "left_on"} & set(changed):
         recompute_for_subject(member, by=by)
     return changed
+
+
+def leavers_still_signing_in(on: date) -> list[StaffMember]:
+    """Members of staff whose last day of employment is before `on` and whose account is
+    still active."""
+    return list(
+        db.session.scalars(
+            select(StaffMember)
+            .join(User, User.id == StaffMember.user_id)
+            .where(StaffMember.left_on < on, User.disabled_at.is_(None))
+            .order_by(StaffMember.id)
+        )
+    )
+
+
+def disable_leavers(on: date) -> int:
+    """Disable the account of everyone who has left by `on` (their last day is past),
+    ending their sessions; returns how many.
+
+    Side effects: user.disabled for each (the system acting) and auth.session.revoked for
+    each session ended (disable_user). Flushes; the caller commits.
+    """
+    leavers = leavers_still_signing_in(on)
+    for member in leavers:
+        if member.user is not None:
+            disable_user(member.user, by=None)
+    return len(leavers)
