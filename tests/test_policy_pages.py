@@ -424,7 +424,7 @@ def test_a_bad_csv_row_is_reported_and_nothing_is_imported(login, make, seeded, 
     [
         (b"name,date\nA1,2021-01-01\n", "The first line must be the column names"),
         (b"employee_number,acknowledged_on,method\n", "The file has no rows"),
-        (b"\xff\xfe\x00binary", "not a CSV file saved as UTF-8"),
+        (b"\xff\xfe\x00binary", "The file could not be read as text"),
         (
             b"employee_number,acknowledged_on,method\nA2,2019-01-01,signed form\n",
             "The date cannot be before the version was approved (1 December 2020)",
@@ -449,7 +449,7 @@ def test_no_file_chosen(login, make, seeded, staff):
         data={"csrf_token": csrf_token_from(page.get_data(as_text=True))},
         content_type="multipart/form-data",
     )
-    assert "Choose a CSV file to import" in response.get_data(as_text=True)
+    assert "Select a CSV file" in response.get_data(as_text=True)
 
 
 def test_acknowledgements_are_not_for_auditors_or_drafts(login, make, seeded, db):

@@ -12,7 +12,7 @@ from tracker.audit.actions import AuditAction
 from tracker.auth.models import User
 from tracker.auth.permissions import SchoolScope
 from tracker.clock import uk_date
-from tracker.csvfiles import parse_uk_date, rows
+from tracker.csvfiles import decode, parse_uk_date, rows
 from tracker.errors import NotAllowed, ValidationFailed
 from tracker.extensions import db
 from tracker.policy.models import AcknowledgementMethod, PolicyAcknowledgement, PolicyVersion
@@ -149,9 +149,9 @@ def import_acknowledgements(
     _require_readable(version)
     report = ImportReport()
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        report.errors.append((0, "The file is not a CSV file saved as UTF-8 text"))
+        text = decode(content).text
+    except ValueError as error:
+        report.errors.append((0, str(error)))
         return report
     reader = (row for _line, row in rows(text, lambda line, why: report.errors.append((line, why))))
     header = next(reader, None)

@@ -429,7 +429,7 @@ def import_acknowledgements_page(version_id: int):
     if import_form.validate_on_submit():
         upload = import_form.csv_file.data
         if upload is None or not getattr(upload, "filename", ""):
-            import_form.csv_file.errors = ["Choose a CSV file to import"]
+            import_form.csv_file.errors = ["Select a CSV file"]
         else:
             report = import_acknowledgements(
                 version,
