@@ -139,6 +139,16 @@ class Config:
             k.strip() for k in env.get("EVIDENCE_OLD_KEYS", "").split(",") if k.strip()
         ]
 
+        # Sign-in with a trust's identity provider (tracker/auth/oidc.py): each trust's
+        # client secret, as OIDC_CLIENT_SECRET_<TRUST CODE>; the rest is the trust's own
+        # setting (`flask trust sign-in`). How long a request to the provider may take.
+        self.OIDC_CLIENT_SECRETS = {
+            name.removeprefix("OIDC_CLIENT_SECRET_").upper(): value
+            for name, value in env.items()
+            if name.startswith("OIDC_CLIENT_SECRET_") and value
+        }
+        self.OIDC_TIMEOUT_SECONDS = _int("OIDC_TIMEOUT_SECONDS", 10)
+
         # Encrypts backups (`flask backup`, tracker/backup/). Keep it apart from the
         # database and its backups: a backup cannot be opened without it. Only the backup
         # commands need it.

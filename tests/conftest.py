@@ -45,7 +45,7 @@ from tracker.staff.models import StaffMember
 from tracker.staff.services import add_staff_member
 
 # Shared fixtures that live in their own modules: a real SMTP server on loopback.
-pytest_plugins = ["tests.smtp", "tests.objectstore"]
+pytest_plugins = ["tests.smtp", "tests.objectstore", "tests.identity_provider"]
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 BACKENDS = ["sqlite", *(["postgresql"] if postgres_test_url() else [])]

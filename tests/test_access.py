@@ -16,6 +16,9 @@ PUBLIC_ENDPOINTS = {
     "auth.second_factor",
     "auth.recovery_code",
     "auth.set_up_second_factor",
+    # Signing in through the trust's identity provider, and its answer.
+    "auth.sign_in_with_provider",
+    "auth.provider_callback",
     "privacy.notice",
     # The load balancer's probes: they answer with a status word and nothing about a case.
     "health.liveness",

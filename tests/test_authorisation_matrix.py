@@ -232,6 +232,12 @@ MATRIX: dict[str, Spec] = {
     "auth.set_up_second_factor": Spec(
         lambda w: "/sign-in/set-up-authenticator", answers(REDIRECT), post={}
     ),
+    # Through the trust's identity provider: the matrix's trust has none set up (404), and
+    # a callback with no sign-in under way in the browser is refused (400).
+    "auth.sign_in_with_provider": Spec(
+        lambda w: f"/sign-in/with/{w.users[ADMIN].trust_id}", answers(REDIRECT, anon=NOT_FOUND)
+    ),
+    "auth.provider_callback": Spec(lambda w: "/sign-in/callback", answers(REDIRECT, anon=400)),
     "privacy.notice": Spec(lambda w: "/privacy", answers(OK, anon=OK)),
     # The load balancer's checks: anyone, signed in or not.
     "health.liveness": Spec(lambda w: "/healthz", answers(OK, anon=OK)),

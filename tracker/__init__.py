@@ -193,7 +193,7 @@ def _register_cli(app: Flask) -> None:
     from tracker.db_roles import grant_app_role_command
     from tracker.demo import demo_command
     from tracker.notifications.cli import reminders_cli
-    from tracker.orgs.cli import schools_cli
+    from tracker.orgs.cli import schools_cli, trust_cli
     from tracker.policy.cli import policy_cli
     from tracker.retention.cli import retention_cli
     from tracker.storage.cli import evidence_cli
@@ -206,6 +206,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(policy_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(schools_cli)
+    app.cli.add_command(trust_cli)
     app.cli.add_command(retention_cli)
     app.cli.add_command(evidence_cli)
     if _development_extra_installed():

@@ -24,6 +24,10 @@ class AuditAction(LabelledEnum):
         "auth.login.password_accepted",
         "Password accepted, second factor asked for",
     )
+    LOGIN_PROVIDER_ACCEPTED = (
+        "auth.login.provider_accepted",
+        "Identity provider accepted, second factor asked for",
+    )
     MFA_ENROLLED = "auth.mfa.enrolled", "Authenticator app set up"
     MFA_RESET = "auth.mfa.reset", "Second factor reset"
     RECOVERY_CODE_USED = "auth.recovery_code.used", "Recovery code used"
@@ -43,6 +47,8 @@ class AuditAction(LabelledEnum):
     STAFF_CREATED = "staff.created", "Member of staff added"
     STAFF_UPDATED = "staff.updated", "Member of staff changed"
     STAFF_IMPORTED = "staff.imported", "Staff register imported"
+    TRUST_SIGN_IN_CHANGED = "trust.sign_in.changed", "Sign-in settings changed"
+    USER_BREAK_GLASS_CHANGED = "user.break_glass.changed", "Break-glass password sign-in changed"
 
     # The policy register.
     POLICY_CREATED = "policy.created", "Policy created"

@@ -15,6 +15,7 @@ from tracker.auth.services import (
     disable_user,
     find_user_by_email,
     grant_role,
+    set_break_glass,
     set_password,
 )
 from tracker.errors import committed_or_refused
@@ -93,6 +94,20 @@ def disable_command(email: str) -> None:
     ended = disable_user(user)
     db.session.commit()
     click.echo(f"Disabled {user.email}; ended {ended} open session(s).")
+
+
+@users_cli.command("break-glass")
+@click.argument("email")
+@click.option("--on/--off", "on", default=True, show_default=True)
+@with_appcontext
+def break_glass_command(email: str, on: bool) -> None:
+    """Let EMAIL sign in with a password even when the trust has switched passwords off
+    (an account for when the identity provider is down), or stop it."""
+    user = _user_or_fail(email)
+    set_break_glass(user, on)
+    db.session.commit()
+    state = "may" if on else "may not"
+    click.echo(f"{user.email} {state} sign in with a password when passwords are switched off.")
 
 
 @users_cli.command("list")

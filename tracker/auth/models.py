@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from flask_login import UserMixin
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.roles import Role
@@ -28,6 +28,11 @@ class User(UserMixin, Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The identity provider's subject for this account ("<issuer> <sub>"), stored the
+    # first time they sign in through it; from then on it, not the e-mail, finds them.
+    sign_in_subject: Mapped[str | None] = mapped_column(String(512), unique=True)
+    # May sign in with a password when the trust has switched passwords off.
+    break_glass: Mapped[bool] = mapped_column(Boolean, default=False)
 
     # The second factor (tracker/auth/mfa.py). Secrets are Fernet tokens under TOTP_KEY,
     # never plain. totp_pending_secret is one being set up, not yet proved by a code; it

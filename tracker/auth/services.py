@@ -150,6 +150,16 @@ def disable_user(user: User, *, by: User | None = None) -> int:
     return ended
 
 
+def set_break_glass(user: User, on: bool, *, by: User | None = None) -> None:
+    """Whether the account may use its password when the trust has switched passwords
+    off. Side effects: records user.break_glass.changed (details {"on"}) when it changes.
+    Flushes; the caller commits."""
+    if user.break_glass != on:
+        user.break_glass = on
+        audit.record_about(AuditAction.USER_BREAK_GLASS_CHANGED, user, actor=by, details={"on": on})
+    db.session.flush()
+
+
 class SignInThrottled(SignInFailed):
     """Too many failed attempts: the message says how long to wait, and nothing else."""
 
@@ -204,6 +214,8 @@ def authenticate(email: str, password: str, *, ip_address: str | None) -> User:
         reason = "wrong_password"
     elif not user.is_active:
         reason = "disabled"
+    elif not user.trust.passwords_allowed and not user.break_glass:
+        reason = "passwords_off"  # the trust signs in through its identity provider
     else:
         reason = "ok"
 

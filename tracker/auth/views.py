@@ -7,12 +7,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import flash, g, redirect, render_template, request, session, url_for
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from tracker.auth import bp, mfa
+from tracker.auth import bp, mfa, oidc
 from tracker.auth.forms import CodeForm, RecoveryCodeForm, SignInForm
 from tracker.auth.gate import SESSION_TOKEN_KEY, public
 from tracker.auth.models import User
@@ -25,6 +25,7 @@ from tracker.auth.services import (
 from tracker.auth.sessions import EndReason, end_session, start_session
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.orgs.models import Trust
 from tracker.pages import form_page
 
 # Between the password and the second factor, the signed cookie remembers whose password
@@ -151,7 +152,14 @@ def sign_in():
 
     def page() -> str:
         form.password.data = ""
-        return render_template("auth/sign_in.html", form=form, error=next(iter(errors), None))
+        providers = [(trust.id, trust.name, provider.label) for trust, provider in oidc.offered()]
+        return render_template(
+            "auth/sign_in.html",
+            form=form,
+            error=next(iter(errors), None),
+            providers=providers,
+            next_url=_safe_next(request.args.get("next")),
+        )
 
     return form_page(
         form,
@@ -234,3 +242,76 @@ def sign_out():
     session.clear()
     flash("You have signed out.", "success")
     return redirect(url_for("auth.sign_in"))
+
+
+# --- through the trust's identity provider (tracker/auth/oidc.py) ---------------------
+
+PROVIDER_KEY = "provider_sign_in"  # the trust whose provider a sign-in went to, and next
+
+
+def _provider_failed(failure: oidc.ProviderSignInFailed, label: str) -> tuple[str, int]:
+    """The page for a refused sign-in (already on the trail): what happened, in words."""
+    db.session.commit()
+    session.pop(PROVIDER_KEY, None)
+    page = render_template("auth/provider_failed.html", message=failure.message, label=label)
+    return page, oidc.status_for(failure.reason)
+
+
+def _client(provider: oidc.Provider) -> Any:
+    try:
+        return oidc.client_for(provider)
+    except oidc.ProviderSignInFailed as failure:
+        oidc.record_refusal(failure.reason, provider)
+        raise
+
+
+@bp.route("/sign-in/with/<int:trust_id>")
+@public
+def sign_in_with_provider(trust_id: int):
+    """Send the browser to the trust's identity provider."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    trust = db.session.get(Trust, trust_id)
+    provider = oidc.provider_of(trust) if trust is not None else None
+    if provider is None:
+        abort(404)
+    try:
+        client = _client(provider)
+    except oidc.ProviderSignInFailed as failure:
+        return _provider_failed(failure, provider.label)
+    target = _safe_next(request.args.get("next"))
+    session.clear()  # nothing half-done carries over: no pending password step
+    session[PROVIDER_KEY] = {"trust": provider.trust_id, "next": target}
+    return client.authorize_redirect(url_for("auth.provider_callback", _external=True))
+
+
+@bp.route("/sign-in/callback")
+@public
+def provider_callback():
+    """The provider's answer: open the session, or ask for our second factor first."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    started = session.get(PROVIDER_KEY)
+    trust_id = started.get("trust") if isinstance(started, dict) else None
+    trust = db.session.get(Trust, trust_id) if isinstance(trust_id, int) else None
+    provider = oidc.provider_of(trust) if trust is not None else None
+    if provider is None or not isinstance(started, dict):
+        # No sign-in of ours is under way in this browser: a replayed or forged answer.
+        failure = oidc.record_refusal("state_mismatch", None)
+        return _provider_failed(failure, "your organisation")
+    try:
+        verified = oidc.finish_sign_in(_client(provider), provider)
+    except oidc.ProviderSignInFailed as failure:
+        return _provider_failed(failure, provider.label)
+    session.clear()
+    session[PENDING_KEY] = {
+        "user": verified.user.id,
+        "since": int(time.time()),
+        "next": _safe_next(started.get("next")),
+    }
+    db.session.commit()
+    if verified.provider_mfa:
+        return redirect(_start(verified.user) or url_for("home.index"))
+    if verified.user.has_second_factor:
+        return redirect(url_for("auth.second_factor"))
+    return redirect(url_for("auth.set_up_second_factor"))

@@ -1,12 +1,14 @@
-"""`flask schools list|set-lado`: the trust's schools and their LADO arrangements."""
+"""`flask schools list|set-lado`: the trust's schools and their LADO arrangements;
+`flask trust sign-in`: how its people sign in."""
 
 from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
 
+from tracker.auth.oidc import provider_of
 from tracker.errors import committed_or_refused
-from tracker.orgs.services import find_school, find_trust, set_lado_arrangements
+from tracker.orgs.services import find_school, find_trust, set_lado_arrangements, set_sign_in
 
 
 def _trust(code: str | None):
@@ -63,3 +65,71 @@ def set_lado_command(
         f"{school.name}: referrals to {school.local_authority}'s LADO due within "
         f"{school.lado_working_days} working day(s) of triage."
     )
+
+
+@click.group("trust")
+def trust_cli() -> None:
+    """The trust's own settings."""
+
+
+@trust_cli.command("sign-in")
+@click.option("--trust", "trust_code", help="Trust code; needed only with several trusts.")
+@click.option("--label", help="The provider's name on the button: Microsoft or Google.")
+@click.option("--issuer", help="The provider's issuer address; leave out to switch it off.")
+@click.option("--client-id", help="The app registration's client id.")
+@click.option("--domains", default="", help="Comma-separated e-mail domains that may sign in.")
+@click.option(
+    "--provider-mfa/--no-provider-mfa",
+    default=False,
+    show_default=True,
+    help="Let the provider's multi-factor sign-in, where its ID token proves it, stand in "
+    "for the authenticator code.",
+)
+@click.option("--mfa-acr", help="An acr value that proves the provider's multi-factor sign-in.")
+@click.option(
+    "--passwords/--no-passwords",
+    default=True,
+    show_default=True,
+    help="Allow local passwords (break-glass accounts keep theirs either way).",
+)
+@with_appcontext
+def sign_in_command(
+    trust_code: str | None,
+    label: str | None,
+    issuer: str | None,
+    client_id: str | None,
+    domains: str,
+    provider_mfa: bool,
+    mfa_acr: str | None,
+    passwords: bool,
+) -> None:
+    """Set how the trust's people sign in. The client secret is configuration:
+    OIDC_CLIENT_SECRET_<TRUST CODE>."""
+    trust = _trust(trust_code)
+    with committed_or_refused():
+        changed = set_sign_in(
+            trust,
+            label=label,
+            issuer=issuer,
+            client_id=client_id,
+            domains=domains.split(","),
+            trusts_provider_mfa=provider_mfa,
+            mfa_acr=mfa_acr,
+            passwords_allowed=passwords,
+        )
+    if trust.sign_in_issuer:
+        passwords_words = "allowed" if trust.passwords_allowed else "only for break-glass accounts"
+        click.echo(
+            f"{trust.name} signs in with {trust.sign_in_label} ({trust.sign_in_issuer}) for "
+            f"{trust.sign_in_domains}; passwords {passwords_words}."
+        )
+        if not provider_of(trust):
+            click.echo(
+                f"Set OIDC_CLIENT_SECRET_{trust.code.upper()} in the app's environment: "
+                "until then the button is not shown.",
+                err=True,
+            )
+    else:
+        click.echo(f"{trust.name} signs in with passwords only.")
+    if not changed:
+        click.echo("Nothing changed.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import UTCDateTime, utcnow
@@ -24,6 +24,21 @@ class Trust(Model):
     # Short upper-case code used in case references, e.g. HMAT in HMAT-2026-0001.
     code: Mapped[str] = mapped_column(String(12), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Sign-in with the trust's identity provider (OpenID Connect: Microsoft Entra ID or
+    # Google Workspace; tracker/auth/oidc.py). The client secret is configuration
+    # (OIDC_CLIENT_SECRET_<code>), never the database. Off while sign_in_issuer is empty.
+    sign_in_label: Mapped[str | None] = mapped_column(String(40))  # "Microsoft", "Google"
+    sign_in_issuer: Mapped[str | None] = mapped_column(String(255))
+    sign_in_client_id: Mapped[str | None] = mapped_column(String(255))
+    # Comma-separated e-mail domains whose accounts may sign in through the provider.
+    sign_in_domains: Mapped[str | None] = mapped_column(String(1000))
+    # Whether the provider's multi-factor sign-in, where its ID token proves it (amr
+    # "mfa", or sign_in_mfa_acr), stands in for our own second factor.
+    sign_in_trusts_provider_mfa: Mapped[bool] = mapped_column(Boolean, default=False)
+    sign_in_mfa_acr: Mapped[str | None] = mapped_column(String(255))
+    # Local passwords; when off, only break-glass accounts may use one.
+    passwords_allowed: Mapped[bool] = mapped_column(Boolean, default=True)
 
     schools: Mapped[list[School]] = relationship(
         back_populates="trust", order_by="School.name", cascade="all, delete-orphan"

@@ -128,3 +128,67 @@ def set_lado_arrangements(
         )
     db.session.flush()
     return changed
+
+
+def set_sign_in(
+    trust: Trust,
+    *,
+    label: str | None,
+    issuer: str | None,
+    client_id: str | None,
+    domains: list[str],
+    trusts_provider_mfa: bool,
+    mfa_acr: str | None,
+    passwords_allowed: bool,
+    by: User | None = None,
+) -> list[str]:
+    """Set how the trust's people sign in: through its identity provider (OpenID Connect)
+    or not (issuer None), and whether local passwords are allowed.
+
+    Guard: an issuer is an https address (http only on loopback, for testing), with a
+    client id, a label and at least one e-mail domain. Side effects: records
+    trust.sign_in.changed (details {"fields"}: the names of the fields changed) when
+    anything changed. Returns the changed field names. Flushes; the caller commits.
+    """
+    wanted: dict[str, object]
+    if issuer:
+        issuer = issuer.strip().rstrip("/")
+        loopback = issuer.startswith(("http://127.0.0.1:", "http://localhost:"))
+        if not (issuer.startswith("https://") or loopback):
+            raise ValidationFailed("The issuer must be an https:// address", field="issuer")
+        cleaned = sorted({d.strip().lower().lstrip("@") for d in domains if d.strip()})
+        if not (client_id and client_id.strip() and label and label.strip() and cleaned):
+            raise ValidationFailed(
+                "Give the provider's client id, its name for the button and at least one "
+                "e-mail domain",
+                field="issuer",
+            )
+        wanted = {
+            "sign_in_label": label.strip()[:40],
+            "sign_in_issuer": issuer,
+            "sign_in_client_id": client_id.strip(),
+            "sign_in_domains": ",".join(cleaned),
+            "sign_in_trusts_provider_mfa": trusts_provider_mfa,
+            "sign_in_mfa_acr": (mfa_acr or "").strip() or None,
+        }
+    else:
+        wanted = dict.fromkeys(
+            ("sign_in_label", "sign_in_issuer", "sign_in_client_id", "sign_in_domains",
+             "sign_in_mfa_acr")
+        ) | {"sign_in_trusts_provider_mfa": False}  # fmt: skip
+    if not passwords_allowed and not wanted["sign_in_issuer"]:
+        raise ValidationFailed(
+            "Passwords can be switched off only when people can sign in through the "
+            "identity provider",
+            field="passwords_allowed",
+        )
+    wanted["passwords_allowed"] = passwords_allowed
+    changed = [name for name, value in wanted.items() if getattr(trust, name) != value]
+    for name in changed:
+        setattr(trust, name, wanted[name])
+    if changed:
+        audit.record_about(
+            AuditAction.TRUST_SIGN_IN_CHANGED, trust, actor=by, details={"fields": changed}
+        )
+    db.session.flush()
+    return changed
