@@ -314,6 +314,7 @@ MATRIX: dict[str, Spec] = {
         POST_ONLY,
         post=answers(FORBIDDEN, redirect=[DSL_A, DEPUTY_A, HEAD_A, DSL_B, ADMIN, SUBJECT]),
     ),
+    "staff.give_accounts_page": Spec(lambda w: "/staff/accounts", page(ADMIN)),
     "staff.show": Spec(
         lambda w: f"/staff/{w.staff}",
         answers(FORBIDDEN, ok=[DSL_A, DEPUTY_A, HEAD_A, ADMIN, SUBJECT], not_found=[DSL_B]),

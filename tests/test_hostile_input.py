@@ -83,6 +83,9 @@ from tracker.policy.services import (
     update_version_details,
 )
 from tracker.privacy.models import SubjectAccessRequest
+from tracker.staff.imports import COLUMNS as IMPORT_COLUMNS
+from tracker.staff.models import StaffMember
+from tracker.staff.services import add_staff_member
 from tracker.workflow import services as wf
 
 # --- the routes and who takes them --------------------------------------------------------
@@ -101,6 +104,7 @@ POST_ROUTES = _routes_taking("POST")
 # Routes the matrix names nobody for, with who takes them here and why.
 ACTOR_FOR: dict[str, tuple[str, str]] = {
     "auth.sign_out": (DSL_A, "everyone's sign-out answers a redirect to sign in"),
+    "staff.confirm_import": (ADMIN, "the confirmation is on the preview an upload answers"),
     "auth.admin_reset_second_factor": (ADMIN, "the button is on the account's page"),
 }
 
@@ -204,6 +208,16 @@ def _request_exported(world: World) -> tuple[str, str]:
     return f"/privacy/requests/{sar.id}/release", DPO
 
 
+def _someone_without_an_account(world: World) -> tuple[str, str]:
+    member = _db.session.get(StaffMember, world.staff)
+    other = add_staff_member(
+        member.school, full_name="Robin Register", job_title="Cook", employee_number="RR1"
+    )
+    other.work_email = "robin.register@school.example"
+    _db.session.commit()
+    return "/staff/accounts", ADMIN
+
+
 ARRANGEMENTS: dict[str, Arrangement] = {
     "privacy.release": Arrangement(
         "the release button shows once an export has been produced", _request_exported
@@ -232,6 +246,10 @@ ARRANGEMENTS: dict[str, Arrangement] = {
     ),
     "workflow.decide_appeal": Arrangement(
         "the world has no case under appeal, so nobody may open the page", _case_under_appeal
+    ),
+    "staff.give_accounts_page": Arrangement(
+        "the form lists people on the register with a work e-mail and no account",
+        _someone_without_an_account,
     ),
     "policy.new_draft": Arrangement(
         "the world's policy has a draft already, so its history page offers no draft form",
@@ -874,10 +892,37 @@ def _pages_for(actor: str, url: str, world: World) -> list[str]:
     return list(dict.fromkeys([url, "/", *nearest]))
 
 
+def _import_preview(visitor: Visitor, world: World) -> str:
+    """Upload a register file: the answer is the preview that holds the confirmation."""
+    school = _db.session.get(StaffMember, world.staff).school
+    content = f"{','.join(IMPORT_COLUMNS.values())}\r\nNew Person,Teacher,HX1,{school.code},,,,\r\n"
+    page = visitor.get("/staff/import")
+    answer = visitor.post(
+        "/staff/import",
+        {
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "csv_file": FileStorage(BytesIO(content.encode()), "register.csv", "text/csv"),
+        },
+    )
+    assert answer.status_code == OK, "the upload did not answer with its preview"
+    return answer.get_data(as_text=True)
+
+
+# Forms that only a POST's answer shows (no address to open them at), and how to get one.
+FORMS_ANSWERED: dict[str, tuple[str, Callable[[Visitor, World], str]]] = {
+    "staff.confirm_import": ("/staff/import", _import_preview),
+}
+
+
 def find_form(visitor: Visitor, url: str, world: World) -> Form | None:
     """The form that posts to `url`: on the route's own page, or the first page the actor
     may open that carries it (signing out is in every page's header)."""
     path = urlsplit(url).path
+    for endpoint, (page, answer) in FORMS_ANSWERED.items():
+        if MATRIX[endpoint].url(world) == url:
+            for form in forms_on(page, answer(visitor, world)):
+                if form.method == "post" and form.path == path:
+                    return form
     for page in _pages_for(visitor.actor, url, world):
         response = visitor.get(page)
         if response.status_code != OK or response.mimetype != "text/html":
@@ -1140,6 +1185,10 @@ NOT_WRITTEN = {
     "auth.admin_reset_second_factor": "no fields",
     "auth.admin_end_sessions": "no fields",
     "auth.sign_out": "no fields",
+    "staff.import_register": "a file, not fields: tests/test_staff_import.py shows what a "
+    "file says escaped on the preview",
+    "staff.confirm_import": "a signed file and a digest: checked, never shown",
+    "staff.give_accounts_page": "ticks next to people on the register: nothing typed",
     "workflow.close": "no fields",
     "policy.remove_clause_page": "no fields",
     "policy.publish": "a date only",

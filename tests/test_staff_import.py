@@ -332,3 +332,20 @@ def test_uk_dates(text, expected):
 )  # fmt: skip
 def test_cells_a_spreadsheet_would_run(cell, formula):
     assert looks_like_formula(cell) is formula
+
+
+def test_what_a_file_says_is_shown_escaped_on_the_preview(trust, make, login):
+    member = make.staff(trust["oak"], name="Kim Kept")
+    client = login(trust["admin"])
+    script = "<script>alert('x')</script>"
+    html = upload(
+        client,
+        csv_of(
+            f"{script},Teacher,X001,OAK,,,,",
+            f"Kim Kept,{script},{member.employee_number},OAK,,,,",
+            f"Someone,Teacher,X002,{script},,,,",
+        ),
+    ).get_data(as_text=True)
+    assert script not in html
+    escaped = "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
+    assert html.count(escaped) == 3

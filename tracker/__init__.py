@@ -166,7 +166,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.privacy import hearing_views, request_views  # noqa: F401  (on privacy.bp)
     from tracker.privacy import views as privacy_views
     from tracker.retention import views as retention_views
-    from tracker.staff import import_views  # noqa: F401  (routes on staff.bp)
+    from tracker.staff import accounts_views, import_views  # noqa: F401  (on staff.bp)
     from tracker.staff import views as staff_views
     from tracker.workflow import views as workflow_views
 

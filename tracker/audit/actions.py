@@ -47,6 +47,7 @@ class AuditAction(LabelledEnum):
     STAFF_CREATED = "staff.created", "Member of staff added"
     STAFF_UPDATED = "staff.updated", "Member of staff changed"
     STAFF_IMPORTED = "staff.imported", "Staff register imported"
+    STAFF_ACCOUNTS_GIVEN = "staff.accounts.given", "Accounts given to staff on the register"
     TRUST_SIGN_IN_CHANGED = "trust.sign_in.changed", "Sign-in settings changed"
     USER_BREAK_GLASS_CHANGED = "user.break_glass.changed", "Break-glass password sign-in changed"
 

@@ -75,9 +75,17 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+# The stored "hash" of an account that has no password (it signs in through the trust's
+# identity provider): no password matches it.
+NO_PASSWORD = "!none"  # noqa: S105 # nosec B105 - a marker that no hash can equal
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """True when the password matches. With no hash (no such account) the check is still
-    made, against a dummy hash, so that it takes as long, and is always False."""
+    """True when the password matches. With no hash (no such account, or an account with
+    no password) the check is still made, against a dummy hash, so that it takes as
+    long, and is always False."""
+    if password_hash == NO_PASSWORD:
+        password_hash = None
     try:
         matched = _hasher().verify(
             password_hash or current_app.extensions["password_dummy_hash"], password

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from tracker.auth.permissions import (
     can_keep_staff_register,
+    can_manage_accounts,
     can_read_cases,
     permission_required,
     refuse,
@@ -123,6 +124,7 @@ def index():
         register_is_empty=not filtered and page.total == 0,
         several_schools=len(schools) > 1,
         filter_args={"school": school_id or None, "q": search or None},
+        can_give_accounts=can_manage_accounts(current_user),
     )
 
 
