@@ -52,6 +52,7 @@ def identity_provider(tmp_path) -> Iterator[Callable[..., IdentityProvider]]:
         redirect_uris: list[str],
         clock_offset_seconds: int = 0,
         id_token_alg: str | None = None,
+        tamper: dict[str, object] | None = None,
     ) -> IdentityProvider:
         port = free_port()
         provider = IdentityProvider(issuer=f"http://127.0.0.1:{port}")
@@ -73,6 +74,7 @@ def identity_provider(tmp_path) -> Iterator[Callable[..., IdentityProvider]]:
                     "issuer": provider.issuer,
                     "clients": [client],
                     "clockOffsetSeconds": clock_offset_seconds,
+                    "tamper": tamper,
                 }
             )
         )

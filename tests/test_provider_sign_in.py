@@ -264,6 +264,31 @@ def test_a_token_not_signed_with_the_providers_published_keys_is_refused(
         assert _last_event("auth.login.failed").details["reason"] == "bad_signature"
 
 
+@pytest.mark.parametrize(
+    ("tamper", "reason"),
+    [
+        ({"aud": "another-service"}, "wrong_audience"),
+        ({"nonce": "a-nonce-from-another-sign-in"}, "nonce_mismatch"),
+        ({"unsigned": True}, "bad_signature"),
+    ],
+)
+def test_a_token_for_someone_else_from_another_sign_in_or_unsigned_is_refused(
+    trust_app, make, identity_provider, tamper, reason
+):
+    """A provider that misbehaves at its token endpoint: the ID token signed with its
+    published key but naming another audience, or another sign-in's nonce (a replayed
+    token), or not signed at all."""
+    provider = identity_provider(redirect_uris=[CALLBACK], tamper=tamper)
+    app, trust = trust_app(provider, provider_mfa=True)
+    with app.app_context():
+        user = make.user(Role.DSL, make.school(trust), email=f"sam@{DOMAIN}")
+        client = app.test_client()
+        answer = client.get(path_of(through_provider(_start(client, trust), user.email, mfa=True)))
+        assert answer.status_code == 502 and "could not be checked" in answer.text
+        assert not _signed_in(client) and _sessions() == 0
+        assert _last_event("auth.login.failed").details == {"reason": reason, "method": "oidc"}
+
+
 def test_passwords_switched_off_leave_only_break_glass_accounts(
     trust_app, make, identity_provider, runner
 ):

@@ -4,7 +4,10 @@
 //
 // Usage: node tests/oidc/provider.mjs CONFIG.json
 // CONFIG: {"port": N, "issuer": "http://127.0.0.1:N", "clients": [...],
-//          "clockOffsetSeconds": 0}
+//          "clockOffsetSeconds": 0, "tamper": null}
+// "tamper" makes it a provider that misbehaves at its token endpoint: {"aud": ...} or
+// {"nonce": ...} re-signs the ID token with its own published key after changing that
+// claim; {"unsigned": true} sends it with "alg": "none" and no signature.
 // Prints "ready" on a line of its own once it listens.
 //
 // The login page asks for the e-mail address to sign in as, and lets the test say what
@@ -13,7 +16,7 @@
 // itself, the tester decides here; everything else (discovery, keys, PKCE, state, nonce,
 // codes, signed ID tokens) is the library's own.
 
-import { createHash } from "node:crypto";
+import { createHash, generateKeyPairSync, sign } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import Provider from "oidc-provider";
@@ -29,6 +32,22 @@ if (config.clockOffsetSeconds) {
 }
 
 const accounts = new Map(); // accountId -> claims, as given on the login page
+
+// The provider's signing key, published at its jwks_uri, kept here too so that a
+// tampering run can sign what it changed with the key the app trusts.
+const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+const signingKey = { ...privateKey.export({ format: "jwk" }), kid: "tests", use: "sig", alg: "RS256" };
+
+const b64 = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
+const unb64 = (part) => JSON.parse(Buffer.from(part, "base64url").toString());
+
+function tampered(idToken, tamper) {
+  const [header, payload] = idToken.split(".").map((part, i) => (i < 2 ? unb64(part) : part));
+  Object.assign(payload, tamper.aud ? { aud: tamper.aud } : {}, tamper.nonce ? { nonce: tamper.nonce } : {});
+  if (tamper.unsigned) return `${b64({ alg: "none", typ: "JWT" })}.${b64(payload)}.`;
+  const input = `${b64(header)}.${b64(payload)}`;
+  return `${input}.${sign("sha256", Buffer.from(input), privateKey).toString("base64url")}`;
+}
 
 const provider = new Provider(config.issuer, {
   clients: config.clients,
@@ -63,6 +82,7 @@ const provider = new Provider(config.issuer, {
     return { accountId: id, claims: async () => ({ sub: id, ...claims }) };
   },
   cookies: { keys: ["tracker-tests-oidc-provider-cookie-key"] },
+  jwks: { keys: [signingKey] },
   ttl: { IdToken: 600, AccessToken: 600, Interaction: 600, Session: 600, Grant: 600 },
 });
 provider.proxy = false;
@@ -84,6 +104,22 @@ async function body(req) {
   return new URLSearchParams(Buffer.concat(chunks).toString());
 }
 
+// Rewrite the token endpoint's answer on its way out (only when told to tamper).
+function intercept(res, tamper) {
+  const chunks = [];
+  const end = res.end.bind(res);
+  res.write = (chunk) => { chunks.push(Buffer.from(chunk)); return true; };
+  res.end = (chunk) => {
+    if (chunk) chunks.push(Buffer.from(chunk));
+    let body = Buffer.concat(chunks).toString();
+    const answer = JSON.parse(body);
+    if (answer.id_token) answer.id_token = tampered(answer.id_token, tamper);
+    body = JSON.stringify(answer);
+    res.setHeader("Content-Length", Buffer.byteLength(body));
+    return end(body);
+  };
+}
+
 const callback = provider.callback();
 const server = createServer(async (req, res) => {
   const match = req.url.match(/^\/interaction\/([\w-]+)(\/login)?$/);
@@ -91,6 +127,7 @@ const server = createServer(async (req, res) => {
     if (req.url.startsWith("/token")) {
       clockOff = true;
       res.on("close", () => { clockOff = false; });
+      if (config.tamper) intercept(res, config.tamper);
     }
     return callback(req, res);
   }
