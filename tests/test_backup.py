@@ -377,3 +377,12 @@ def test_no_backup_key_is_a_clear_error(app, activity, tmp_path):
     result = _invoke(app, "backup", "create", str(tmp_path / "x.backup"))
     assert result.exit_code == 1
     assert "BACKUP_KEY is not set" in result.stderr
+
+
+def test_a_restore_without_evidence_key_changes_nothing(archive, empty_target):
+    target = empty_target(EVIDENCE_KEY="")
+    restored = _invoke(target, "backup", "restore", str(archive))
+    assert restored.exit_code == 1
+    assert "EVIDENCE_KEY is not set" in restored.stderr
+    assert "Nothing has been changed." in restored.stderr
+    assert _is_empty(target)

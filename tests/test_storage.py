@@ -14,7 +14,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import environment_for, sign_in
 from tests.processes import HttpClient, gunicorn
@@ -414,3 +414,36 @@ def test_the_sweep_reads_a_buckets_own_times(s3_app, make, bucket):
     later = utcnow() + timedelta(hours=25)
     assert sweep_orphans(store, older_than=timedelta(hours=24), now=later) == 1
     assert list(bucket.objects()) == [kept.stored_name]
+
+
+# --- without EVIDENCE_KEY ---------------------------------------------------------------------
+
+
+def test_without_evidence_key_the_app_starts_and_evidence_work_refuses(make_app, make):
+    """A migration or a report needs no EVIDENCE_KEY; storing or reading evidence does,
+    and says so: the upload form keeps what was typed, /readyz is not ok, a download is
+    an error on the trail, the commands say what to set."""
+    keyed = make_app()
+    with keyed.app_context():
+        case = make.case()
+        dsl = make.user(Role.DSL, case.school)
+        evidence = _add(case, dsl)
+        _db.session.commit()
+        case_id, evidence_id = case.id, evidence.id
+    app = make_app(EVIDENCE_KEY="")
+    with app.app_context():
+        client = app.test_client()
+        sign_in(client, dsl.email)
+        refused = _upload(client, case, content=UPLOAD, description="The comment under the post")
+        html = refused.get_data(as_text=True)
+        assert refused.status_code == 200
+        assert "the service&#39;s encryption key has not been set up" in html
+        assert "The comment under the post" in html
+        assert app.test_client().get("/readyz").get_json()["checks"]["evidence_store"] == "not ok"
+        with client.get(f"/cases/{case_id}/evidence/{evidence_id}") as download:
+            assert download.status_code == 500 and UPLOAD not in download.data
+        assert _events(AuditAction.EVIDENCE_DOWNLOADED)[-1].details == {"problem": "no_key"}
+        migrate = _migrate(app)
+        assert migrate.exit_code == 1 and "EVIDENCE_KEY is not set" in migrate.output
+        assert _db.session.scalar(select(func.count()).select_from(Evidence)) == 1
+        _db.session.commit()

@@ -79,11 +79,15 @@ _KEYS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("SECRET_KEY", "AUDIT_KEY", "TOTP_KEY"),
     ),
 }
+# Keys only some work needs: when missing, the app still starts (a migration, a report),
+# and that work refuses, saying so (EVIDENCE_KEY: tracker/storage/__init__.py; /readyz
+# is not ok without it). When set, they are held to the same rules.
+_NEEDED_WHEN_USED = frozenset({"EVIDENCE_KEY"})
 
 
 def _check_secrets(app: Flask) -> None:
-    """Refuse to run with a missing or guessable SECRET_KEY, AUDIT_KEY, TOTP_KEY or
-    EVIDENCE_KEY.
+    """Refuse to run with a missing or guessable SECRET_KEY, AUDIT_KEY or TOTP_KEY, or a
+    guessable EVIDENCE_KEY (a missing one is refused by the work that needs it).
 
     The others are needed in development too: events written under a throwaway
     key could never be verified again, and secrets encrypted under one never decrypted.
@@ -98,6 +102,8 @@ def _check_secrets(app: Flask) -> None:
         key = app.config.get(name) or ""
         if developing and name == "SECRET_KEY":
             continue  # any session key will do on one's own machine
+        if name in _NEEDED_WHEN_USED and not key:
+            continue
         if key.strip().lower() in KNOWN_DEFAULT_SECRETS or len(key) < MIN_SECRET_LENGTH:
             raise ConfigurationError(f"{name} is missing or is a default value. {why}")
         if key in (app.config.get(other) for other in differ_from):

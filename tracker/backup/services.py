@@ -50,7 +50,7 @@ from tracker.cases.evidence import StoredFileProblem, read_stored
 from tracker.cases.models import Case, Evidence
 from tracker.db import utcnow
 from tracker.extensions import db
-from tracker.storage import key_ring
+from tracker.storage import EvidenceKeyMissing, key_ring
 from tracker.storage.stores import EvidenceStore, current_store
 
 FORMAT = 1
@@ -340,6 +340,7 @@ def _add_evidence(
                 "unknown_key": f"The evidence file {name} was encrypted under a key that is "
                 "neither EVIDENCE_KEY nor in EVIDENCE_OLD_KEYS: set the old key there and "
                 "run the backup again.",
+                "no_key": f"{problem} Nothing was written.",
             }.get(
                 problem.problem,
                 f"The evidence file {name} does not match the hash recorded when it was "
@@ -619,6 +620,10 @@ def restore_backup(path: Path) -> tuple[Report, Counts | None]:
     evidence and the database, then check the target again and audit the restore. A
     failure before the load changes nothing."""
     key = backup_key()
+    try:
+        ring = key_ring()
+    except EvidenceKeyMissing as error:
+        raise BackupError(f"{error} Nothing has been changed.") from None
     refuse_unless_empty()
     report = Report()
     store = current_store()
@@ -630,7 +635,7 @@ def restore_backup(path: Path) -> tuple[Report, Counts | None]:
             return report, None
         # Each file sealed under this installation's EVIDENCE_KEY as it goes in; if
         # anything fails, what was written goes again, so the store stays empty.
-        ring, written = key_ring(), []
+        written: list[str] = []
         try:
             for name in unpacked.evidence:
                 store.add(name, ring.seal(name, (staging / name).read_bytes()))

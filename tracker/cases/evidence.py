@@ -34,7 +34,7 @@ from tracker.clock import UK
 from tracker.db import utcnow
 from tracker.errors import NotAllowed, ValidationFailed, one_of
 from tracker.extensions import db
-from tracker.storage import key_ring
+from tracker.storage import EvidenceKeyMissing, key_ring
 from tracker.storage.sealing import Unreadable
 from tracker.storage.stores import (
     STORED_NAME,
@@ -156,8 +156,8 @@ class StoredFileProblem(RuntimeError):
     """An evidence file is missing, does not open or no longer matches its hash: not the
     user's doing.
 
-    `problem` is a short code for the audit trail: missing, changed, unknown_key or
-    bad_name.
+    `problem` is a short code for the audit trail: missing, changed, unknown_key, no_key
+    (EVIDENCE_KEY not set) or bad_name.
     """
 
     def __init__(self, message: str, *, problem: str = "other") -> None:
@@ -203,7 +203,15 @@ def _store(content: BinaryIO, store: EvidenceStore, max_bytes: int) -> _StoredFi
             "(its contents were checked, not its name)",
             field="file",
         )
-    ring = key_ring()
+    try:
+        ring = key_ring()
+    except EvidenceKeyMissing:
+        log.error("evidence refused: EVIDENCE_KEY is not set")
+        raise ValidationFailed(
+            "Evidence cannot be stored here yet: the service's encryption key has not been "
+            "set up. Tell your trust's IT team, then add the file again",
+            field="file",
+        ) from None
     for _attempt in range(3):
         name = new_name()
         try:
@@ -220,6 +228,8 @@ def read_stored(name: str, sha256: str, *, store: EvidenceStore | None = None) -
     store = store or current_store()
     try:
         opened = key_ring().open(name, store.get(name))
+    except EvidenceKeyMissing as error:
+        raise StoredFileProblem(str(error), problem="no_key") from None
     except ObjectMissing:
         raise StoredFileProblem(f"the evidence file {name} is missing", problem="missing") from None
     except Unreadable as error:

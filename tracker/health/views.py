@@ -23,6 +23,7 @@ from tracker.audit.models import AuditChainHead
 from tracker.auth.gate import public
 from tracker.extensions import db
 from tracker.health import bp
+from tracker.storage import key_ring
 from tracker.storage.stores import current_store
 
 
@@ -58,8 +59,10 @@ def _audit_chain() -> bool:
 
 
 def _evidence_store() -> bool:
-    """The evidence store can be reached: its folder read and written (or, before the
-    first upload, made), its bucket there."""
+    """Evidence can be stored and read: EVIDENCE_KEY is set, and the store can be
+    reached (its folder read and written, or before the first upload made; its bucket
+    there)."""
+    key_ring()
     return current_store().ready()
 
 

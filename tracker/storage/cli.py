@@ -14,6 +14,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from tracker.storage import EvidenceKeyMissing, key_ring
 from tracker.storage.services import migrate_evidence, sweep_orphans
 from tracker.storage.stores import current_store, store_from_address
 
@@ -48,6 +49,10 @@ def evidence_cli() -> None:
 def migrate_command(source_address: str | None, delete_source: bool) -> None:
     """Bring every evidence file into the configured store (EVIDENCE_STORE), encrypted
     under EVIDENCE_KEY, checking each against its record. Safe to stop and run again."""
+    try:
+        key_ring()
+    except EvidenceKeyMissing as error:
+        raise click.ClickException(str(error)) from None
     target = current_store()
     source = None
     if source_address:
