@@ -256,6 +256,7 @@ def test_a_register_changed_since_the_preview_is_not_imported_blind(trust, make,
     assert answer.status_code == 200
     again = answer.get_data(as_text=True)
     assert "The staff register or the file has changed since the preview" in again
+    assert "register.csv" in again  # the preview shown again names the file it is about
     assert "There is nothing in this file to add or change" in again
     assert (
         _db.session.scalar(

@@ -30,9 +30,9 @@ from joserfc.errors import ClaimError, JoseError
 from sqlalchemy import select
 
 from tracker.audit import services as audit
-from tracker.audit.actions import AuditAction, Outcome
+from tracker.audit.actions import AuditAction
 from tracker.auth.models import User
-from tracker.auth.services import normalise_email
+from tracker.auth.services import normalise_email, record_login_failed
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.orgs.models import Trust
@@ -192,14 +192,8 @@ def record_refusal(
 ) -> ProviderSignInFailed:
     """Record auth.login.failed (details {"reason", "method": "oidc"}) and return the
     failure to raise or show. Flushes; the caller commits."""
-    audit.record(
-        AuditAction.LOGIN_FAILED,
-        actor=None,
-        object_type="user" if user else None,
-        object_id=user.id if user else None,
-        trust_id=provider.trust_id if provider else None,
-        outcome=Outcome.DENIED,
-        details={"reason": reason, "method": "oidc"},
+    record_login_failed(
+        reason, user=user, trust_id=provider.trust_id if provider else None, method="oidc"
     )
     return ProviderSignInFailed(reason, provider.label if provider else "your organisation")
 

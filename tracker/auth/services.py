@@ -170,15 +170,23 @@ def _refuse_sign_in(
     """Record a refused attempt (and count it, unless it was refused for waiting)."""
     if count:
         throttle.record_failure(keys)
-    # The account (when there is one) and why; never what was typed.
+    record_login_failed(reason, user=user)
+
+
+def record_login_failed(
+    reason: str, *, user: User | None = None, trust_id: int | None = None, **more: str
+) -> None:
+    """auth.login.failed: the account (when there is one), its trust, and why (details
+    {"reason"} and `more`, such as the method); never what was typed. Flushes; the
+    caller commits."""
     audit.record(
         AuditAction.LOGIN_FAILED,
         actor=None,
         object_type="user" if user else None,
         object_id=user.id if user else None,
-        trust_id=user.trust_id if user else None,
+        trust_id=user.trust_id if user else trust_id,
         outcome=Outcome.DENIED,
-        details={"reason": reason},
+        details={"reason": reason, **more},
     )
 
 

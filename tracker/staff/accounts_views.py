@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from tracker.auth.oidc import provider_of
 from tracker.auth.permissions import can_manage_accounts, permission_required
 from tracker.clock import today
 from tracker.extensions import db
-from tracker.forms import submit_button
 from tracker.staff import bp
 from tracker.staff.accounts import give_accounts, without_accounts
-
-
-class GiveAccountsForm(FlaskForm):
-    give = submit_button("Give accounts")
+from tracker.staff.forms import GiveAccountsForm
 
 
 @bp.route("/accounts", methods=["GET", "POST"])

@@ -73,3 +73,9 @@ class StaffImportConfirmForm(FlaskForm):
     upload_token = HiddenField()
     plan_digest = HiddenField()
     confirm = submit_button("Import")
+
+
+class GiveAccountsForm(FlaskForm):
+    """The people chosen are the ticked `member` boxes, one per candidate on the page."""
+
+    give = submit_button("Give accounts")

@@ -34,24 +34,25 @@ def _signer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="tracker staff import")
 
 
-def _token_for(content: bytes) -> str:
+def _token_for(content: bytes, filename: str) -> str:
     packed = base64.b64encode(zlib.compress(content, 6)).decode()
-    return _signer().dumps({"user": current_user.id, "file": packed})
+    return _signer().dumps({"user": current_user.id, "file": packed, "name": filename})
 
 
-def _content_of(token: str) -> bytes | None:
+def _upload_of(token: str) -> tuple[bytes, str] | None:
+    """The file (and its name) a preview carried, if the token is this user's and fresh."""
     try:
         payload = _signer().loads(token, max_age=PREVIEW_SECONDS)
     except BadSignature:  # also an expired one
         return None
     if not isinstance(payload, dict) or payload.get("user") != current_user.id:
         return None
-    return zlib.decompress(base64.b64decode(payload["file"]))
+    return zlib.decompress(base64.b64decode(payload["file"])), str(payload.get("name", ""))
 
 
 def _preview(plan: Plan, content: bytes, filename: str, *, error: str | None = None):
     form = StaffImportConfirmForm(formdata=None)
-    form.upload_token.data = _token_for(content)
+    form.upload_token.data = _token_for(content, filename)
     form.plan_digest.data = plan.digest()
     if error:
         form.form_errors.append(error)
@@ -89,13 +90,14 @@ def import_register():
 @permission_required(can_keep_staff_register)
 def confirm_import():
     form = StaffImportConfirmForm()
-    content = _content_of(form.upload_token.data or "") if form.validate_on_submit() else None
-    if content is None:
+    upload = _upload_of(form.upload_token.data or "") if form.validate_on_submit() else None
+    if upload is None:
         flash(
             "The preview was more than an hour old, or could not be read. Upload the file again.",
             "error",
         )
         return redirect(url_for("staff.import_register"))
+    content, filename = upload
     scope = staff_register_scope(current_user)
     try:
         applied = apply_import(
@@ -108,7 +110,7 @@ def confirm_import():
         if plan.problem is not None:
             flash(str(error), "error")
             return redirect(url_for("staff.import_register"))
-        return _preview(plan, content, "the same file", error=str(error))
+        return _preview(plan, content, filename, error=str(error))
     db.session.commit()
     flash(
         f"Staff register imported: {applied.added} added, {applied.changed} changed, "

@@ -16,15 +16,12 @@ import contextlib
 import os
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from flask import Flask, current_app
-
-if TYPE_CHECKING:
-    from config import Config
 
 STORED_NAME = re.compile(r"^[0-9a-f]{64}$")
 
@@ -249,18 +246,17 @@ class S3Store:
 # --- choosing one ------------------------------------------------------------------------
 
 
-def store_from_config(config: Config | dict[str, Any], instance_path: str) -> EvidenceStore:
-    """The store EVIDENCE_STORE names. A relative EVIDENCE_PATH is taken from the
-    instance folder; none means `evidence` there."""
-    get = config.get if isinstance(config, dict) else lambda k, d=None: getattr(config, k, d)
-    if get("EVIDENCE_STORE", "folder") == "s3":
+def store_from_config(config: Mapping[str, Any], instance_path: str) -> EvidenceStore:
+    """The store EVIDENCE_STORE names (an app's config). A relative EVIDENCE_PATH is taken
+    from the instance folder; none means `evidence` there."""
+    if config.get("EVIDENCE_STORE", "folder") == "s3":
         return S3Store(
-            str(get("EVIDENCE_S3_BUCKET") or ""),
-            str(get("EVIDENCE_S3_PREFIX") or ""),
-            endpoint_url=get("EVIDENCE_S3_ENDPOINT_URL"),
-            region=get("EVIDENCE_S3_REGION"),
+            str(config.get("EVIDENCE_S3_BUCKET") or ""),
+            str(config.get("EVIDENCE_S3_PREFIX") or ""),
+            endpoint_url=config.get("EVIDENCE_S3_ENDPOINT_URL"),
+            region=config.get("EVIDENCE_S3_REGION"),
         )
-    return FolderStore(Path(instance_path) / (get("EVIDENCE_PATH") or "evidence"))
+    return FolderStore(Path(instance_path) / (config.get("EVIDENCE_PATH") or "evidence"))
 
 
 def store_from_address(address: str, app: Flask) -> EvidenceStore:
