@@ -166,6 +166,8 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.auth import views as auth_views
     from tracker.cases import evidence_views, list_views  # noqa: F401  (routes on cases.bp)
     from tracker.cases import views as case_views
+    from tracker.concerns import views as concern_views
+    from tracker.consents import views as consent_views
     from tracker.health import views as health_views
     from tracker.home import views as home_views
     from tracker.policy import views as policy_views
@@ -182,6 +184,8 @@ def _register_blueprints(app: Flask) -> None:
         home_views,
         policy_views,
         case_views,
+        concern_views,
+        consent_views,
         staff_views,
         privacy_views,
         audit_views,

@@ -11,6 +11,8 @@ from tracker.cases.models import (
     Evidence,
     PersonInvolved,
 )
+from tracker.concerns.models import ConcernDraft, StaffConcern
+from tracker.consents.models import PictureConsent
 from tracker.orgs.models import School, Trust
 from tracker.policy import guards  # noqa: F401  (the flush-time guard on published versions)
 from tracker.policy.models import Clause, Policy, PolicyAcknowledgement, PolicyVersion
@@ -40,6 +42,9 @@ __all__ = [
     "LegalHold",
     "ChronologyEntry",
     "ClauseBreach",
+    "ConcernDraft",
+    "StaffConcern",
+    "PictureConsent",
     "Evidence",
     "PersonInvolved",
     "Clause",

@@ -79,6 +79,17 @@ class AuditAction(LabelledEnum):
     EVIDENCE_REMOVED = "evidence.removed", "Evidence removed"
     CHRONOLOGY_ADDED = "chronology.added", "Chronology entry added"
 
+    # What any member of staff does (tracker/concerns/, tracker/consents/).
+    CONCERN_RAISED = "concern.raised", "Concern raised by a member of staff"
+    CONCERN_DRAFT_SAVED = "concern.draft.saved", "Concern draft saved"
+    CONCERN_DRAFT_DISCARDED = "concern.draft.discarded", "Concern draft discarded"
+    CONCERN_REFUSED = "concern.refused", "Concern refused: daily limit reached"
+    CONSENT_ASKED = "consent.asked", "Consent asked to post pictures"
+    CONSENT_REFERRED = "consent.referred", "Consent request passed to the CEO"
+    CONSENT_DECIDED = "consent.decided", "Consent decided"
+    CONSENT_WITHDRAWN = "consent.withdrawn", "Consent request withdrawn"
+    CONSENT_REGISTER_VIEWED = "consent.register.viewed", "Consent register viewed or searched"
+
     # Review and decision.
     LADO_REFERRAL_RECORDED = "lado.referral.recorded", "LADO referral recorded"
     LADO_ADVICE_RECORDED = "lado.advice.recorded", "LADO advice recorded"
@@ -145,5 +156,6 @@ READ_ACTIONS = frozenset(
         AuditAction.SAR_EXPORTED,
         AuditAction.HEARING_PACK_DOWNLOADED,
         AuditAction.RETENTION_LIST_VIEWED,
+        AuditAction.CONSENT_REGISTER_VIEWED,
     }
 )

@@ -16,9 +16,10 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 
 from tracker.audit.models import AuditEvent
-from tracker.auth.models import User
+from tracker.auth.models import RoleGrant, User
 from tracker.auth.roles import Role
 from tracker.cases.models import Case
+from tracker.consents.models import PictureConsent
 from tracker.errors import OutOfScope, RoleRefused
 from tracker.extensions import db
 from tracker.orgs.models import School
@@ -260,8 +261,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def can_view_policies(user: User) -> bool:
-    """Anyone with a role may read the policy register (policies are not case content)."""
-    return bool(user.grants)
+    """Anyone with a role may read the policy register (policies are not case content),
+    but for members of staff, who read the published version on their own page."""
+    return any(grant.role != Role.STAFF for grant in user.grants)
 
 
 def can_manage_policies(user: User) -> bool:
@@ -379,4 +381,73 @@ def can_prepare_hearing_pack(user: User, case: Case) -> bool:
         school_scope(user, CASE_WORKING_ROLES).includes(case.school_id)
         or is_routed_to(user, case)
         or can_handle_subject_access(user)
+    )
+
+
+# --- members of staff: their own pages (tracker/concerns/, tracker/consents/) ----------
+
+
+def staff_scope(user: User) -> SchoolScope:
+    """Schools where the user is a member of staff: whose colleagues they may raise a
+    concern about."""
+    return school_scope(user, {Role.STAFF})
+
+
+def is_member_of_staff(user: User) -> bool:
+    """Holds the staff role: raises concerns, acknowledges the policy, asks consent. It
+    reads no case, no case list, no register and no one else's records."""
+    return not staff_scope(user).is_empty
+
+
+def own_staff_record(user: User) -> StaffMember | None:
+    """The register's record of the user (at most one: StaffMember.user_id is unique)."""
+    return db.session.scalar(select(StaffMember).where(StaffMember.user_id == user.id))
+
+
+# Roles that read and search the consent register (clause 3.5) at their schools; the CEO
+# across the trust.
+CONSENT_REGISTER_ROLES = frozenset({Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER, Role.CEO})
+
+
+def consent_register_scope(user: User) -> SchoolScope:
+    return school_scope(user, CONSENT_REGISTER_ROLES)
+
+
+def can_read_consent_register(user: User) -> bool:
+    return not consent_register_scope(user).is_empty
+
+
+def consent_goes_to_ceo(consent: PictureConsent) -> bool:
+    """A consent is the CEO's to decide when the headteacher passed it on, when the asker
+    is the school's headteacher, or when the school has no headteacher (the trust's
+    central team); otherwise the headteacher's."""
+    if consent.referred_at is not None:
+        return True
+    headteachers = set(
+        db.session.scalars(
+            select(RoleGrant.user_id).where(
+                RoleGrant.school_id == consent.school_id, RoleGrant.role == Role.HEADTEACHER
+            )
+        )
+    )
+    return not headteachers or consent.asked_by_id in headteachers
+
+
+def can_decide_consent(user: User, consent: PictureConsent) -> bool:
+    """Grant or refuse a consent waiting for a decision: the headteacher of its school, or
+    the CEO when it goes to the CEO; never the person who asked."""
+    if consent.trust_id != user.trust_id or consent.asked_by_id == user.id:
+        return False
+    if consent_goes_to_ceo(consent):
+        return has_role(user, Role.CEO)
+    return school_scope(user, {Role.HEADTEACHER}).includes(consent.school_id)
+
+
+def can_see_consent(user: User, consent: PictureConsent) -> bool:
+    """The person who asked, whoever may decide it, and the register's readers at its
+    school (never another member of staff)."""
+    return consent.trust_id == user.trust_id and (
+        consent.asked_by_id == user.id
+        or can_decide_consent(user, consent)
+        or consent_register_scope(user).includes(consent.school_id)
     )

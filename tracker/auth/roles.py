@@ -14,6 +14,9 @@ class Role(StrEnum):
     DPO = "dpo"
     AUDITOR = "auditor"
     TRUST_ADMIN = "trust_admin"
+    # Every member of staff with an account: raises concerns, reads and acknowledges the
+    # policy, asks consent for pictures (clause 3.5); reads no case and no register.
+    STAFF = "staff"
 
     @property
     def label(self) -> str:
@@ -35,6 +38,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.DPO: "Data protection officer",
     Role.AUDITOR: "Auditor",
     Role.TRUST_ADMIN: "Trust administrator",
+    Role.STAFF: "Member of staff",
 }
 
 ROLE_SCOPES: dict[Role, Scope] = {
@@ -46,6 +50,7 @@ ROLE_SCOPES: dict[Role, Scope] = {
     Role.DPO: Scope.TRUST,
     Role.AUDITOR: Scope.EITHER,
     Role.TRUST_ADMIN: Scope.TRUST,
+    Role.STAFF: Scope.SCHOOL,
 }
 
 # Roles held by exactly one person per school or per trust: routing depends on it.

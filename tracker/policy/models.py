@@ -48,6 +48,8 @@ class AcknowledgementMethod(LabelledEnum):
     SIGNED_FORM = "signed_form", "Signed form"
     TRAINING_SESSION = "training_session", "Training session"
     E_LEARNING = "e_learning", "E-learning"
+    # Read and acknowledged by the member of staff themselves, signed in.
+    ONLINE = "online", "Online, by the member of staff"
 
 
 class Policy(Model):

@@ -1,7 +1,8 @@
 """Accounts from the staff register: the trust administrator gives the people on it an
 account in bulk, with their work e-mail, for signing in through the trust's identity
-provider (tracker/auth/oidc.py). The accounts have no password and no role: the
-provider proves who they are, and roles are granted as before."""
+provider (tracker/auth/oidc.py). The accounts have no password and the member-of-staff
+role at the person's school (raise a concern, acknowledge the policy, ask consent): the
+provider proves who they are, and other roles are granted as before."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from tracker.audit import services as audit
 from tracker.audit.actions import AuditAction
 from tracker.auth.models import User
 from tracker.auth.passwords import NO_PASSWORD
-from tracker.auth.services import looks_like_email, normalise_email
+from tracker.auth.roles import Role
+from tracker.auth.services import grant_role, looks_like_email, normalise_email
 from tracker.extensions import db
 from tracker.staff.models import StaffMember
 
@@ -47,8 +49,10 @@ def give_accounts(members: list[StaffMember], *, by: User) -> Given:
 
     Guard: each is in the administrator's trust, has no account yet and has a valid work
     e-mail not used by an account in another trust or linked to someone else; the others
-    are skipped, with why. Side effects: user.created for each account made (no details),
-    and one staff.accounts.given event with the counts. Flushes; the caller commits.
+    are skipped, with why. Each account made or linked holds the member-of-staff role at
+    the person's school. Side effects: user.created for each account made (no details),
+    role.granted for each staff role given, and one staff.accounts.given event with the
+    counts. Flushes; the caller commits.
     """
     result = Given()
     emails = {normalise_email(m.work_email or "") for m in members}
@@ -74,6 +78,7 @@ def give_accounts(members: list[StaffMember], *, by: User) -> Given:
                 continue
             member.user_id = user.id
             linked_users.add(user.id)
+            give_staff_role(user, member, by=by)
             result.linked += 1
             continue
         user = User(
@@ -86,6 +91,7 @@ def give_accounts(members: list[StaffMember], *, by: User) -> Given:
         member.user = user
         existing[email] = user
         linked_users.add(user.id)
+        give_staff_role(user, member, by=by)
         result.created += 1
     db.session.flush()
     audit.record(
@@ -99,3 +105,14 @@ def give_accounts(members: list[StaffMember], *, by: User) -> Given:
         },
     )
     return result
+
+
+def give_staff_role(user: User, member: StaffMember, *, by: User | None = None) -> None:
+    """The member-of-staff role at the person's school, unless they already hold it.
+    Flushes; the caller commits."""
+    db.session.flush()
+    held = any(
+        grant.role == Role.STAFF and grant.school_id == member.school_id for grant in user.grants
+    )
+    if not held:
+        grant_role(user, Role.STAFF, school=member.school, granted_by=by)
