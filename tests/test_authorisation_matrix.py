@@ -53,6 +53,8 @@ AUDITOR_B = "auditor_b"
 ADMIN = "trust_admin"
 NO_ROLE = "no_role"
 SUBJECT = "subject"  # DSL at A, and the subject of the cases below
+STAFF_A = "staff_a"  # a member of staff at A: their own pages only
+STAFF_SUBJECT = "staff_subject"  # a member of staff at A who is the subject of a case there
 
 ACTORS = (
     ANON,
@@ -68,6 +70,8 @@ ACTORS = (
     ADMIN,
     NO_ROLE,
     SUBJECT,
+    STAFF_A,
+    STAFF_SUBJECT,
 )
 SIGNED_IN = tuple(actor for actor in ACTORS if actor != ANON)
 WITH_A_ROLE = tuple(actor for actor in SIGNED_IN if actor != NO_ROLE)
@@ -77,7 +81,12 @@ CASE_READERS = (DSL_A, DEPUTY_A, HEAD_A, CEO, DPO, AUDITOR)
 CASE_WORKERS = (DSL_A, DEPUTY_A, HEAD_A, CEO)
 READ_ONLY = (DPO, AUDITOR)
 # Those who may not learn that the cases at A exist: no page they are shown names one.
-NOT_READERS = (DSL_B, CHAIR, AUDITOR_B, ADMIN, NO_ROLE, SUBJECT)
+NOT_READERS = (DSL_B, CHAIR, AUDITOR_B, ADMIN, NO_ROLE, SUBJECT, STAFF_A, STAFF_SUBJECT)
+# Members of staff: their own pages (concerns raised, the policy to read, consents asked).
+STAFF = (STAFF_A, STAFF_SUBJECT)
+# The policy register: anyone with a role but members of staff, who read the published
+# version on their own page.
+POLICY_READERS = tuple(actor for actor in WITH_A_ROLE if actor not in STAFF)
 
 OK, REDIRECT, FORBIDDEN, NOT_FOUND, NOT_ALLOWED = 200, 302, 403, 404, 405
 REFUSALS = {REDIRECT, FORBIDDEN, NOT_FOUND}
@@ -97,6 +106,7 @@ class World:
     allegation: int  # an allegation in triage: the LADO steps apply
     evidence: int  # an item of `case`
     staff: int  # the subject's staff record (school A)
+    staff_subject_case: int  # reported, logged by DSL A, about STAFF_SUBJECT
     policy: int
     version: int  # the published version
     clause: int  # a clause of the published version
@@ -123,11 +133,16 @@ def build_world(make: Factory) -> World:
         ADMIN: make.user(Role.TRUST_ADMIN, trust=trust),
         NO_ROLE: make.user(trust=trust),
         SUBJECT: make.user(Role.DSL, school_a),
+        STAFF_A: make.user(Role.STAFF, school_a),
+        STAFF_SUBJECT: make.user(Role.STAFF, school_a),
     }
     grant_role(users[AUDITOR_B], Role.AUDITOR, school=school_b)
     _db.session.commit()
     subject = make.staff(school_a, name="Sam Subject", user=users[SUBJECT])
+    make.staff(school_a, name="Stacey Staff", user=users[STAFF_A])
+    staff_subject = make.staff(school_a, name="Simon Staffsubject", user=users[STAFF_SUBJECT])
     dsl = users[DSL_A]
+    staff_subject_case = make.case(school_a, subject=staff_subject, by=dsl)
 
     case = make.case(school_a, subject=subject, by=dsl)
     evidence = add_evidence(
@@ -161,12 +176,18 @@ def build_world(make: Factory) -> World:
         allegation=allegation.id,
         evidence=evidence.id,
         staff=subject.id,
+        staff_subject_case=staff_subject_case.id,
         policy=policy.id,
         version=version.id,
         clause=version.clause("3.4").id,
         draft=draft.id,
         draft_clause=draft.clauses[0].id,
-        references=(case.reference, waiting.reference, allegation.reference),
+        references=(
+            case.reference,
+            waiting.reference,
+            allegation.reference,
+            staff_subject_case.reference,
+        ),
     )
 
 
@@ -324,14 +345,14 @@ MATRIX: dict[str, Spec] = {
         answers(FORBIDDEN, ok=[DSL_A, DEPUTY_A, HEAD_A, ADMIN, SUBJECT], not_found=[DSL_B]),
     ),
     # --- the policy register: read by anyone with a role; drafts only by its managers
-    "policy.register": Spec(lambda w: "/policies/", page(*WITH_A_ROLE)),
-    "policy.history": Spec(lambda w: f"/policies/{w.policy}", page(*WITH_A_ROLE)),
-    "policy.version": Spec(lambda w: f"/policies/versions/{w.version}", page(*WITH_A_ROLE)),
-    "policy.clause": Spec(lambda w: f"/policies/clauses/{w.clause}", page(*WITH_A_ROLE)),
+    "policy.register": Spec(lambda w: "/policies/", page(*POLICY_READERS)),
+    "policy.history": Spec(lambda w: f"/policies/{w.policy}", page(*POLICY_READERS)),
+    "policy.version": Spec(lambda w: f"/policies/versions/{w.version}", page(*POLICY_READERS)),
+    "policy.clause": Spec(lambda w: f"/policies/clauses/{w.clause}", page(*POLICY_READERS)),
     # Comparing with the draft: the draft is not found by those who may not see drafts.
     "policy.compare": Spec(
         lambda w: f"/policies/{w.policy}/compare?older={w.version}&newer={w.draft}",
-        answers(NOT_FOUND, ok=[ADMIN, CEO], forbidden=[NO_ROLE]),
+        answers(NOT_FOUND, ok=[ADMIN, CEO], forbidden=[NO_ROLE, *STAFF]),
     ),
     "policy.new_draft": Spec(
         lambda w: f"/policies/{w.policy}/drafts",
@@ -524,7 +545,9 @@ def test_each_actor_gets_the_expected_answer(app, make, endpoint):
         if got != spec.get[actor]:
             mismatches.append(f"GET  {actor}: expected {spec.get[actor]}, got {got}")
         if actor in NOT_READERS:
-            leaked = [ref for ref in world.references if ref.encode() in body]
+            # The subject is a DSL at A: the case about the member of staff is theirs to see.
+            hidden = world.references[:3] if actor == SUBJECT else world.references
+            leaked = [ref for ref in hidden if ref.encode() in body]
             if leaked:
                 mismatches.append(f"GET  {actor}: the page names cases {leaked}")
         expected_post = posts.get(actor)
