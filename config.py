@@ -116,6 +116,12 @@ class Config:
         # Evidence files (tracker/cases/evidence.py): the largest upload accepted, and where
         # the files are kept, outside static/. Empty means "<instance path>/evidence".
         self.EVIDENCE_MAX_MB = _int("EVIDENCE_MAX_MB", 10)
+        # Concerns one member of staff may raise through the staff form in 24 hours: a
+        # brake on a runaway script or a grudge, far above what anyone needs; past it the
+        # form keeps their draft and sends them to their safeguarding lead.
+        self.STAFF_CONCERNS_PER_DAY = _int("STAFF_CONCERNS_PER_DAY", 5)
+        if self.STAFF_CONCERNS_PER_DAY < 1:
+            raise RuntimeError("STAFF_CONCERNS_PER_DAY must be at least 1.")
         if self.EVIDENCE_MAX_MB < 1:
             raise RuntimeError("EVIDENCE_MAX_MB must be at least 1.")
         self.EVIDENCE_PATH = env.get("EVIDENCE_PATH", "").strip()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from io import BytesIO
 
 import pytest
@@ -33,6 +34,9 @@ from tracker.auth.services import grant_role
 from tracker.cases.evidence import Provenance, add_evidence
 from tracker.cases.models import CaseStatus
 from tracker.cases.services import policy_for
+from tracker.clock import today
+from tracker.concerns.services import ABOUT_COLLEAGUE, StaffReport, raise_concern
+from tracker.consents.services import ConsentRequest, ask_consent
 from tracker.extensions import db as _db
 from tracker.policy.services import create_draft, current_version
 from tracker.workflow import registry
@@ -107,11 +111,13 @@ class World:
     evidence: int  # an item of `case`
     staff: int  # the subject's staff record (school A)
     staff_subject_case: int  # reported, logged by DSL A, about STAFF_SUBJECT
+    receipt: int  # the receipt of a concern STAFF_A raised about STAFF_SUBJECT
     policy: int
     version: int  # the published version
     clause: int  # a clause of the published version
     draft: int  # a draft version
     draft_clause: int
+    consent: int  # a request for consent STAFF_A asked at A, waiting for HEAD_A
     references: tuple[str, ...]  # the cases' references: never on a page for NOT_READERS
 
 
@@ -162,6 +168,33 @@ def build_world(make: Factory) -> World:
     allegation = make.case(school_a, subject=subject, by=dsl)
     wf.triage(allegation, track="allegation", answers=HARM, rationale="Contact", by=dsl)
 
+    receipt = raise_concern(
+        StaffReport(
+            about=ABOUT_COLLEAGUE,
+            colleague_id=staff_subject.id,
+            what_happened="Shared a post about a pupil",
+            occurred_on=date(2026, 3, 2),
+            where_seen="On a parents' group",
+            platform="facebook",
+            platform_detail="",
+        ),
+        by=users[STAFF_A],
+        today=date(2026, 3, 4),
+    )
+
+    consent = ask_consent(
+        ConsentRequest(
+            event="Sports day",
+            event_on=today(),
+            content="Photographs of the races",
+            platform="facebook",
+            platform_detail="",
+            audience="Parents",
+        ),
+        by=users[STAFF_A],
+        today=today(),
+    )
+
     policy = policy_for(trust.id)
     version = current_version(policy)
     draft = create_draft(policy, version_label="2", by=users[ADMIN])
@@ -177,11 +210,13 @@ def build_world(make: Factory) -> World:
         evidence=evidence.id,
         staff=subject.id,
         staff_subject_case=staff_subject_case.id,
+        receipt=receipt.id,
         policy=policy.id,
         version=version.id,
         clause=version.clause("3.4").id,
         draft=draft.id,
         draft_clause=draft.clauses[0].id,
+        consent=consent.id,
         references=(
             case.reference,
             waiting.reference,
@@ -297,6 +332,14 @@ MATRIX: dict[str, Spec] = {
     "cases.history": Spec(case_url("/history"), READ_CASE),
     "cases.download_evidence": Spec(lambda w: f"/cases/{w.case}/evidence/{w.evidence}", READ_CASE),
     # --- a case: its content and its workflow are the action registry's steps (below)
+    # --- a member of staff's own pages: raise a concern, its draft, its receipt (STAFF_A's)
+    "concerns.new": Spec(lambda w: "/concerns/new", page(*STAFF)),
+    "concerns.discard": Spec(lambda w: "/concerns/draft/discard", POST_ONLY, post=page(*STAFF)),
+    "concerns.index": Spec(lambda w: "/concerns/", page(*STAFF)),
+    "concerns.receipt": Spec(
+        lambda w: f"/concerns/{w.receipt}",
+        answers(FORBIDDEN, ok=[STAFF_A], not_found=[STAFF_SUBJECT]),
+    ),
     # --- the audit trail
     "audit.search": Spec(lambda w: "/audit/", page(DPO, AUDITOR, AUDITOR_B)),
     "audit.export_csv": Spec(lambda w: "/audit/export.csv", page(DPO, AUDITOR, AUDITOR_B)),
@@ -381,6 +424,11 @@ MATRIX: dict[str, Spec] = {
         POST_ONLY,
         post=page(DSL_A, DEPUTY_A, HEAD_A, DSL_B, CEO, ADMIN, SUBJECT),
     ),
+    # A member of staff reads the published version in full and acknowledges it: their
+    # own pages, refused to every other role (the subject, a DSL on the register without
+    # the staff role, included).
+    "policy.to_read": Spec(lambda w: "/policies/read", page(*STAFF)),
+    "policy.read": Spec(lambda w: f"/policies/read/{w.version}", page(*STAFF)),
 }
 
 
@@ -479,6 +527,38 @@ MATRIX.update(
         "privacy.close": Spec(_sar_url("/close"), page(DPO)),
         "privacy.hearing_pack": Spec(case_url("/hearing-pack"), HEARING_PACK),
         "privacy.hearing_pack_pdf": Spec(case_url("/hearing-pack.pdf"), HEARING_PACK),
+    }
+)
+
+
+# --- the consent register (clause 3.5): STAFF_A's request at A, waiting for HEAD_A ----------
+
+# Who reads the register at A (the subject is a DSL there); at B, the DSL reads B's only.
+CONSENT_READERS_A = (DSL_A, DEPUTY_A, HEAD_A, CEO, SUBJECT)
+# Those who can see the request but may not take the step: 403; everyone else 404.
+SEES_THE_CONSENT = (STAFF_A, *CONSENT_READERS_A)
+
+
+def consent_url(suffix: str = "") -> Callable[[World], str]:
+    return lambda w: f"/consents/{w.consent}{suffix}"
+
+
+def consent_step(*allowed: str) -> Expected:
+    return answers(
+        NOT_FOUND, ok=allowed, forbidden=[a for a in SEES_THE_CONSENT if a not in allowed]
+    )
+
+
+MATRIX.update(
+    {
+        "consents.new": Spec(lambda w: "/consents/new", page(*STAFF)),
+        "consents.mine": Spec(lambda w: "/consents/mine", page(*STAFF)),
+        "consents.index": Spec(lambda w: "/consents/", page(*CONSENT_READERS_A, DSL_B)),
+        "consents.waiting": Spec(lambda w: "/consents/waiting", page(HEAD_A, CEO)),
+        "consents.show": Spec(consent_url(), answers(NOT_FOUND, ok=SEES_THE_CONSENT)),
+        "consents.decide": Spec(consent_url("/decide"), consent_step(HEAD_A)),
+        "consents.refer": Spec(consent_url("/refer"), consent_step(HEAD_A)),
+        "consents.withdraw": Spec(consent_url("/withdraw"), consent_step(STAFF_A)),
     }
 )
 

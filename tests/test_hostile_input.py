@@ -59,6 +59,7 @@ from tests.test_authorisation_matrix import (
     NOT_ALLOWED,
     OK,
     REFUSALS,
+    STAFF_A,
     World,
     build_world,
 )
@@ -72,6 +73,10 @@ from tracker.auth.sessions import hash_token, start_session
 from tracker.cases.evidence import Provenance, add_evidence
 from tracker.cases.models import Case
 from tracker.clock import today
+from tracker.concerns.models import StaffConcern
+from tracker.concerns.services import save_draft
+from tracker.consents.models import PictureConsent
+from tracker.consents.services import ConsentRequest, ask_consent
 from tracker.errors import ERROR_PAGES
 from tracker.extensions import db as _db
 from tracker.orgs.models import School
@@ -218,7 +223,16 @@ def _someone_without_an_account(world: World) -> tuple[str, str]:
     return "/staff/accounts", ADMIN
 
 
+def _a_draft_concern(world: World) -> tuple[str, str]:
+    save_draft({"what_happened": ["Half written"]}, by=world.users[STAFF_A])
+    _db.session.commit()
+    return "/concerns/draft/discard", STAFF_A
+
+
 ARRANGEMENTS: dict[str, Arrangement] = {
+    "concerns.discard": Arrangement(
+        "the button to delete a draft shows only when there is one", _a_draft_concern
+    ),
     "privacy.release": Arrangement(
         "the release button shows once an export has been produced", _request_exported
     ),
@@ -304,7 +318,37 @@ def _another_request(world: World) -> str:
     return f"/privacy/requests/{found.id}/close"
 
 
+def _another_consent(world: World) -> int:
+    """A new request by the member of staff at A, waiting for headteacher A."""
+    consent = ask_consent(
+        ConsentRequest(
+            event="Harvest festival",
+            event_on=today(),
+            content="Photographs of the display",
+            platform="instagram",
+            platform_detail="",
+            audience="The school's followers",
+        ),
+        by=world.users[STAFF_A],
+        today=today(),
+    )
+    _db.session.commit()
+    return consent.id
+
+
 RENEWALS: dict[str, Renewal] = {
+    "consents.decide": Renewal(
+        "a decided request is decided no more: ask another",
+        lambda world: f"/consents/{_another_consent(world)}/decide",
+    ),
+    "consents.refer": Renewal(
+        "a request passed to the CEO is not the headteacher's to pass on: ask another",
+        lambda world: f"/consents/{_another_consent(world)}/refer",
+    ),
+    "consents.withdraw": Renewal(
+        "a withdrawn request is withdrawn no more: ask another",
+        lambda world: f"/consents/{_another_consent(world)}/withdraw",
+    ),
     "auth.end_my_session": Renewal(
         "an ended session's button is gone", lambda world: _my_other_session(world)[0]
     ),
@@ -1193,9 +1237,13 @@ NOT_WRITTEN = {
     "policy.remove_clause_page": "no fields",
     "policy.publish": "a date only",
     "policy.acknowledgements": "a member of staff, a date and a method: choices only",
+    "policy.read": "one button, no fields: a member of staff acknowledges the version",
     "policy.new_draft": "its one box, the version label, is written on the version's details",
     "privacy.export_request": "no fields: it answers a ZIP (its PDF and JSON are tested apart)",
     "privacy.release": "no fields",
+    "consents.refer": "no fields",
+    "consents.withdraw": "no fields",
+    "concerns.discard": "no fields",
 }
 
 
@@ -1279,6 +1327,45 @@ def test_everything_people_write_is_shown_escaped(app, make):
     w.submit(ceo, f"{case}/appeal/decide", {"outcome": "upheld"})
     w.submit(dsl, f"{case}/reopen")
     w.submit(dsl, f"{case}/withdraw")
+
+    # A concern a member of staff raises: what they wrote is for the school's leads.
+    staff = Visitor.of(app, world, STAFF_A)
+    w.submit(
+        staff,
+        "/concerns/new",
+        {
+            "about": "colleague",
+            "occurred_on": _parts(earlier),
+            "platform": "other",
+            "link": "https://example.org/" + w.script("the link to the post"),
+            "send": "Send concern",
+        },
+    )
+    raised = _db.session.scalar(select(StaffConcern.case_id).order_by(StaffConcern.id.desc()))
+    _db.session.commit()
+    w.read(dsl, f"/cases/{raised}")
+
+    # Consent to post pictures (clause 3.5): asked, then granted with conditions; asked
+    # again, then refused with a reason. The asker and the headteacher see the answers.
+    asker = Visitor.of(app, world, STAFF_A)
+    asked = {"event_on": _parts(on), "platform": "other"}
+    w.submit(asker, "/consents/new", asked)
+    consent = _db.session.scalar(select(PictureConsent.id).order_by(PictureConsent.id.desc()))
+    _db.session.commit()
+    w.submit(
+        head,
+        f"/consents/{consent}/decide",
+        {"decision": "granted", "expires_on": ["", "", ""]},
+        leave_empty=("reason",),
+    )
+    w.submit(asker, "/consents/new", asked)
+    consent = _db.session.scalar(select(PictureConsent.id).order_by(PictureConsent.id.desc()))
+    _db.session.commit()
+    w.submit(
+        head, f"/consents/{consent}/decide", {"decision": "refused"}, leave_empty=("conditions",)
+    )
+    w.read(asker, f"/consents/{consent}")
+    w.read(asker, "/consents/mine")
 
     # The staff register and the policy register.
     w.submit(dsl, "/staff/new", {"school": str(school_a.id)})

@@ -55,7 +55,10 @@ def test_the_administrator_gives_accounts_to_people_on_the_register(app, make, l
 
     _db.session.rollback()
     made = _db.session.scalars(select(User).where(User.email == "ada@school.example")).one()
-    assert (made.display_name, made.trust_id, made.grants) == ("Ada Chosen", school.trust_id, [])
+    assert (made.display_name, made.trust_id) == ("Ada Chosen", school.trust_id)
+    # Each is a member of staff at their school, made or linked: no other role.
+    for user in (made, existing):
+        assert [(g.role, g.school_id) for g in user.grants] == [("staff", school.id)]
     assert _db.session.get(StaffMember, chosen.id).user_id == made.id
     assert _db.session.get(StaffMember, links.id).user_id == existing.id
     event = _db.session.scalars(

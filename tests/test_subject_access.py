@@ -787,3 +787,48 @@ def test_a_dpo_cannot_record_a_request_about_themselves(make):
         record_request(own_record, received_on=today(), by=scenario.dpo, today=today())
     with pytest.raises(NotAllowed, match="data protection officer"):
         record_request(scenario.subject, received_on=today(), by=scenario.head, today=today())
+
+
+def test_a_colleague_who_raised_the_concern_is_withheld_from_the_export(make):
+    """A colleague who raised a concern through the staff form is a third party: their
+    name is withheld from the subject's export; a lead who logged a concern is not."""
+    from tracker.concerns.services import ABOUT_COLLEAGUE, StaffReport, raise_concern
+
+    school = make.school()
+    make.policy(school.trust)
+    dpo = make.user(Role.DPO, trust=school.trust)
+    whistle_blower = make.user(Role.STAFF, school, name="Wendy Whistler")
+    make.staff(school, name="Wendy Whistler", user=whistle_blower)
+    subject = make.staff(school, name="Sam Subject")
+    receipt = raise_concern(
+        StaffReport(
+            about=ABOUT_COLLEAGUE,
+            colleague_id=subject.id,
+            what_happened="Posted pictures of the trip",
+            occurred_on=today() - timedelta(days=2),
+            where_seen="Instagram",
+            platform="instagram",
+            platform_detail="",
+        ),
+        by=whistle_blower,
+        screenshot=None,
+        today=today(),
+    )
+    _db.session.commit()
+    make.case(school, subject=subject)  # logged by the school's DSL: named as usual
+    found = record_request(subject, received_on=today(), by=dpo, today=today())
+    _db.session.commit()
+
+    exported = produce_export(found, by=dpo)
+    files = open_zip(exported.content)
+    data = json.loads(files["subject-access-export.json"])
+    by_reference = {case["reference"]: case for case in data["cases"]}
+    raised = by_reference[receipt.reference]
+    assert raised["logged_by"] == "Withheld: the member of staff who raised the concern"
+    assert all(r["changed_by"] != "Wendy Whistler" for r in raised["revisions"])
+    logged = next(case for ref, case in by_reference.items() if ref != receipt.reference)
+    assert logged["logged_by"] not in {None, "Withheld: the member of staff who raised the concern"}
+    for name, content in files.items():
+        if name.endswith((".json", ".csv", ".txt", ".md")):
+            assert b"Wendy" not in content, name
+    assert "Wendy" not in pdf_text(files[next(n for n in files if n.endswith(".pdf"))])

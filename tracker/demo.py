@@ -23,6 +23,7 @@ from tracker.extensions import db
 from tracker.orgs.models import Trust
 from tracker.orgs.services import add_school, create_trust, set_lado_arrangements
 from tracker.policy.importer import SEED_FILE, import_policy, read_policy_file
+from tracker.staff.accounts import give_staff_role
 from tracker.staff.models import StaffMember
 from tracker.staff.services import add_staff_member
 from tracker.workflow.services import HARM_QUESTIONS, start_investigation, triage
@@ -53,13 +54,14 @@ DEMO_USERS = [
     DemoUser("dpo", "Sam Patel", Role.DPO, None),
     DemoUser("auditor", "Alex Morgan", Role.AUDITOR, None),
     DemoUser("admin", "Jo Bennett", Role.TRUST_ADMIN, None),
+    # A member of staff: raises concerns, reads the policy, asks consent for pictures.
+    DemoUser("teacher.northfield", "Mark Davies", Role.STAFF, "NFP", "Year 5 class teacher"),
 ]
 
 # (school code, name, job title, employee number)
 DEMO_STAFF = [
     ("NFP", "Liam Hughes", "PE teacher", "HM1001"),
     ("NFP", "Emma Clarke", "Teaching assistant", "HM1002"),
-    ("NFP", "Mark Davies", "Year 5 class teacher", "HM1003"),
     ("RSA", "Sophie Turner", "Science teacher", "HM2001"),
     ("RSA", "Owen Price", "Site manager", "HM2002"),
     ("RSA", "Nadia Hussain", "Head of Year 9", "HM2003"),
@@ -96,13 +98,14 @@ def load_demo_trust() -> list[tuple[DemoUser, str, str]]:
         totp_secret = mfa.new_secret()
         mfa.provision(user, totp_secret)
         if demo.staff_job_title and demo.school:
-            add_staff_member(
+            member = add_staff_member(
                 schools[demo.school],
                 full_name=demo.name,
                 job_title=demo.staff_job_title,
                 employee_number=f"HM9{number:03d}",
                 user=user,
             )
+            give_staff_role(user, member)  # everyone on the register with an account
         sign_ins.append((demo, password, totp_secret))
     for school_code, name, job_title, employee_number in DEMO_STAFF:
         add_staff_member(

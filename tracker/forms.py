@@ -237,10 +237,23 @@ class GovDateField(DateField):
     data: Any
     raw_data: list[str] | None
 
-    def __init__(self, label: str, *, required: bool = True, **kwargs):
+    def __init__(
+        self,
+        label: str,
+        *,
+        required: bool = True,
+        missing: str | None = None,
+        invalid: str | None = None,
+        **kwargs,
+    ):
+        """`missing` and `invalid` are the messages for a blank and an impossible date, in
+        the words of the Design System's pattern ("Enter the date it happened", "The date
+        it happened must be a real date"); without them they are made from the label."""
         # Not WTForms' Optional for the optional case: it looks only at the day box and
         # would silently drop a date typed without one.
-        validators = [DateRequired(message=f"Enter the {label.lower()}")] if required else []
+        message = missing or f"Enter the {label.lower()}"
+        validators = [DateRequired(message=message)] if required else []
+        self.invalid_message = invalid
         super().__init__(
             label, format=DATE_FORMAT, widget=GovDateInput(), validators=validators, **kwargs
         )
@@ -256,14 +269,15 @@ class GovDateField(DateField):
         if not any(part.strip() for part in valuelist):
             self.data = None
             return
+        invalid = self.invalid_message or f"{self.label.text} must be a real date, like 27 3 2024"
         if len(valuelist) != 3:
             self.data = None
-            raise ValueError(f"{self.label.text} must be a real date, like 27 3 2024")
+            raise ValueError(invalid)
         try:
             super().process_formdata(valuelist)
         except ValueError:
             self.data = None
-            raise ValueError(f"{self.label.text} must be a real date, like 27 3 2024") from None
+            raise ValueError(invalid) from None
 
 
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")

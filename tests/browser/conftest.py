@@ -70,7 +70,7 @@ def sign_in(page, email: str, password: str = DEFAULT_PASSWORD) -> None:
     page.goto("/sign-in")
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(
         page.get_by_role("heading", name="Enter the code from your authenticator app")
     ).to_be_visible()

@@ -84,6 +84,7 @@ class AuditAction(LabelledEnum):
     CONCERN_DRAFT_SAVED = "concern.draft.saved", "Concern draft saved"
     CONCERN_DRAFT_DISCARDED = "concern.draft.discarded", "Concern draft discarded"
     CONCERN_REFUSED = "concern.refused", "Concern refused: daily limit reached"
+    CONCERN_DRAFTS_EXPIRED = "concern.drafts.expired", "Unsent concern drafts deleted"
     CONSENT_ASKED = "consent.asked", "Consent asked to post pictures"
     CONSENT_REFERRED = "consent.referred", "Consent request passed to the CEO"
     CONSENT_DECIDED = "consent.decided", "Consent decided"

@@ -13,13 +13,13 @@ from functools import wraps
 from typing import Any, NoReturn, TypeVar
 
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, not_, or_, select, true
 
 from tracker.audit.models import AuditEvent
 from tracker.auth.models import RoleGrant, User
 from tracker.auth.roles import Role
 from tracker.cases.models import Case
-from tracker.consents.models import PictureConsent
+from tracker.consents.models import ConsentStatus, PictureConsent
 from tracker.errors import OutOfScope, RoleRefused
 from tracker.extensions import db
 from tracker.orgs.models import School
@@ -450,4 +450,47 @@ def can_see_consent(user: User, consent: PictureConsent) -> bool:
         consent.asked_by_id == user.id
         or can_decide_consent(user, consent)
         or consent_register_scope(user).includes(consent.school_id)
+    )
+
+
+def can_refer_consent(user: User, consent: PictureConsent) -> bool:
+    """Pass a consent to the CEO: the headteacher who would otherwise decide it."""
+    return can_decide_consent(user, consent) and not consent_goes_to_ceo(consent)
+
+
+def can_withdraw_consent(user: User, consent: PictureConsent) -> bool:
+    """Withdraw a request: only the person who asked."""
+    return consent.trust_id == user.trust_id and consent.asked_by_id == user.id
+
+
+def may_decide_consents(user: User) -> bool:
+    """Holds a role that decides consents (a headteacher, the CEO): the list of those
+    waiting for them is theirs."""
+    return has_role(user, Role.HEADTEACHER, Role.CEO)
+
+
+def consents_to_decide_filter(user: User) -> ColumnElement[bool]:
+    """The SQL condition for the consents waiting for this user's decision: the rule of
+    `consent_goes_to_ceo` and `can_decide_consent`, for a list (tests hold them equal)."""
+    headteachers_here = select(RoleGrant.id).where(
+        RoleGrant.school_id == PictureConsent.school_id, RoleGrant.role == Role.HEADTEACHER
+    )
+    goes_to_ceo = or_(
+        PictureConsent.referred_at.is_not(None),
+        not_(exists(headteachers_here)),
+        exists(headteachers_here.where(RoleGrant.user_id == PictureConsent.asked_by_id)),
+    )
+    reach: list[ColumnElement[bool]] = []
+    if has_role(user, Role.CEO):
+        reach.append(goes_to_ceo)
+    headteacher_of = school_scope(user, {Role.HEADTEACHER})
+    if not headteacher_of.is_empty:
+        reach.append(and_(not_(goes_to_ceo), headteacher_of.filter(PictureConsent.school_id)))
+    if not reach:
+        return false()
+    return and_(
+        PictureConsent.trust_id == user.trust_id,
+        PictureConsent.status == ConsentStatus.ASKED.value,
+        PictureConsent.asked_by_id != user.id,
+        or_(*reach),
     )

@@ -306,24 +306,24 @@ class Provenance:
     post_visibility: str = PostVisibility.UNKNOWN.value
 
 
-def _checked_source_url(url: str) -> str:
+def checked_source_url(url: str, *, field: str = "source_url") -> str:
+    """A web address as typed (stripped), or "" for none; refused on `field` unless it is
+    a whole http(s) address of at most 2,000 characters."""
     url = url.strip()
     if not url:
         return ""
     message = "Enter the web address in full, starting with https:// or http://, or leave it blank"
     if len(url) > 2000:
-        raise ValidationFailed(
-            "The web address must be 2,000 characters or fewer", field="source_url"
-        )
+        raise ValidationFailed("The web address must be 2,000 characters or fewer", field=field)
     if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in url):
-        raise ValidationFailed(message, field="source_url")
+        raise ValidationFailed(message, field=field)
     try:
         parts = urlsplit(url)
         host = parts.hostname
     except ValueError:
-        raise ValidationFailed(message, field="source_url") from None
+        raise ValidationFailed(message, field=field) from None
     if parts.scheme.lower() not in {"http", "https"} or not host:
-        raise ValidationFailed(message, field="source_url")
+        raise ValidationFailed(message, field=field)
     return url
 
 
@@ -363,7 +363,7 @@ def _checked_provenance(provenance: Provenance, now: datetime) -> dict[str, obje
         )
     return {
         "description": description,
-        "source_url": _checked_source_url(provenance.source_url),
+        "source_url": checked_source_url(provenance.source_url),
         "captured_at": _captured_at(provenance, now),
         "captured_by": captured_by,
         "post_visibility": visibility.value,
@@ -391,6 +391,24 @@ def add_evidence(
     """
     if not can_work_on_case(by, case):
         raise NotAllowed("Evidence cannot be added to this case")
+    return store_evidence(
+        case, content=content, filename=filename, provenance=provenance, by=by, now=now
+    )
+
+
+def store_evidence(
+    case: Case,
+    *,
+    content: BinaryIO,
+    filename: str,
+    provenance: Provenance,
+    by: User,
+    now: datetime | None = None,
+) -> Evidence:
+    """`add_evidence` without its guard on who: for tracker/concerns/, where the member of
+    staff raising a concern attaches their screenshot to the case it opens (they may not
+    work on it). The caller checks who may add it. Checks and side effects as there.
+    """
     now = now or utcnow()
     # Everything typed is checked before the file is written, so a refusal writes nothing.
     fields = _checked_provenance(provenance, now)

@@ -138,7 +138,7 @@ class CitedClause:
     rationale: str
 
 
-def _check_details(details: CaseDetails, today: date) -> CaseDetails:
+def checked_details(details: CaseDetails, today: date) -> CaseDetails:
     one_of(Source, details.source, "Choose how the concern came to light", field="source")
     platform = one_of(Platform, details.platform, "Choose where it happened", field="platform")
     platform_detail = details.platform_detail.strip()
@@ -233,9 +233,31 @@ def create_case(
         raise ValidationFailed(f"Choose a member of staff at {school.name}", field="subject")
     if subject.user_id is not None and subject.user_id == by.id:
         raise NotAllowed("You cannot log a concern about yourself; ask another safeguarding lead")
-    details = _check_details(details, today)
+    details = checked_details(details, today)
     breaches = _checked_breaches(school.trust_id, details.occurred_on, cited)
+    return open_case(
+        school=school, subject=subject, details=details, breaches=breaches, by=by, today=today
+    )
 
+
+def open_case(
+    *,
+    school: School,
+    subject: StaffMember,
+    details: CaseDetails,
+    breaches: list[tuple[Clause, str]],
+    by: User,
+    today: date,
+) -> Case:
+    """The case record of a concern, `reported`: for `create_case` (a safeguarding lead
+    logs it) and tracker/concerns/ (any member of staff raises one, citing no clause).
+
+    Guard: none of its own: each caller checks who may open the case and about whom;
+    the details (checked with `checked_details`) and breaches are already checked.
+    Side effects: a reference is allocated; the audit trail gets case.created (reference,
+    subject and cited clause ids) and one clause_breach.added per cited clause; revision
+    1 holds every detail as logged. Flushes; the caller commits.
+    """
     reference = allocate_reference(school.trust, today.year)
     case = Case(
         id=_unused_case_id(),
@@ -300,7 +322,7 @@ def update_case_details(
         raise NotAllowed("This case cannot be changed")
     if case.version != expected_version:
         raise EditConflict(case)
-    details = _check_details(details, today)
+    details = checked_details(details, today)
     changes = {
         name: (getattr(case, name), getattr(details, name))
         for name in DETAIL_FIELDS

@@ -34,6 +34,7 @@ from tracker.cases.services import (
 from tracker.cases.steps import details_from
 from tracker.cases.timeline import case_timeline, subject_read_receipts
 from tracker.clock import today
+from tracker.consents.services import consents_around
 from tracker.db import id_from
 from tracker.errors import DomainError
 from tracker.extensions import db
@@ -227,6 +228,7 @@ def show(case_id: int):
         can_hearing_pack=can_prepare_hearing_pack(current_user, case),
         receipts=subject_read_receipts(case),
         timeline=case_timeline(case),
+        consents=consents_around(case),
     )
     # Recorded once the page has rendered, so the audit chain's lock is held only for
     # the two statements of the event and the commit.

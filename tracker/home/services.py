@@ -9,14 +9,23 @@ from flask import url_for
 from sqlalchemy import and_, func, or_, select
 
 from tracker.auth.models import RoleGrant, User
-from tracker.auth.permissions import school_scope, visible_cases_filter
+from tracker.auth.permissions import (
+    is_member_of_staff,
+    own_staff_record,
+    school_scope,
+    visible_cases_filter,
+)
 from tracker.auth.roles import Role
 from tracker.cases.models import OPEN_STATUSES, Case, CaseStatus, Track
 from tracker.clock import UK, uk_time
 from tracker.clock import today as clock_today
+from tracker.concerns.services import Receipt, draft_of, receipts_of
+from tracker.consents.models import PictureConsent
+from tracker.consents.services import consents_asked
 from tracker.db import utcnow
 from tracker.extensions import db
 from tracker.orgs.models import School
+from tracker.policy.acknowledgements import PolicyToRead, policies_to_read
 from tracker.retention.overview import retention_counts
 from tracker.staff.models import StaffMember
 from tracker.workflow.clocks import END_OF_WORKING_DAY, kcsie_targets
@@ -224,6 +233,8 @@ def home_panels(user: User, today: date | None = None) -> list[Panel]:
     order = list(Role)
     for grant in sorted(user.grants, key=lambda g: (order.index(Role(g.role)), g.scope_label)):
         role = Role(grant.role)
+        if role is Role.STAFF:
+            continue  # a member of staff's own section (staff_home), not a panel per school
         if role is Role.TRUST_ADMIN:
             panels.append(_trust_admin_panel(user))
         elif role is Role.DPO and grant.school_id is None:
@@ -366,3 +377,31 @@ def my_work(user: User, now: datetime | None = None) -> list[WorkItem]:
             )
         )
     return sorted(items, key=lambda item: item.sort_key)
+
+
+# --- a member of staff's own section ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffHome:
+    """What a member of staff sees of their own: what they raised, policies to read."""
+
+    receipts: list[Receipt]
+    draft_saved_at: datetime | None
+    on_register: bool
+    to_read: list[PolicyToRead]
+    consents: list[PictureConsent]
+
+
+def staff_home(user: User) -> StaffHome | None:
+    """The member of staff's section of the home page; None for a user without the role."""
+    if not is_member_of_staff(user):
+        return None
+    draft = draft_of(user)
+    return StaffHome(
+        receipts=receipts_of(user),
+        draft_saved_at=draft.updated_at if draft else None,
+        on_register=own_staff_record(user) is not None,
+        to_read=policies_to_read(user),
+        consents=consents_asked(user),
+    )

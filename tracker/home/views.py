@@ -13,13 +13,16 @@ from tracker.auth.permissions import (
     can_manage_policies,
     can_read_audit_trail,
     can_read_cases,
+    can_read_consent_register,
     can_view_policies,
+    may_decide_consents,
     reporting_scope,
 )
 from tracker.clock import today
+from tracker.consents.services import consents_waiting_for
 from tracker.extensions import db
 from tracker.home import bp
-from tracker.home.services import home_panels, my_work
+from tracker.home.services import home_panels, my_work, staff_home
 from tracker.orgs.services import SERVICE_NAME, current_trust_name
 from tracker.policy.services import overdue_reviews
 
@@ -32,6 +35,7 @@ NAVIGATION = (
     (can_read_cases, "cases.index", "Cases", "/cases/"),
     (can_keep_staff_register, "staff.index", "Staff", "/staff/"),
     (can_view_policies, "policy.register", "Policies", "/policies/"),
+    (can_read_consent_register, "consents.index", "Consents", "/consents/"),
     (can_manage_accounts, "auth.admin_users", "Accounts", "/admin/"),
     (can_handle_subject_access, "privacy.requests", "Subject access", "/privacy/requests"),
     (can_read_audit_trail, "audit.search", "Audit trail", "/audit/"),
@@ -75,4 +79,8 @@ def index():
         panels=home_panels(current_user, today()),
         review_warnings=review_warnings,
         can_report=not reporting_scope(current_user).is_empty,
+        staff=staff_home(current_user),
+        consents_waiting=(
+            consents_waiting_for(current_user) if may_decide_consents(current_user) else []
+        ),
     )

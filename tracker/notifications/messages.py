@@ -22,6 +22,7 @@ class NotificationKind(StrEnum):
     RETURNED_FOR_INVESTIGATION = "returned_for_investigation"
     APPEAL_LODGED = "appeal_lodged"
     RETENTION_DUE = "retention_due"
+    CONCERN_RAISED = "concern_raised"
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,11 @@ WORDING: dict[NotificationKind, Wording] = {
     NotificationKind.APPEAL_LODGED: Wording(
         "An appeal has been lodged",
         "An appeal has been lodged on a case in the safeguarding case tracker.",
+    ),
+    NotificationKind.CONCERN_RAISED: Wording(
+        "A concern has been raised",
+        "A member of staff has raised a concern in the safeguarding case tracker. It is "
+        "waiting for triage.",
     ),
     NotificationKind.RETENTION_DUE: Wording(
         "A record is due for disposal or review",

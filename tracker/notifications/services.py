@@ -1,9 +1,10 @@
 """Which notifications are due, queueing them, and sending each one once.
 
-A notification is due when the state of a case asks for someone's attention: a decision
-waiting, a case returned, an appeal lodged, a LADO referral due within a day or
-overdue. Each has a key naming the event it is about (the submission, the return, the
-appeal, the case and recipient for a LADO reminder).
+A notification is due when the state of a case asks for someone's attention: a concern
+a member of staff raised, a decision waiting, a case returned, an appeal lodged, a LADO
+referral due within a day or overdue. Each has a key naming the event it is about (the
+concern's case and recipient, the submission, the return, the appeal, the case and
+recipient for a LADO reminder).
 
 What is due is queued in `sent_notifications` (the key is unique, so it is queued once)
 in a short transaction of its own, and sent later with no transaction open: on SQLite
@@ -45,6 +46,7 @@ from tracker.audit.actions import AuditAction
 from tracker.auth.models import RoleGrant, User
 from tracker.auth.roles import Role
 from tracker.cases.models import Case, CaseStatus, Track
+from tracker.concerns.models import StaffConcern
 from tracker.db import utcnow
 from tracker.extensions import db
 from tracker.notifications.mail import MailError, absolute_url, send_message
@@ -88,16 +90,26 @@ def _changed_rows(statement: Update) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
-def _school_safeguarding_team(case: Case) -> list[User]:
+SAFEGUARDING_TEAM = (Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER)
+SAFEGUARDING_LEADS = (Role.DSL, Role.DEPUTY_DSL)
+
+
+def _school_safeguarding_team(
+    case: Case, roles: tuple[Role, ...] = SAFEGUARDING_TEAM, *, not_the_reporter: bool = False
+) -> list[User]:
+    """The school's people in these roles, never the case's subject, and, when asked, not
+    whoever reported it (a lead who raised a concern as a member of staff)."""
     grants = db.session.scalars(
         select(RoleGrant).where(
             RoleGrant.school_id == case.school_id,
-            RoleGrant.role.in_([Role.DSL.value, Role.DEPUTY_DSL.value, Role.HEADTEACHER.value]),
+            RoleGrant.role.in_([role.value for role in roles]),
         )
     )
     people = {grant.user.id: grant.user for grant in grants if grant.user.is_active}
-    subject_user = case.subject.user_id
-    return [user for user_id, user in sorted(people.items()) if user_id != subject_user]
+    left_out = {case.subject.user_id}
+    if not_the_reporter:
+        left_out.add(case.reported_by_id)
+    return [user for user_id, user in sorted(people.items()) if user_id not in left_out]
 
 
 def due_notifications(now: datetime, *, case_id: int | None = None) -> list[Due]:
@@ -107,6 +119,7 @@ def due_notifications(now: datetime, *, case_id: int | None = None) -> list[Due]
         .where(
             Case.status.in_(
                 [
+                    CaseStatus.REPORTED,
                     CaseStatus.TRIAGE,
                     CaseStatus.INVESTIGATION,
                     CaseStatus.AWAITING_DECISION,
@@ -120,8 +133,30 @@ def due_notifications(now: datetime, *, case_id: int | None = None) -> list[Due]
     if case_id is not None:
         query = query.where(Case.id == case_id)
     due: list[Due] = []
+    raised_by_staff = set(
+        db.session.scalars(
+            select(StaffConcern.case_id).where(
+                StaffConcern.case_id.is_not(None),
+                *([StaffConcern.case_id == case_id] if case_id is not None else []),
+            )
+        )
+    )
     for case in db.session.scalars(query):
-        if case.status == CaseStatus.AWAITING_DECISION and case.decision_maker is not None:
+        if case.status == CaseStatus.REPORTED:
+            # A concern a member of staff raised: the school's safeguarding leads are told.
+            if case.id in raised_by_staff:
+                due.extend(
+                    Due(
+                        f"concern_raised:{case.id}:{person.id}",
+                        NotificationKind.CONCERN_RAISED,
+                        case,
+                        person,
+                    )
+                    for person in _school_safeguarding_team(
+                        case, SAFEGUARDING_LEADS, not_the_reporter=True
+                    )
+                )
+        elif case.status == CaseStatus.AWAITING_DECISION and case.decision_maker is not None:
             submitted = _latest(case, Action.SUBMIT_FOR_DECISION)
             if submitted is not None:
                 due.append(

@@ -10,14 +10,13 @@ from wtforms.validators import Optional
 from tracker.forms import (
     GetForm,
     GovDateField,
-    enum_choices,
     radios,
     select_in_scope,
     submit_button,
     text_area,
     text_input,
 )
-from tracker.policy.models import AcknowledgementMethod, ClauseKind, Significance
+from tracker.policy.models import RECORDED_METHODS, ClauseKind, Significance
 
 VERSION_LABEL_REQUIRED = "Enter a version label, like 2 or 2025"
 
@@ -112,7 +111,7 @@ class AcknowledgementForm(FlaskForm):
     acknowledged_on = GovDateField("Date they read it")
     method = radios(
         "How they read it",
-        enum_choices(AcknowledgementMethod),
+        [SelectChoice(method.value, method.label) for method in RECORDED_METHODS],
         required="Choose how they read it",
     )
     submit = submit_button("Record acknowledgement")
@@ -126,3 +125,9 @@ class AcknowledgementImportForm(FlaskForm):
         "method (signed form, training session or e-learning)",
     )
     upload = submit_button("Import acknowledgements")
+
+
+class AcknowledgeForm(FlaskForm):
+    """A member of staff's one button: they have read the version on the page."""
+
+    submit = submit_button("Acknowledge this policy")

@@ -52,6 +52,12 @@ class AcknowledgementMethod(LabelledEnum):
     ONLINE = "online", "Online, by the member of staff"
 
 
+# The ways a DSL records that someone read a version; "online" is the member of staff's own.
+RECORDED_METHODS: tuple[AcknowledgementMethod, ...] = tuple(
+    m for m in AcknowledgementMethod if m is not AcknowledgementMethod.ONLINE
+)
+
+
 class Policy(Model):
     __tablename__ = "policies"
     __table_args__ = (UniqueConstraint("trust_id", "title"),)

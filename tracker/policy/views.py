@@ -15,6 +15,8 @@ from tracker.auth.permissions import (
     can_record_acknowledgements,
     can_view_policies,
     can_view_policy_version,
+    is_member_of_staff,
+    own_staff_record,
     permission_required,
     refuse,
     visible_cases,
@@ -27,11 +29,17 @@ from tracker.extensions import db
 from tracker.pages import form_page
 from tracker.policy import bp
 from tracker.policy.acknowledgements import (
+    NO_STAFF_RECORD,
+    acknowledge_online,
     acknowledgements_for,
     import_acknowledgements,
+    policies_for_staff,
+    read_summary,
+    reading_of,
     record_acknowledgement,
 )
 from tracker.policy.forms import (
+    AcknowledgeForm,
     AcknowledgementForm,
     AcknowledgementImportForm,
     ClauseForm,
@@ -110,6 +118,7 @@ def register():
         rows=rows,
         today=today(),
         can_manage=can_manage_policies(current_user),
+        can_record=can_record_acknowledgements(current_user),
     )
 
 
@@ -370,6 +379,7 @@ def _acknowledgements_page(version, form, import_form, report=None):
     return render_template(
         "policy/acknowledgements.html",
         version=version,
+        summary=read_summary(version, scope, today()),
         records=acknowledgements_for(version, scope),
         form=form,
         import_form=import_form,
@@ -448,3 +458,51 @@ def import_acknowledgements_page(version_id: int):
                 f"{'row has a problem' if len(report.errors) == 1 else 'rows have problems'}"
             ]
     return _acknowledgements_page(version, form, import_form, report)
+
+
+# --- members of staff read and acknowledge the policy themselves -------------------------
+
+staff_only = permission_required(is_member_of_staff)
+
+
+@bp.route("/read")
+@staff_only
+def to_read():
+    return render_template(
+        "policy/to_read.html",
+        policies=policies_for_staff(current_user),
+        on_register=own_staff_record(current_user) is not None,
+        no_staff_record=NO_STAFF_RECORD,
+    )
+
+
+@bp.route("/read/<int:version_id>", methods=["GET", "POST"])
+@staff_only
+def read(version_id: int):
+    reading = reading_of(current_user, version_id)
+    if reading is None:
+        refuse(object_type="policy_version", object_id=version_id)
+    version = reading.version
+    label, title = version.version_label, version.title
+    form = AcknowledgeForm()
+
+    def page():
+        # After a refusal's rollback, loaded again: the template must read nothing.
+        shown = reading if request.method == "GET" else reading_of(current_user, version_id)
+        return render_template(
+            "policy/read.html",
+            reading=shown,
+            form=form,
+            no_staff_record=NO_STAFF_RECORD,
+        )
+
+    def acknowledged(_record):
+        flash(f"You have acknowledged version {label} of {title}.", "success")
+        return redirect(url_for("policy.read", version_id=version_id))
+
+    return form_page(
+        form,
+        lambda: acknowledge_online(version, by=current_user, today=today()),
+        done=acknowledged,
+        page=page,
+    )

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from tracker.auth.permissions import can_view_case
 from tracker.cases.models import Case, CaseStatus, Platform, Source, Track
 from tracker.policy.models import AcknowledgementMethod, PolicyAcknowledgement
 from tracker.privacy.models import SubjectAccessRequest
@@ -72,8 +73,19 @@ held.
 """
 
 
-def _person_name(user: Any) -> str | None:
-    return user.display_name if user is not None else None
+# What an export says in place of the name of a colleague who raised the concern.
+WITHHELD_REPORTER = "Withheld: the member of staff who raised the concern"
+
+
+def withheld_reporter(case: Case) -> int | None:
+    """The user id of whoever raised the concern, when their name is withheld from the
+    subject's exports: a colleague who raised it as a member of staff and cannot read the
+    case (a third party, and a whistle-blower). Never the subject, who referred
+    themselves, nor a lead who logged it in their role."""
+    reporter = case.reported_by
+    if reporter is None or reporter.id == case.subject.user_id:
+        return None
+    return None if can_view_case(reporter, case) else reporter.id
 
 
 def _label(enum: Any, value: str | None) -> str | None:
@@ -89,13 +101,16 @@ def kept_names(cases: Sequence[Case], subject: StaffMember) -> list[str]:
     """The names an export keeps: the subject's and those of the staff acting in role."""
     names = {subject.full_name}
     for case in cases:
+        withheld = withheld_reporter(case)
         users = [case.reported_by, case.investigator, case.decision_maker]
         users += [entry.author for entry in case.chronology]
         users += [transition.actor for transition in case.transitions]
         users += [decision.decided_by for decision in case.decisions]
         users += [appeal.heard_by for appeal in case.appeals]
         users += [item.uploaded_by for item in case.evidence]
-        names.update(user.display_name for user in users if user is not None)
+        names.update(
+            user.display_name for user in users if user is not None and user.id != withheld
+        )
     return sorted(names)
 
 
@@ -110,6 +125,13 @@ def case_record(
 
     def case_text(field: str) -> str:
         return text(getattr(case, field), "case", case.id, field)
+
+    withheld = withheld_reporter(case)
+
+    def name_of(user: Any) -> str | None:
+        if user is not None and user.id == withheld:
+            return WITHHELD_REPORTER
+        return user.display_name if user is not None else None
 
     clauses = []
     for breach in case.breaches:
@@ -144,7 +166,7 @@ def case_record(
             "captured_at": item.captured_at,
             "captured_by": text(item.captured_by, "evidence", item.id, "captured_by"),
             "post_visibility": item.post_visibility,
-            "uploaded_by": _person_name(item.uploaded_by),
+            "uploaded_by": name_of(item.uploaded_by),
             "uploaded_at": item.uploaded_at,
             "removed_at": item.removed_at,
             "removal_reason": text(item.removal_reason, "evidence", item.id, "removal_reason"),
@@ -158,7 +180,7 @@ def case_record(
             "occurred_time": entry.occurred_time.strftime("%H:%M") if entry.occurred_time else None,
             "kind": entry.kind_enum.label,
             "summary": text(entry.summary, "chronology_entry", entry.id, "summary"),
-            "author": _person_name(entry.author),
+            "author": name_of(entry.author),
             "recorded_at": entry.recorded_at,
             "backdated": entry.is_backdated,
         }
@@ -170,7 +192,7 @@ def case_record(
             "from_status": _label(CaseStatus, transition.from_status),
             "to_status": _label(CaseStatus, transition.to_status),
             "reason": text(transition.reason, "case_transition", transition.id, "reason"),
-            "by": _person_name(transition.actor),
+            "by": name_of(transition.actor),
             "at": transition.at,
         }
         for transition in case.transitions
@@ -204,7 +226,7 @@ def case_record(
                 )
                 if flag
             ],
-            "decided_by": _person_name(decision.decided_by),
+            "decided_by": name_of(decision.decided_by),
             "decided_on": decision.decided_on,
         }
         for decision in case.decisions
@@ -213,7 +235,7 @@ def case_record(
         {
             "lodged_on": appeal.lodged_on,
             "grounds": text(appeal.grounds, "appeal", appeal.id, "grounds"),
-            "heard_by": _person_name(appeal.heard_by),
+            "heard_by": name_of(appeal.heard_by),
             "outcome": _label(AppealOutcome, appeal.outcome),
             "varied_sanction": _label(Sanction, appeal.varied_sanction),
             "rationale": text(appeal.rationale, "appeal", appeal.id, "rationale"),
@@ -234,7 +256,7 @@ def case_record(
         {
             "number": revision.number,
             "changed_at": revision.changed_at,
-            "changed_by": _person_name(revision.changed_by),
+            "changed_by": name_of(revision.changed_by),
             "changes": {
                 field: [
                     text(value, "case_revision", revision.id, field)
@@ -259,7 +281,7 @@ def case_record(
         "platform": Platform(case.platform).label,
         "platform_detail": case_text("platform_detail"),
         "summary": case_text("summary"),
-        "logged_by": _person_name(case.reported_by),
+        "logged_by": name_of(case.reported_by),
         "logged_at": case.created_at,
         "triage": {
             "triaged_at": case.triaged_at,
@@ -277,9 +299,9 @@ def case_record(
             "advice": case_text("lado_advice"),
             "advice_on": case.lado_advice_on,
         },
-        "investigator": _person_name(case.investigator),
+        "investigator": name_of(case.investigator),
         "investigation_summary": case_text("investigation_summary"),
-        "decision_maker": _person_name(case.decision_maker),
+        "decision_maker": name_of(case.decision_maker),
         "closed_on": case.closed_on,
         "closure_reason": case_text("closure_reason"),
         "clauses": clauses,

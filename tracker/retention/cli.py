@@ -9,6 +9,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from tracker import clock
+from tracker.concerns.services import delete_stale_drafts
+from tracker.db import utcnow
 from tracker.extensions import db
 from tracker.retention.disposal import run
 from tracker.staff.services import disable_leavers, leavers_still_signing_in
@@ -34,8 +36,9 @@ def retention_cli() -> None:
 @with_appcontext
 def run_command(apply: bool, on: datetime | None) -> None:
     """List closed cases due for disposal or review (or within the warning window); with
-    --apply, warn the school's DSLs and the DPO and dispose of what is due, and disable
-    the accounts of staff whose last day of employment has passed."""
+    --apply, warn the school's DSLs and the DPO and dispose of what is due, disable
+    the accounts of staff whose last day of employment has passed, and delete concern
+    drafts nobody has touched for 30 days."""
     today = on.date() if on else clock.today()
     days = current_app.config["RETENTION_WARNING_DAYS"]
     report = run(apply=apply, today=today, warning_days=days)
@@ -61,6 +64,9 @@ def run_command(apply: bool, on: datetime | None) -> None:
         disabled = disable_leavers(today)
         db.session.commit()
         click.echo(f"Disabled {disabled} account(s) of staff whose last day has passed.")
+        drafts = delete_stale_drafts(utcnow())
+        db.session.commit()
+        click.echo(f"Deleted {drafts} concern draft(s) nobody had touched for 30 days.")
     else:
         leaving = len(leavers_still_signing_in(today))
         db.session.rollback()

@@ -22,6 +22,7 @@ from tracker.auth.roles import Role
 from tracker.cases.models import Case
 from tracker.cases.timeline import case_timeline, subject_read_receipts
 from tracker.clock import UK, today
+from tracker.consents.services import consents_around
 from tracker.db import utcnow
 from tracker.errors import DomainError
 from tracker.extensions import db
@@ -278,6 +279,7 @@ def decision_page(call: StepCall) -> Mapping[str, Any]:
         "return_form": ReturnForm(formdata=None) if offers_return else None,
         "receipts": subject_read_receipts(call.case),
         "timeline": case_timeline(call.case),
+        "consents": consents_around(call.case),
         "harm_questions": services.HARM_QUESTIONS,
         "edits": frozenset(),  # the decision page changes none of the case's content
     }
