@@ -173,6 +173,7 @@ def _register_blueprints(app: Flask) -> None:
     from tracker.policy import views as policy_views
     from tracker.privacy import hearing_views, request_views  # noqa: F401  (on privacy.bp)
     from tracker.privacy import views as privacy_views
+    from tracker.reports import views as report_views
     from tracker.retention import views as retention_views
     from tracker.staff import accounts_views, import_views  # noqa: F401  (on staff.bp)
     from tracker.staff import views as staff_views
@@ -190,6 +191,7 @@ def _register_blueprints(app: Flask) -> None:
         privacy_views,
         audit_views,
         retention_views,
+        report_views,
         workflow_views,
         health_views,
     ):

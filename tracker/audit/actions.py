@@ -91,6 +91,15 @@ class AuditAction(LabelledEnum):
     CONSENT_WITHDRAWN = "consent.withdrawn", "Consent request withdrawn"
     CONSENT_REGISTER_VIEWED = "consent.register.viewed", "Consent register viewed or searched"
 
+    # Insight (tracker/insight/, tracker/reports/).
+    PATTERN_FLAGGED = "pattern.flagged", "Pattern of concerns flagged for review"
+    PATTERN_REVIEWED = "pattern.reviewed", "Pattern of concerns reviewed"
+    CASE_LINKED = "case.linked", "Cases linked"
+    CASE_UNLINKED = "case.unlinked", "Cases unlinked"
+    REPORT_VIEWED = "report.viewed", "Governance report viewed"
+    REPORT_EXPORTED = "report.exported", "Governance report exported"
+    CASE_LIST_EXPORTED = "case.list.exported", "Case list exported"
+
     # Review and decision.
     LADO_REFERRAL_RECORDED = "lado.referral.recorded", "LADO referral recorded"
     LADO_ADVICE_RECORDED = "lado.advice.recorded", "LADO advice recorded"
@@ -158,5 +167,8 @@ READ_ACTIONS = frozenset(
         AuditAction.HEARING_PACK_DOWNLOADED,
         AuditAction.RETENTION_LIST_VIEWED,
         AuditAction.CONSENT_REGISTER_VIEWED,
+        AuditAction.REPORT_VIEWED,
+        AuditAction.REPORT_EXPORTED,
+        AuditAction.CASE_LIST_EXPORTED,
     }
 )
