@@ -199,6 +199,11 @@ class Config:
         self.RETENTION_WARNING_DAYS = _int("RETENTION_WARNING_DAYS", 30)
         if self.RETENTION_WARNING_DAYS < 0:
             raise RuntimeError("RETENTION_WARNING_DAYS must be 0 or more.")
+        # The governance report for trustees (the chair's) shows counts from 1 up to this
+        # less one as "fewer than" it, in the page and its exports (tracker/reports/).
+        self.REPORT_SUPPRESS_BELOW = _int("REPORT_SUPPRESS_BELOW", 5)
+        if self.REPORT_SUPPRESS_BELOW < 1:
+            raise RuntimeError("REPORT_SUPPRESS_BELOW must be at least 1.")
 
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO").upper()
         # "text" for a person at a terminal; "json" for one JSON object per line, for a

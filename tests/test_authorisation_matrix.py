@@ -38,6 +38,7 @@ from tracker.clock import today
 from tracker.concerns.services import ABOUT_COLLEAGUE, StaffReport, raise_concern
 from tracker.consents.services import ConsentRequest, ask_consent
 from tracker.extensions import db as _db
+from tracker.insight.services import link_cases
 from tracker.policy.services import create_draft, current_version
 from tracker.workflow import registry
 from tracker.workflow import services as wf
@@ -112,6 +113,7 @@ class World:
     staff: int  # the subject's staff record (school A)
     staff_subject_case: int  # reported, logged by DSL A, about STAFF_SUBJECT
     receipt: int  # the receipt of a concern STAFF_A raised about STAFF_SUBJECT
+    link: int  # `case` linked to `awaiting_decision`
     policy: int
     version: int  # the published version
     clause: int  # a clause of the published version
@@ -167,6 +169,9 @@ def build_world(make: Factory) -> World:
 
     allegation = make.case(school_a, subject=subject, by=dsl)
     wf.triage(allegation, track="allegation", answers=HARM, rationale="Contact", by=dsl)
+    # The third concern about the subject: the pattern rule holds, a review is due.
+    assert allegation.pattern_unreviewed
+    link = link_cases(case, reference=waiting.reference, kind="same_person", by=dsl)
 
     receipt = raise_concern(
         StaffReport(
@@ -211,6 +216,7 @@ def build_world(make: Factory) -> World:
         staff=subject.id,
         staff_subject_case=staff_subject_case.id,
         receipt=receipt.id,
+        link=link.id,
         policy=policy.id,
         version=version.id,
         clause=version.clause("3.4").id,
@@ -452,6 +458,15 @@ EXPECTED_BY_WHO: dict[Callable[..., bool], tuple[str, Expected]] = {
 # A step within stages is asked about on a case at those stages (the LADO's: an allegation).
 CASE_FOR_STAGES = {
     frozenset({CaseStatus.TRIAGE}): "allegation",
+    # The pattern review: the allegation is the third concern about the subject.
+    frozenset(
+        {
+            CaseStatus.TRIAGE,
+            CaseStatus.INVESTIGATION,
+            CaseStatus.AWAITING_DECISION,
+            CaseStatus.DECIDED,
+        }
+    ): "allegation",
 }
 
 
@@ -459,9 +474,12 @@ def _step_spec(step: registry.Step) -> Spec:
     which, expected = EXPECTED_BY_WHO[step.who]
     if not step.moves_case:
         which = CASE_FOR_STAGES.get(step.sources, which)
-    path = step.page.path.replace("<int:evidence_id>", "{evidence}")
+    path = step.page.path.replace("<int:evidence_id>", "{evidence}").replace(
+        "<int:link_id>", "{link}"
+    )
     return Spec(
-        lambda w: f"/cases/{getattr(w, which)}" + path.format(evidence=w.evidence), expected
+        lambda w: f"/cases/{getattr(w, which)}" + path.format(evidence=w.evidence, link=w.link),
+        expected,
     )
 
 

@@ -1244,6 +1244,8 @@ NOT_WRITTEN = {
     "consents.refer": "no fields",
     "consents.withdraw": "no fields",
     "concerns.discard": "no fields",
+    "workflow.link_case": "a reference, checked against the cases the user can see, and a choice",
+    "workflow.unlink_case": "no fields",
 }
 
 
@@ -1282,6 +1284,7 @@ def test_everything_people_write_is_shown_escaped(app, make):
     case = f"/cases/{case_id}"
     dates = {"occurred_on": _parts(earlier), "reported_on": _parts(on)}
     w.submit(dsl, f"{case}/edit", {**dates, "source": "staff_report", "platform": "other"})
+    w.submit(dsl, f"{case}/clauses/new")
     w.submit(dsl, f"{case}/people/new", {"kind": "witness", "year_group": ""})
     w.submit(dsl, f"{case}/chronology/new", {"occurred_on": _parts(on), "occurred_time": ""})
     w.submit(
@@ -1327,6 +1330,13 @@ def test_everything_people_write_is_shown_escaped(app, make):
     w.submit(ceo, f"{case}/appeal/decide", {"outcome": "upheld"})
     w.submit(dsl, f"{case}/reopen")
     w.submit(dsl, f"{case}/withdraw")
+
+    # The pattern of concerns flagged on the world's third case about its subject.
+    w.submit(
+        dsl,
+        f"/cases/{world.allegation}/pattern-review",
+        {"meets_threshold": "no", "escalate": "no"},
+    )
 
     # A concern a member of staff raises: what they wrote is for the school's leads.
     staff = Visitor.of(app, world, STAFF_A)

@@ -19,6 +19,7 @@ from tests.test_evidence import PNG
 from tracker.audit.models import AuditEvent
 from tracker.auth.roles import Role
 from tracker.cases.models import Case, CaseStatus
+from tracker.cases.services import citable_rules as case_rules
 from tracker.clock import today
 from tracker.concerns.models import ConcernDraft, StaffConcern
 from tracker.extensions import db as _db
@@ -363,3 +364,37 @@ def test_retention_deletes_drafts_nobody_touched_for_30_days(runner, world):
         select(AuditEvent).where(AuditEvent.action == "concern.drafts.expired")
     )
     assert expired.details == {"count": 1}
+
+
+def test_the_lead_cites_the_rules_a_staff_concern_may_have_broken(client, world):
+    _signed_in(client, world)
+    _post(client, world)
+    receipt = _db.session.scalar(select(StaffConcern))
+    _db.session.commit()
+    _sign_out(client)
+    sign_in(client, world["dsl"].email)
+    url = f"/cases/{receipt.case_id}/clauses/new"
+    case_page = client.get(f"/cases/{receipt.case_id}").get_data(as_text=True)
+    assert "No rule of the policy is cited yet" in case_page and url in case_page
+    page = client.get(url).get_data(as_text=True)
+    assert ">3.5 " in page or "3.5 " in page
+    token = csrf_token_from(page)
+    refused = client.post(url, data={"csrf_token": token, "clause": "", "rationale": ""})
+    text = refused.get_data(as_text=True)
+    assert "Choose the rule the conduct may have broken" in text
+    assert "Say why the conduct may have broken this rule" in text
+    case = _db.session.get(Case, receipt.case_id)
+    rule = next(c for c in case_rules(case) if c.reference == "3.5")
+    done = client.post(
+        url, data={"csrf_token": token, "clause": str(rule.id), "rationale": "Pictures of a trip"}
+    )
+    assert done.status_code == 302
+    assert "Clause 3.5 cited." in client.get(done.headers["Location"]).get_data(as_text=True)
+    # Once cited, it is not offered again; and posting it again is refused in words.
+    assert f'value="{rule.id}"' not in client.get(url).get_data(as_text=True)
+    again = client.post(url, data={"csrf_token": token, "clause": str(rule.id), "rationale": "x"})
+    assert "not one already cited" in again.get_data(as_text=True)
+    _db.session.expire_all()
+    assert [b.clause.reference for b in _db.session.get(Case, receipt.case_id).breaches] == ["3.5"]
+    added = _db.session.scalar(select(AuditEvent).where(AuditEvent.action == "clause_breach.added"))
+    assert added.details == {"clause_id": rule.id}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from io import BytesIO
 from typing import Any
 
@@ -35,6 +36,7 @@ from tracker.cases.evidence import Provenance, add_evidence
 from tracker.cases.models import Case
 from tracker.cases.services import add_chronology_entry, add_person
 from tracker.clock import today
+from tracker.insight.services import link_cases
 from tracker.retention.services import place_legal_hold
 from tracker.workflow import registry
 from tracker.workflow.models import Action
@@ -80,6 +82,7 @@ class World:
     users: dict[str, User]
     cases: dict[str, Case]
     evidence: int
+    link: int
 
 
 @pytest.fixture
@@ -128,6 +131,14 @@ def world(make, db) -> World:
     held = new_case()
     closed(db, held, dsl, head)
     place_legal_hold(held, reason="Employment tribunal claim.", by=dpo)
+    # A third concern about one person: the pattern rule holds, a review is due.
+    repeated = make.staff(school, name="Pat Tern")
+    make.case(school, by=dsl, subject=repeated, reported_on=today() - timedelta(days=60))
+    make.case(school, by=dsl, subject=repeated, reported_on=today() - timedelta(days=30))
+    pattern = make.case(school, by=dsl, subject=repeated, reported_on=today())
+    triage(db, pattern, dsl)
+    assert pattern.pattern_unreviewed
+    link = link_cases(reported, reference=in_triage.reference, kind="same_incident", by=dsl)
     db.session.commit()
     return World(
         users={"dsl": dsl, "head": head, "ceo": ceo, "dpo": dpo},
@@ -139,8 +150,10 @@ def world(make, db) -> World:
             "decided": was_decided,
             "appeal": under_appeal,
             "closed": held,
+            "pattern": pattern,
         },
         evidence=evidence.id,
+        link=link.id,
     )
 
 
@@ -164,7 +177,8 @@ def _assert_reaches_nothing(watch: RenderWatch, url: str) -> None:
 
 
 def _url(step: registry.Step, case: Case, world: World) -> str:
-    return f"/cases/{case.id}" + step.page.path.replace("<int:evidence_id>", str(world.evidence))
+    path = step.page.path.replace("<int:evidence_id>", str(world.evidence))
+    return f"/cases/{case.id}" + path.replace("<int:link_id>", str(world.link))
 
 
 def _taker(step: registry.Step, world: World) -> tuple[str, Case]:
@@ -172,8 +186,9 @@ def _taker(step: registry.Step, world: World) -> tuple[str, Case]:
     for case_name, case in world.cases.items():
         for person, user in world.users.items():
             if case.status in step.sources and registry.belongs_here(step, case, user):
-                if step.action is Action.REMOVE_EVIDENCE and case_name != "reported":
-                    continue  # the evidence is on the reported case
+                on_reported = {Action.REMOVE_EVIDENCE, Action.UNLINK_CASE}
+                if step.action in on_reported and case_name != "reported":
+                    continue  # the evidence and the link are the reported case's
                 return person, case
     raise AssertionError(f"no one in the world may take {step.action}")
 

@@ -13,6 +13,7 @@ from tracker.cases.models import (
 )
 from tracker.concerns.models import ConcernDraft, StaffConcern
 from tracker.consents.models import PictureConsent
+from tracker.insight.models import CaseLink, PatternReview
 from tracker.orgs.models import School, Trust
 from tracker.policy import guards  # noqa: F401  (the flush-time guard on published versions)
 from tracker.policy.models import Clause, Policy, PolicyAcknowledgement, PolicyVersion
@@ -45,6 +46,8 @@ __all__ = [
     "ConcernDraft",
     "StaffConcern",
     "PictureConsent",
+    "CaseLink",
+    "PatternReview",
     "Evidence",
     "PersonInvolved",
     "Clause",

@@ -494,3 +494,29 @@ def consents_to_decide_filter(user: User) -> ColumnElement[bool]:
         PictureConsent.asked_by_id != user.id,
         or_(*reach),
     )
+
+
+# --- the governance report (tracker/reports/) ------------------------------------------
+
+# Roles that read the governance report: a headteacher for their school; the CEO, the
+# chair of trustees, the DPO and a trust auditor for the trust; a school's auditor for it.
+REPORT_READING_ROLES = frozenset(
+    {Role.HEADTEACHER, Role.CEO, Role.CHAIR, Role.DPO, Role.AUDITOR}
+)
+
+
+def report_scope(user: User) -> SchoolScope:
+    """Schools whose figures the user may read in the governance report."""
+    return school_scope(user, REPORT_READING_ROLES)
+
+
+def can_read_reports(user: User) -> bool:
+    """The governance report and its exports; never safeguarding leads, administrators or
+    members of staff (403)."""
+    return not report_scope(user).is_empty
+
+
+def report_suppresses_small_numbers(user: User) -> bool:
+    """The chair of trustees reads the report that goes to trustees: its small counts are
+    shown as "fewer than" the configured threshold (REPORT_SUPPRESS_BELOW)."""
+    return has_role(user, Role.CHAIR)

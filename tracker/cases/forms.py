@@ -3,7 +3,7 @@
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import HiddenInput
 
 from tracker.cases.models import EntryKind, PersonKind, Platform, Source
@@ -134,3 +134,21 @@ class ChronologyEntryForm(FlaskForm):
         too_long="The entry must be 10,000 characters or fewer",
     )
     submit = submit_button("Add entry")
+
+
+class CiteClauseForm(FlaskForm):
+    # The step fills the list: the rules of the version in force on the conduct's date
+    # that the case does not cite yet.
+    clause = select_in_scope("Which rule may the conduct have broken?", required="")
+    rationale = text_area(
+        "Why may the conduct have broken it?",
+        description="What in the concern matches the rule. Do not write pupils' names.",
+        required="Say why the conduct may have broken this rule",
+        max_length=5_000,
+        too_long="The reason must be 5,000 characters or fewer",
+    )
+    submit = submit_button("Cite the rule")
+
+    def validate_clause(self, field) -> None:
+        if not field.data:
+            raise ValidationError("Choose the rule the conduct may have broken")

@@ -202,6 +202,10 @@ class Case(Model):
     # The facts the rule needed and did not get, as a comma-separated list of names.
     retention_missing: Mapped[str] = mapped_column(String(200), default="", server_default="")
     retention_computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The pattern rule held when the case was logged or a clause cited (trust-wide, over
+    # every case about the subject), and when the lead reviewed it (tracker/insight/).
+    pattern_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pattern_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Optimistic locking: every UPDATE checks and bumps it (SQLAlchemy version_id_col).
@@ -257,6 +261,11 @@ class Case(Model):
     @property
     def appeal(self) -> Appeal | None:
         return self.appeals[-1] if self.appeals else None
+
+    @property
+    def pattern_unreviewed(self) -> bool:
+        """A pattern of concerns about the subject is flagged and nobody has reviewed it."""
+        return self.pattern_flagged_at is not None and self.pattern_reviewed_at is None
 
     @property
     def is_allegation(self) -> bool:

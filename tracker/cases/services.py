@@ -39,6 +39,7 @@ from tracker.cases.models import (
 from tracker.db import utcnow
 from tracker.errors import DomainError, NotAllowed, ValidationFailed, one_of, required_text
 from tracker.extensions import db
+from tracker.insight.patterns import refresh_pattern
 from tracker.orgs.models import School, Trust
 from tracker.policy.models import Clause, Policy
 from tracker.policy.services import version_in_force
@@ -256,7 +257,8 @@ def open_case(
     the details (checked with `checked_details`) and breaches are already checked.
     Side effects: a reference is allocated; the audit trail gets case.created (reference,
     subject and cited clause ids) and one clause_breach.added per cited clause; revision
-    1 holds every detail as logged. Flushes; the caller commits.
+    1 holds every detail as logged; the case is flagged when the trust's pattern rule now
+    holds for the subject (tracker/insight/patterns.py). Flushes; the caller commits.
     """
     reference = allocate_reference(school.trust, today.year)
     case = Case(
@@ -302,7 +304,52 @@ def open_case(
         number=1,
     )
     db.session.flush()
+    refresh_pattern(case, by=by)
     return case
+
+
+def citable_rules(case: Case) -> list[Clause]:
+    """The rules a case may cite and does not yet: those of the policy version in force on
+    the date of the conduct, in the policy's order."""
+    policy = policy_for(case.trust_id)
+    version = version_in_force(policy, case.occurred_on) if policy else None
+    if version is None:
+        return []
+    cited = {breach.clause_id for breach in case.breaches}
+    return [clause for clause in version.clauses if clause.is_rule and clause.id not in cited]
+
+
+def cite_clause(case: Case, *, clause_id: int | None, rationale: str, by: User) -> ClauseBreach:
+    """Cite one more rule the conduct may have broken: how a concern raised by a member of
+    staff (which cites none) gets its clauses, and how a lead adds one found later.
+
+    Guard: the user may work on the case; the clause is a rule of the version in force on
+    the date of the conduct, not cited already; a rationale is given. Side effects: the
+    clause breach; clause_breach.added (the clause id). Flushes; the caller commits.
+    """
+    if not can_work_on_case(by, case):
+        raise NotAllowed("You cannot change this case")
+    rules = {clause.id: clause for clause in citable_rules(case)}
+    clause = rules.get(clause_id) if clause_id is not None else None
+    if clause is None:
+        raise ValidationFailed(
+            "Choose a rule of the policy in force on the date of the conduct, not one "
+            "already cited",
+            field="clause",
+        )
+    why = required_text(
+        rationale,
+        f"Say why the conduct may have broken clause {clause.reference}",
+        field="rationale",
+    )
+    breach = ClauseBreach(case_id=case.id, clause_id=clause.id, rationale=why, added_by_id=by.id)
+    case.breaches.append(breach)
+    db.session.flush()
+    audit.record_about(
+        AuditAction.CLAUSE_BREACH_ADDED, breach, actor=by, details={"clause_id": clause.id}
+    )
+    refresh_pattern(case, by=by)
+    return breach
 
 
 def update_case_details(

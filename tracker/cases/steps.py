@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from wtforms.fields.choices import SelectChoice
 
 from tracker.auth.permissions import refuse
 from tracker.cases.evidence import Provenance
@@ -17,9 +18,10 @@ from tracker.cases.evidence import add_evidence as add_evidence_service
 from tracker.cases.evidence import remove_evidence as remove_evidence_service
 from tracker.cases.evidence_forms import ACCEPT
 from tracker.cases.models import Case, Evidence
-from tracker.cases.services import CaseDetails, EditConflict, update_case_details
+from tracker.cases.services import CaseDetails, EditConflict, citable_rules, update_case_details
 from tracker.cases.services import add_chronology_entry as add_chronology_entry_service
 from tracker.cases.services import add_person as add_person_service
+from tracker.cases.services import cite_clause as cite_clause_service
 from tracker.clock import today
 from tracker.db import id_from
 from tracker.errors import DomainError
@@ -82,6 +84,25 @@ def add_person(call: StepCall) -> Done:
     year_group = call.form.year_group.data or None
     person = add_person_service(call.case, **given, year_group=year_group, by=call.by)
     return Done(f"{person.identifier} added to the case.", anchor="people")
+
+
+def prepare_clauses(call: StepCall) -> None:
+    rules = citable_rules(call.case)
+    call.form.clause.choices = [
+        SelectChoice("", "Choose a rule"),
+        *(SelectChoice(str(c.id), f"{c.reference} {c.heading}") for c in rules),
+    ]
+    call.shown["rules"] = rules
+
+
+def cite_clause(call: StepCall) -> Done:
+    breach = cite_clause_service(
+        call.case,
+        clause_id=id_from(call.form.clause.data),
+        rationale=call.form.rationale.data or "",
+        by=call.by,
+    )
+    return Done(f"Clause {breach.clause.reference} cited.", anchor="clauses")
 
 
 def prepare_entry(call: StepCall) -> None:

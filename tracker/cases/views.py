@@ -39,6 +39,9 @@ from tracker.db import id_from
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.forms import show_error
+from tracker.insight.patterns import earlier_concerns
+from tracker.insight.services import links_of, reviews_of
+from tracker.notifications.services import notify_after_commit
 from tracker.orgs.models import School
 from tracker.pages import form_page
 from tracker.policy.models import PolicyVersion
@@ -183,6 +186,7 @@ def new():
         show_error(form, error)
 
     def done(case: Case):
+        notify_after_commit(case.id)  # a pattern of concerns it completes is told at once
         flash(f"Concern {case.reference} saved.", "success")
         return redirect(url_for("cases.show", case_id=case.id))
 
@@ -227,6 +231,9 @@ def show(case_id: int):
         can_audit=can_audit_case(current_user, case),
         can_hearing_pack=can_prepare_hearing_pack(current_user, case),
         receipts=subject_read_receipts(case),
+        earlier=earlier_concerns(case, current_user),
+        links=links_of(case, current_user),
+        reviews=reviews_of(case) if case.pattern_reviewed_at else [],
         timeline=case_timeline(case),
         consents=consents_around(case),
     )

@@ -23,6 +23,7 @@ class NotificationKind(StrEnum):
     APPEAL_LODGED = "appeal_lodged"
     RETENTION_DUE = "retention_due"
     CONCERN_RAISED = "concern_raised"
+    PATTERN_FLAGGED = "pattern_flagged"
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,11 @@ WORDING: dict[NotificationKind, Wording] = {
         "A concern has been raised",
         "A member of staff has raised a concern in the safeguarding case tracker. It is "
         "waiting for triage.",
+    ),
+    NotificationKind.PATTERN_FLAGGED: Wording(
+        "A pattern of concerns needs review",
+        "The concerns recorded about one member of staff in the safeguarding case tracker "
+        "meet the trust's pattern rule. A review is needed.",
     ),
     NotificationKind.RETENTION_DUE: Wording(
         "A record is due for disposal or review",

@@ -112,6 +112,22 @@ def _school_safeguarding_team(
     return [user for user_id, user in sorted(people.items()) if user_id not in left_out]
 
 
+def _trust_safeguarding_roles(case: Case) -> list[User]:
+    """Whoever holds a safeguarding role across the case's trust (the CEO), never its
+    subject."""
+    grants = db.session.scalars(
+        select(RoleGrant)
+        .join(User, User.id == RoleGrant.user_id)
+        .where(
+            User.trust_id == case.trust_id,
+            RoleGrant.school_id.is_(None),
+            RoleGrant.role == Role.CEO.value,
+        )
+    )
+    people = {grant.user.id: grant.user for grant in grants if grant.user.is_active}
+    return [user for user_id, user in sorted(people.items()) if user_id != case.subject.user_id]
+
+
 def due_notifications(now: datetime, *, case_id: int | None = None) -> list[Due]:
     """Every notification the cases' state calls for (sent or not)."""
     query = (
@@ -142,6 +158,14 @@ def due_notifications(now: datetime, *, case_id: int | None = None) -> list[Due]
         )
     )
     for case in db.session.scalars(query):
+        if case.pattern_unreviewed:
+            # The trust-wide safeguarding role: told a review is needed, nothing more.
+            due.extend(
+                Due(
+                    f"pattern:{case.id}:{person.id}", NotificationKind.PATTERN_FLAGGED, case, person
+                )
+                for person in _trust_safeguarding_roles(case)
+            )
         if case.status == CaseStatus.REPORTED:
             # A concern a member of staff raised: the school's safeguarding leads are told.
             if case.id in raised_by_staff:

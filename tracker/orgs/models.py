@@ -39,6 +39,11 @@ class Trust(Model):
     sign_in_mfa_acr: Mapped[str | None] = mapped_column(String(255))
     # Local passwords; when off, only break-glass accounts may use one.
     passwords_allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The pattern rule (tracker/insight/patterns.py): this many concerns about one person
+    # within this many months, or this many citing the same clause, ask for a review.
+    pattern_concerns: Mapped[int] = mapped_column(default=3, server_default="3")
+    pattern_months: Mapped[int] = mapped_column(default=12, server_default="12")
+    pattern_same_clause: Mapped[int] = mapped_column(default=2, server_default="2")
 
     schools: Mapped[list[School]] = relationship(
         back_populates="trust", order_by="School.name", cascade="all, delete-orphan"

@@ -40,10 +40,12 @@ from tracker.auth.permissions import (
 )
 from tracker.cases import steps as case_steps
 from tracker.cases.evidence_forms import EvidenceForm, RemoveEvidenceForm
-from tracker.cases.forms import ChronologyEntryForm, EditCaseForm, PersonForm
+from tracker.cases.forms import ChronologyEntryForm, CiteClauseForm, EditCaseForm, PersonForm
 from tracker.cases.loads import CASE_PAGE, CLAUSES, DECISIONS, EVIDENCE
 from tracker.cases.models import OPEN_STATUSES, Case, CaseStatus, Track
 from tracker.errors import DomainError
+from tracker.insight import steps as insight_steps
+from tracker.insight.forms import LinkCaseForm, PatternReviewForm, UnlinkCaseForm
 from tracker.workflow import steps
 from tracker.workflow.calls import Done, StepCall
 from tracker.workflow.forms import (
@@ -157,6 +159,24 @@ def low_level_only(case: Case, user: User) -> str | None:
     return None
 
 
+def pattern_flagged(case: Case, user: User) -> str | None:
+    if case.pattern_flagged_at is None:
+        return "No pattern of concerns has been flagged on this case"
+    return None
+
+
+def pattern_not_reviewed(case: Case, user: User) -> str | None:
+    if case.pattern_reviewed_at is not None:
+        return "The pattern of concerns on this case has been reviewed already"
+    return None
+
+
+def pattern_reviewed(case: Case, user: User) -> str | None:
+    if case.pattern_unreviewed:
+        return "Record the review of the pattern of concerns before the case is closed"
+    return None
+
+
 def not_conflicted(case: Case, user: User) -> str | None:
     if is_conflicted_in_decision(user, case):
         return "You are involved in this case, so you cannot decide it"
@@ -204,6 +224,7 @@ STEPS: dict[Action, Step] = {
                 form=TriageForm,
                 template="workflow/triage.html",
                 run=steps.triage,
+                context=insight_steps.pattern_context,
                 loads=CLAUSES,
                 read_as="triage",
             ),
@@ -362,7 +383,7 @@ STEPS: dict[Action, Step] = {
             label="Close the case",
             who=is_worker_or_decision_maker,
             who_in_words=WORKERS_OR_DECIDED,
-            guard=nothing_first,
+            guard=pattern_reviewed,
             sources=frozenset({S.DECIDED}),
             target=S.CLOSED,
             page=Page(
@@ -412,6 +433,58 @@ STEPS: dict[Action, Step] = {
                 prepare=steps.prepare_suspension,
             ),
         ),
+        # --- insight: a pattern of concerns about the subject, links between cases --------
+        Step(
+            action=Action.REVIEW_PATTERN,
+            label="Review the pattern of concerns",
+            who=is_case_worker,
+            who_in_words=WORKERS,
+            guard=pattern_not_reviewed,
+            belongs=pattern_flagged,
+            # Once triaged (escalating needs a track), until it closes.
+            sources=frozenset({S.TRIAGE, S.INVESTIGATION, S.AWAITING_DECISION, S.DECIDED}),
+            place=Place.SIDE,
+            leads_when=lambda case: case.pattern_unreviewed,
+            page=Page(
+                path="/pattern-review",
+                form=PatternReviewForm,
+                template="insight/pattern_review.html",
+                run=insight_steps.review,
+                context=insight_steps.pattern_context,
+                loads=CLAUSES,
+            ),
+        ),
+        Step(
+            action=Action.LINK_CASE,
+            label="Link to another case",
+            who=is_case_worker,
+            who_in_words=WORKERS,
+            guard=nothing_first,
+            sources=OPEN,
+            place=Place.EDIT,
+            page=Page(
+                path="/links/new",
+                form=LinkCaseForm,
+                template="insight/link_new.html",
+                run=insight_steps.link,
+            ),
+        ),
+        Step(
+            action=Action.UNLINK_CASE,
+            label="Remove the link",
+            who=is_case_worker,
+            who_in_words=WORKERS,
+            guard=nothing_first,
+            sources=OPEN,
+            place=Place.EDIT,
+            page=Page(
+                path="/links/<int:link_id>/remove",
+                form=UnlinkCaseForm,
+                template="insight/link_remove.html",
+                run=insight_steps.unlink,
+                item=insight_steps.link_of,
+            ),
+        ),
         # --- the case's own content -------------------------------------------------------
         Step(
             action=Action.EDIT_DETAILS,
@@ -429,6 +502,24 @@ STEPS: dict[Action, Step] = {
                 prepare=case_steps.prepare_details,
                 refused=case_steps.edit_refused,
                 read_as="edit",
+            ),
+        ),
+        Step(
+            action=Action.CITE_CLAUSE,
+            label="Cite a rule",
+            who=is_case_worker,
+            who_in_words=WORKERS,
+            guard=nothing_first,
+            # Until the case is submitted: the decision is made on the rules cited then.
+            sources=frozenset({S.REPORTED, S.TRIAGE, S.INVESTIGATION}),
+            place=Place.EDIT,
+            page=Page(
+                path="/clauses/new",
+                form=CiteClauseForm,
+                template="cases/clause_new.html",
+                run=case_steps.cite_clause,
+                prepare=case_steps.prepare_clauses,
+                loads=CLAUSES,
             ),
         ),
         Step(
