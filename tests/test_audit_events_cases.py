@@ -45,7 +45,9 @@ from tracker.cases.models import (
     Evidence,
     PersonInvolved,
 )
+from tracker.cases.services import citable_rules
 from tracker.clock import today
+from tracker.insight.models import CaseLink, PatternReview
 from tracker.workflow import registry
 from tracker.workflow.models import Action, Appeal, Decision, Suspension
 
@@ -225,7 +227,83 @@ def logging_a_concern(w: World) -> list[dict]:
             )
             for breach in breaches
         ],
+        # The second concern about Liam Hughes citing 3.4: the pattern rule holds.
+        about(A.PATTERN_FLAGGED, w.dsl, case, details={"rule": "same_clause"}),
     ]
+
+
+def citing_a_rule(w: World) -> list[dict]:
+    client = w.client(w.dsl)
+    clause = next(c for c in citable_rules(w.case) if c.reference == "3.5")
+    w.mark()
+    response = post_form(
+        client,
+        f"/cases/{w.case.id}/clauses/new",
+        {"clause": str(clause.id), "rationale": "Pictures of a school trip"},
+    )
+    assert response.status_code == 302
+    breach = w.reload(ClauseBreach, clause_id=clause.id)
+    return [
+        about(
+            A.CLAUSE_BREACH_ADDED,
+            w.dsl,
+            w.case,
+            obj=("clause_breach", breach.id),
+            details={"clause_id": clause.id},
+        )
+    ]
+
+
+def reviewing_a_pattern(w: World) -> list[dict]:
+    third = None
+    for _ in range(2):
+        third = w.make.case(w.school, by=w.dsl, subject=w.case.subject, clauses=("3.5",))
+    triage(w.db, third, w.dsl)
+    assert third.pattern_unreviewed
+    client = w.client(w.dsl)
+    w.mark()
+    response = post_form(
+        client,
+        f"/cases/{third.id}/pattern-review",
+        {"meets_threshold": "no", "escalate": "no", "rationale": "Unrelated and minor"},
+    )
+    assert response.status_code == 302
+    review = w.reload(PatternReview)
+    return [
+        about(
+            A.PATTERN_REVIEWED,
+            w.dsl,
+            third,
+            obj=("pattern_review", review.id),
+            details={"meets_threshold": "no", "escalated": False},
+        )
+    ]
+
+
+def linking_and_unlinking(w: World) -> list[dict]:
+    other = w.make.case(w.school, by=w.dsl, subject=w.make.staff(w.school))
+    client = w.client(w.dsl)
+    w.mark()
+    response = post_form(
+        client,
+        f"/cases/{w.case.id}/links/new",
+        {"reference": other.reference, "kind": "same_incident"},
+    )
+    assert response.status_code == 302
+    link = w.reload(CaseLink)
+    response = post_form(client, f"/cases/{w.case.id}/links/{link.id}/remove", {})
+    assert response.status_code == 302
+    linked = {"kind": "same_incident"}
+    return [
+        about(A.CASE_LINKED, w.dsl, w.case, obj=("case_link", link.id),
+              details={"linked_case_id": other.id, **linked}),
+        about(A.CASE_LINKED, w.dsl, other, obj=("case_link", link.id),
+              details={"linked_case_id": w.case.id, **linked}),
+        about(A.CASE_UNLINKED, w.dsl, w.case, obj=("case_link", link.id),
+              details={"linked_case_id": other.id}),
+        about(A.CASE_UNLINKED, w.dsl, other, obj=("case_link", link.id),
+              details={"linked_case_id": w.case.id}),
+    ]  # fmt: skip
 
 
 def editing_the_details(w: World) -> list[dict]:
@@ -689,6 +767,9 @@ def reopening(w: World) -> list[dict]:
 
 SCENARIOS: list[Callable[[World], list[dict]]] = [
     logging_a_concern,
+    citing_a_rule,
+    reviewing_a_pattern,
+    linking_and_unlinking,
     editing_the_details,
     adding_a_person,
     adding_a_backdated_chronology_entry,
@@ -751,6 +832,10 @@ SCENARIO_OF_STEP = {
     Action.CLOSE: closing,
     Action.WITHDRAW: withdrawing,
     Action.REOPEN: reopening,
+    Action.CITE_CLAUSE: citing_a_rule,
+    Action.REVIEW_PATTERN: reviewing_a_pattern,
+    Action.LINK_CASE: linking_and_unlinking,
+    Action.UNLINK_CASE: linking_and_unlinking,
 }
 
 

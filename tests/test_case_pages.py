@@ -522,4 +522,6 @@ class TestQueryBudget:
             audit = [q for q in log.queries if "audit_chain_head" in q or "audit_events" in q]
             assert len(audit) == 2, log.report()
         assert counts[0] == counts[1], "queries grow with the size of the case"
-        assert counts[1] <= 10, log.report()  # the audit event's two statements included
+        # The audit event's two statements included, and one each for the earlier concerns
+        # about the subject and the linked cases (tracker/insight/).
+        assert counts[1] <= 11, log.report()

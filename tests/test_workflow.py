@@ -31,6 +31,10 @@ WHO = {
     Action.ADD_CHRONOLOGY_ENTRY: WORKERS,
     Action.ADD_EVIDENCE: WORKERS,
     Action.REMOVE_EVIDENCE: WORKERS,
+    Action.CITE_CLAUSE: WORKERS,
+    Action.REVIEW_PATTERN: WORKERS,
+    Action.LINK_CASE: WORKERS,
+    Action.UNLINK_CASE: WORKERS,
     Action.START_INVESTIGATION: WORKERS,
     Action.SUBMIT_FOR_DECISION: WORKERS,
     Action.RETURN_FOR_INVESTIGATION: {"decision_maker"},
@@ -96,6 +100,8 @@ def test_each_action_only_by_its_roles(case, people, db, action):
         # Ready for the step: the LADO's steps are an allegation's, once referred.
         case.track = "allegation" if transition.belongs else "low_level"
         case.lado_referred_at = utcnow()
+        # The pattern review's: a case flagged by the pattern rule.
+        case.pattern_flagged_at = utcnow() if action is Action.REVIEW_PATTERN else None
         case.decision_maker_id = people["decision_maker"].id
         case.appeals.append(
             Appeal(
