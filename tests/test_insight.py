@@ -17,7 +17,7 @@ from tracker.cases.models import Case
 from tracker.extensions import db as _db
 from tracker.insight.models import CaseLink, PatternReview
 from tracker.insight.patterns import PatternRule, pattern_holds
-from tracker.insight.services import review_pattern
+from tracker.insight.services import link_cases, review_pattern
 from tracker.notifications.services import due_notifications
 from tracker.workflow import services as wf
 from tracker.workflow.models import Action
@@ -273,3 +273,34 @@ def test_linking_shows_both_ways_is_audited_and_respects_scope(app, make, world,
     assert removed.status_code == 302
     assert _db.session.scalar(select(CaseLink)) is None
     assert len(events(_db.session, action=AuditAction.CASE_UNLINKED)) == 2
+
+
+def test_the_trust_sets_its_pattern_rule_from_the_command_line(app, make, world):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["trust", "pattern", "--trust", world["trust"].code, "--concerns", "4",
+              "--months", "6", "--same-clause", "3"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "4 concerns about one person within 6 months, or 3 citing" in result.output
+    _db.session.expire_all()
+    trust = _db.session.get(type(world["trust"]), world["trust"].id)
+    assert (trust.pattern_concerns, trust.pattern_months, trust.pattern_same_clause) == (4, 6, 3)
+    (event,) = events(_db.session, action=AuditAction.TRUST_PATTERN_RULE_CHANGED)
+    assert event.details == {"concerns": 4, "months": 6, "same_clause": 3}
+    refused = runner.invoke(args=["trust", "pattern", "--trust", world["trust"].code,
+                                  "--concerns", "1"])  # fmt: skip
+    assert refused.exit_code != 0 and "at least 2 concerns" in refused.output
+
+
+def test_disposing_of_a_case_takes_its_links_and_reviews_with_it(make, world):
+    case = _flagged_low_level(make, world)
+    other = make.case(world["school"], subject=make.staff(world["school"]), by=world["dsl"])
+    link_cases(case, reference=other.reference, kind="same_incident", by=world["dsl"])
+    review_pattern(case, meets_threshold="no", escalate="no", rationale="Minor", by=world["dsl"])
+    _db.session.commit()
+    _db.session.delete(case)  # as retention's dispose_case deletes it
+    _db.session.commit()
+    assert _db.session.scalar(select(CaseLink)) is None
+    assert _db.session.scalar(select(PatternReview)) is None
+    assert _db.session.get(Case, other.id) is not None

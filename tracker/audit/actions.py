@@ -49,6 +49,7 @@ class AuditAction(LabelledEnum):
     STAFF_IMPORTED = "staff.imported", "Staff register imported"
     STAFF_ACCOUNTS_GIVEN = "staff.accounts.given", "Accounts given to staff on the register"
     TRUST_SIGN_IN_CHANGED = "trust.sign_in.changed", "Sign-in settings changed"
+    TRUST_PATTERN_RULE_CHANGED = "trust.pattern_rule.changed", "Pattern rule changed"
     USER_BREAK_GLASS_CHANGED = "user.break_glass.changed", "Break-glass password sign-in changed"
 
     # The policy register.

@@ -1,5 +1,5 @@
 """`flask schools list|set-lado`: the trust's schools and their LADO arrangements;
-`flask trust sign-in`: how its people sign in."""
+`flask trust sign-in`: how its people sign in; `flask trust pattern`: its pattern rule."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ from flask.cli import with_appcontext
 
 from tracker.auth.oidc import provider_of
 from tracker.errors import committed_or_refused
-from tracker.orgs.services import find_school, find_trust, set_lado_arrangements, set_sign_in
+from tracker.orgs.services import (
+    find_school,
+    find_trust,
+    set_lado_arrangements,
+    set_pattern_rule,
+    set_sign_in,
+)
 
 
 def _trust(code: str | None):
@@ -133,3 +139,40 @@ def sign_in_command(
         click.echo(f"{trust.name} signs in with passwords only.")
     if not changed:
         click.echo("Nothing changed.")
+
+
+@trust_cli.command("pattern")
+@click.option("--trust", "trust_code", help="Trust code; needed only with several trusts.")
+@click.option(
+    "--concerns",
+    type=int,
+    default=3,
+    show_default=True,
+    help="Concerns about one person within the months that flag a pattern.",
+)
+@click.option(
+    "--months",
+    type=int,
+    default=12,
+    show_default=True,
+    help="The window the concerns are counted in.",
+)
+@click.option(
+    "--same-clause",
+    type=int,
+    default=2,
+    show_default=True,
+    help="Concerns citing the same clause within the months that flag a pattern.",
+)
+@with_appcontext
+def pattern_command(trust_code: str | None, concerns: int, months: int, same_clause: int) -> None:
+    """Set the pattern rule that asks a safeguarding lead to review the concerns about one
+    person (KCSIE: low-level concerns are kept so that patterns are spotted)."""
+    trust = _trust(trust_code)
+    with committed_or_refused():
+        set_pattern_rule(trust, concerns=concerns, months=months, same_clause=same_clause)
+    click.echo(
+        f"{trust.name}: a pattern is {trust.pattern_concerns} concerns about one person "
+        f"within {trust.pattern_months} months, or {trust.pattern_same_clause} citing the "
+        "same clause."
+    )

@@ -192,3 +192,37 @@ def set_sign_in(
         )
     db.session.flush()
     return changed
+
+
+def set_pattern_rule(
+    trust: Trust, *, concerns: int, months: int, same_clause: int, by: User | None = None
+) -> list[str]:
+    """Set the trust's pattern rule (tracker/insight/patterns.py): `concerns` concerns
+    about one person within `months` months, or `same_clause` of them citing the same
+    clause, flag a case for review.
+
+    Guard: each at least 2 (one concern is no pattern), months from 1 to 120. Side
+    effects: trust.pattern_rule.changed with the new values, when anything changed.
+    Returns the changed field names. Flushes; the caller commits.
+    """
+    if concerns < 2 or same_clause < 2:
+        raise ValidationFailed("A pattern takes at least 2 concerns", field="concerns")
+    if not 1 <= months <= 120:
+        raise ValidationFailed("Give a number of months from 1 to 120", field="months")
+    wanted = {
+        "pattern_concerns": concerns,
+        "pattern_months": months,
+        "pattern_same_clause": same_clause,
+    }
+    changed = [name for name, value in wanted.items() if getattr(trust, name) != value]
+    for name in changed:
+        setattr(trust, name, wanted[name])
+    if changed:
+        audit.record_about(
+            AuditAction.TRUST_PATTERN_RULE_CHANGED,
+            trust,
+            actor=by,
+            details={"concerns": concerns, "months": months, "same_clause": same_clause},
+        )
+    db.session.flush()
+    return changed
