@@ -39,6 +39,7 @@ from tracker.concerns.services import ABOUT_COLLEAGUE, StaffReport, raise_concer
 from tracker.consents.services import ConsentRequest, ask_consent
 from tracker.extensions import db as _db
 from tracker.insight.services import link_cases
+from tracker.orgs.models import School
 from tracker.policy.services import create_draft, current_version
 from tracker.workflow import registry
 from tracker.workflow import services as wf
@@ -656,3 +657,29 @@ def test_each_actor_gets_the_expected_answer(app, make, endpoint):
             if got != expected_post:
                 mismatches.append(f"POST {actor}: expected {expected_post}, got {got}")
     assert not mismatches, f"{endpoint} ({url}):\n" + "\n".join(mismatches)
+
+
+def test_the_pattern_notice_names_nothing_out_of_scope(app, make):
+    """Two concerns at school B about someone who then moved to A, and a third at A: the
+    pattern rule holds over all three, and A's readers see the notice on the case and its
+    triage page, never a word of B's records; B's lead sees B's two and not A's."""
+    world = build_world(make)
+    dsl_a, dsl_b = world.users[DSL_A], world.users[DSL_B]
+    school_a = _db.session.get(School, dsl_a.grants[0].school_id)
+    school_b = _db.session.get(School, dsl_b.grants[0].school_id)
+    mover = make.staff(school_b, name="Morgan Mover")
+    at_b = [make.case(school_b, subject=mover, by=dsl_b, clauses=(c,)) for c in ("3.4", "3.5")]
+    mover.school_id = school_a.id
+    _db.session.commit()
+    at_a = make.case(school_a, subject=mover, by=dsl_a, clauses=("3.2(c)",))
+    assert at_a.pattern_unreviewed
+    hidden = [case.reference for case in at_b] + ["School B"]
+    clients = _signed_in_clients(app, world)
+    for actor in (DSL_A, DEPUTY_A, HEAD_A):
+        for url in (f"/cases/{at_a.id}", f"/cases/{at_a.id}/triage"):
+            body = clients[actor].get(url).get_data(as_text=True)
+            assert "A pattern of concerns may exist: review needed" in body, (actor, url)
+            leaked = [words for words in hidden if words in body]
+            assert not leaked, (actor, url, leaked)
+    for url in (f"/cases/{at_a.id}", "/cases/", "/"):
+        assert at_a.reference.encode() not in clients[DSL_B].get(url).get_data()
