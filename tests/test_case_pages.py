@@ -135,11 +135,13 @@ class TestReportAConcern:
         for message in [
             "Choose the member of staff, or add them",
             "Choose how the concern came to light",
-            "Enter the when did the conduct happen?",
+            "Enter the date the conduct happened",
+            "Enter the date it was reported to the school",
             "Choose where it happened",
             "Describe what happened",
         ]:
             assert message.replace("'", "&#39;") in html, message
+        assert "Enter the when" not in html  # never a question spliced into a sentence
 
     def test_a_rationale_is_needed_and_what_was_typed_is_kept(self, login, dsl, subject, db):
         client = login(dsl)
@@ -467,7 +469,7 @@ class TestPeopleAndChronology:
             ({}, "Choose what kind of entry this is"),
             (  # a date of spaces was taken for an answer, then parsed as no date: a 500
                 {"kind": "note", "occurred_on": [" ", " ", " "], "summary": "x"},
-                "Enter the when did it happen?",
+                "Enter the date it happened",
             ),
         ],
     )

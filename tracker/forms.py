@@ -248,7 +248,9 @@ class GovDateField(DateField):
     ):
         """`missing` and `invalid` are the messages for a blank and an impossible date, in
         the words of the Design System's pattern ("Enter the date it happened", "The date
-        it happened must be a real date"); without them they are made from the label."""
+        it happened must be a real date"). Without them they are made from the label
+        ("Enter the date of the referral", "Date of the referral must be a real date"),
+        which reads well only for a label that names a date: a question needs its own."""
         # Not WTForms' Optional for the optional case: it looks only at the day box and
         # would silently drop a date typed without one.
         message = missing or f"Enter the {label.lower()}"
@@ -269,7 +271,7 @@ class GovDateField(DateField):
         if not any(part.strip() for part in valuelist):
             self.data = None
             return
-        invalid = self.invalid_message or f"{self.label.text} must be a real date, like 27 3 2024"
+        invalid = self.invalid_message or f"{self.label.text} must be a real date"
         if len(valuelist) != 3:
             self.data = None
             raise ValueError(invalid)

@@ -43,6 +43,7 @@ class EvidenceForm(FlaskForm):
     captured_on = GovDateField(
         "Date it was captured (optional)",
         required=False,
+        invalid="The date it was captured must be a real date, like 27 3 2026",
         description="When the screenshot was taken or the file saved. For example, 27 3 2026",
     )
     captured_time = GovTimeField(

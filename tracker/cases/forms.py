@@ -44,8 +44,15 @@ class CaseDetailsForm(FlaskForm):
         "When did the conduct happen?",
         description="If you do not know the exact day, give your best estimate and say so "
         "in the summary. For example, 27 3 2026",
+        missing="Enter the date the conduct happened",
+        invalid="The date the conduct happened must be a real date, like 27 3 2026",
     )
-    reported_on = GovDateField("When was it reported to the school?")
+    reported_on = GovDateField(
+        "When was it reported to the school?",
+        description="For example, 30 3 2026",
+        missing="Enter the date it was reported to the school",
+        invalid="The date it was reported must be a real date, like 30 3 2026",
+    )
     platform = select(
         "Where did it happen?",
         enum_choices(Platform),
@@ -124,6 +131,8 @@ class ChronologyEntryForm(FlaskForm):
     occurred_on = GovDateField(
         "When did it happen?",
         description="It can be an earlier day; the entry will show when it was written.",
+        missing="Enter the date it happened",
+        invalid="The date it happened must be a real date, like 27 3 2026",
     )
     occurred_time = GovTimeField("Time (optional)")
     summary = text_area(

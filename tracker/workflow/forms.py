@@ -111,8 +111,16 @@ class StartInvestigationForm(FlaskForm):
 
 class SuspensionForm(FlaskForm):
     starts_on = GovDateField("Start date", description="For example, 27 3 2026")
-    ends_on = GovDateField("End date (optional)", required=False)
-    reviewed_on = GovDateField("Date of the next review (optional)", required=False)
+    ends_on = GovDateField(
+        "End date (optional)",
+        required=False,
+        invalid="The end date must be a real date, like 27 3 2026",
+    )
+    reviewed_on = GovDateField(
+        "Date of the next review (optional)",
+        required=False,
+        invalid="The date of the next review must be a real date, like 27 3 2026",
+    )
     reason = _text("Why is the member of staff suspended?", "Give the reason for the suspension")
     submit = submit_button("Save the suspension")
 
