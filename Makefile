@@ -27,7 +27,7 @@ help:
 	@echo "make test   the same set-up, then ruff, bandit, mypy, flask db check and the whole test suite"
 
 run: setup
-	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
+	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop): sign in there with the demo sign-ins above"
 	@set -a && . ./$(SECRETS) && set +a && SESSION_COOKIE_SECURE=false \
 		$(FLASK) run --host $(HOST) --port $(PORT)
 

@@ -164,7 +164,7 @@ def _demo_cases(trust: Trust, version) -> None:
 def format_sign_ins(sign_ins: list[tuple[DemoUser, str, str]]) -> str:
     width = max(len(demo.email) for demo, _, _ in sign_ins) + len(EMAIL_DOMAIN) + 1
     lines = [
-        "Demo sign-ins (Horizon Multi Academy Trust), at http://127.0.0.1:5000",
+        "Demo sign-ins (Horizon Multi Academy Trust)",
         "",
         "Each sign-in also asks for a code from an authenticator app. Add the user's key to",
         "the app (choose to enter a key, time-based), or print the current code with:",
