@@ -177,6 +177,7 @@ def _measure(backend, url, cases, audit_events, requests, sequential_verify, evi
     from bench import run
     from bench.backup import measure_backup
     from bench.databases import bench_app
+    from bench.governance import measure_report
     from bench.seed import seed
     from bench.staff_import import measure_import
 
@@ -211,6 +212,12 @@ def _measure(backend, url, cases, audit_events, requests, sequential_verify, evi
         say(
             f"staff import of {result.staff_import.rows} rows: preview "
             f"{result.staff_import.preview_seconds} s, apply {result.staff_import.apply_seconds} s"
+        )
+        result.governance = measure_report(app, seeded.users, requests, today=today())
+        report_year = result.governance.pages["report_year"]
+        say(
+            f"governance report, a year of {result.governance.cases_year} cases and the one "
+            f"before: p50 {report_year.p50_ms} ms, p95 {report_year.p95_ms} ms"
         )
         if evidence_mb > 0:
             result.backup = measure_backup(app, url, evidence_mb=evidence_mb, progress=say)

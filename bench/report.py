@@ -102,6 +102,8 @@ def table(summary: dict[str, Any]) -> str:
         ]
     for label, cell in figures:
         lines.append(f"| {label} | " + " | ".join(cell(b) for b in backends) + " |")
+    if all(backend.get("governance") for backend in backends):
+        lines += _governance(backends, names)
     for backend in backends:
         lines += ["", f"Budgets on {backend['backend']}:", ""]
         lines += ["| budget | measured | limit | |", "|---|---:|---|---|"]
@@ -109,3 +111,33 @@ def table(summary: dict[str, Any]) -> str:
             verdict = "pass" if row["pass"] else "**miss**"
             lines.append(f"| {row['budget']} | {row['value']:g} | {row['limit']} | {verdict} |")
     return "\n".join(lines)
+
+
+def _governance(backends: list[dict[str, Any]], names: list[str]) -> list[str]:
+    """The governance report's pages, and the reference from the same run."""
+    from bench.governance import PAGES
+
+    lines = [
+        "",
+        "| governance report | " + " | ".join(f"{n} p50 ms | {n} p95 ms" for n in names) + " |",
+        "|---|" + "---:|---:|" * len(names),
+    ]
+    for key, label in {**PAGES, "report_pdf": "PDF of the last academic year"}.items():
+        cells = []
+        for backend in backends:
+            report = backend["governance"]
+            page = report["pdf"] if key == "report_pdf" else report["pages"][key]
+            cells += [f"{page['p50_ms']:.1f}", f"{page['p95_ms']:.1f}"] if page else ["-", "-"]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    cells = []
+    for backend in backends:
+        report = backend["governance"]
+        cells += [f"{report['reference_p50_ms']:.1f}", f"{report['reference_p95_ms']:.1f}"]
+    lines.append("| reference: the year's three statements alone | " + " | ".join(cells) + " |")
+    counted = ", ".join(
+        f"{b['backend']}: {b['governance']['cases_year']:,} (year and year before), "
+        f"{b['governance']['cases_history']:,} (history)"
+        for b in backends
+    )
+    lines += ["", f"Cases the reports count: {counted}."]
+    return lines

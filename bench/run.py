@@ -85,6 +85,7 @@ class BackendResult:
     verified_events: int = 0
     backup: BackupFigures | None = None
     staff_import: Any = None  # bench.staff_import.ImportFigures
+    governance: Any = None  # bench.governance.ReportFigures
     budgets: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -92,6 +93,7 @@ class BackendResult:
         data["pages"] = {name: page.as_dict() for name, page in self.pages.items()}
         data["backup"] = self.backup.as_dict() if self.backup else None
         data["staff_import"] = self.staff_import.as_dict() if self.staff_import else None
+        data["governance"] = self.governance.as_dict() if self.governance else None
         return data
 
 
@@ -172,11 +174,11 @@ def time_pages(
     )
 
 
-def _get(client: FlaskClient, url: str) -> str:
+def _get(client: FlaskClient, url: str) -> bytes:
     response = client.get(url)
     if response.status_code != 200:
         raise RuntimeError(f"GET {url} answered {response.status_code}")
-    return response.get_data(as_text=True)
+    return response.get_data()  # bytes: a PDF is timed too (bench/governance.py)
 
 
 # --- the scenarios ---------------------------------------------------------------------
@@ -351,6 +353,10 @@ def judge(result: BackendResult) -> list[dict[str, Any]]:
         from bench.staff_import import budgets as import_budgets
 
         rows += import_budgets(result.staff_import)
+    if result.governance is not None:
+        from bench.governance import budgets as report_budgets
+
+        rows += report_budgets(result.governance)
     judged = []
     for name, value, way, bound in rows:
         ok = value <= bound if way == "<=" else value >= bound

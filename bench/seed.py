@@ -2,8 +2,9 @@
 
 The trust, its schools, accounts and policy go through the real services (a few dozen
 rows, each with its audit event). Everything numerous (staff, cases, clause breaches,
-transitions, decisions, chronology and the bulk of the audit trail) is written with
-bulk inserts, in batches, so that 100,000 cases and 2 million audit events take minutes.
+transitions, decisions, suspensions, chronology and the bulk of the audit trail) is
+written with bulk inserts, in batches, so that 100,000 cases and 2 million audit events
+take minutes.
 
 The audit events continue the chain the services started: each one's HMAC is computed
 with tracker.audit.chain exactly as tracker.audit.services.record computes it, so
@@ -52,7 +53,13 @@ from tracker.orgs.services import add_school, create_trust
 from tracker.policy.importer import SEED_FILE, import_policy, read_policy_file
 from tracker.policy.models import Clause, ClauseKind
 from tracker.staff.models import StaffMember
-from tracker.workflow.models import AllegationOutcome, CaseTransition, Decision, LowLevelOutcome
+from tracker.workflow.models import (
+    AllegationOutcome,
+    CaseTransition,
+    Decision,
+    LowLevelOutcome,
+    Suspension,
+)
 
 TRUST_CODE = "BENCH"
 EMAIL_DOMAIN = "bench.example"
@@ -393,7 +400,15 @@ def _advance_sequences() -> None:
     app's own inserts (a new chronology entry, say) do not collide with them."""
     if db.session.get_bind().dialect.name != "postgresql":
         return
-    for model in (StaffMember, Case, ClauseBreach, CaseTransition, Decision, ChronologyEntry):
+    for model in (
+        StaffMember,
+        Case,
+        ClauseBreach,
+        CaseTransition,
+        Decision,
+        ChronologyEntry,
+        Suspension,
+    ):
         db.session.execute(
             text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :last)"),
             {"table": model.__tablename__, "last": _next_id(model) - 1},
@@ -476,6 +491,10 @@ def _cases(rng, trust, schools, staff_ids, users, clauses, count, today) -> list
     transition_id = _next_id(CaseTransition)
     decision_id = _next_id(Decision)
     entry_id = _next_id(ChronologyEntry)
+    suspension_id = _next_id(Suspension)
+    # Suspensions (for the governance report) from a generator of their own, so that the
+    # rest of the trust is the same as before they were seeded.
+    suspending = random.Random(count)  # noqa: S311 # nosec B311
     counters: dict[int, int] = {}
     facts: list[_CaseFacts] = []
     batch: dict[str, list[dict[str, Any]]] = {
@@ -484,6 +503,7 @@ def _cases(rng, trust, schools, staff_ids, users, clauses, count, today) -> list
         "transitions": [],
         "decisions": [],
         "entries": [],
+        "suspensions": [],
     }
 
     def flush() -> None:
@@ -492,6 +512,7 @@ def _cases(rng, trust, schools, staff_ids, users, clauses, count, today) -> list
         _insert(CaseTransition.__table__, batch["transitions"])
         _insert(Decision.__table__, batch["decisions"])
         _insert(ChronologyEntry.__table__, batch["entries"])
+        _insert(Suspension.__table__, batch["suspensions"])
         db.session.commit()
         for rows in batch.values():
             rows.clear()
@@ -606,6 +627,24 @@ def _cases(rng, trust, schools, staff_ids, users, clauses, count, today) -> list
                 }
             )
             decision_id += 1
+        if allegation and len(steps) >= 2 and suspending.random() < 0.3:
+            starts_on = reported_on + timedelta(days=suspending.randrange(1, 10))
+            ended = status in (CaseStatus.CLOSED, CaseStatus.DECIDED, CaseStatus.APPEAL)
+            batch["suspensions"].append(
+                {
+                    "id": suspension_id,
+                    "case_id": case_id,
+                    "starts_on": starts_on,
+                    "ends_on": starts_on + timedelta(days=suspending.randrange(5, 120))
+                    if ended
+                    else None,
+                    "reason": "Synthetic suspension.",
+                    "reviewed_on": None,
+                    "recorded_by_id": dsl,
+                    "recorded_at": at + timedelta(days=1),
+                }
+            )
+            suspension_id += 1
         for number in range(rng.randint(0, 4)):
             batch["entries"].append(
                 {

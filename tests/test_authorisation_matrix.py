@@ -333,6 +333,10 @@ MATRIX: dict[str, Spec] = {
     "home.index": Spec(lambda w: "/", answers(OK)),
     # --- cases: list and report
     "cases.index": Spec(lambda w: "/cases/", page(*CASE_READERS, DSL_B, AUDITOR_B, SUBJECT)),
+    # The whole filtered list as CSV: whoever reads the list, of the cases it shows them.
+    "cases.export_csv": Spec(
+        lambda w: "/cases/export.csv", page(*CASE_READERS, DSL_B, AUDITOR_B, SUBJECT)
+    ),
     "cases.new": Spec(lambda w: "/cases/new", page(*CASE_WORKERS, DSL_B, SUBJECT)),
     # --- a case: reading
     "cases.show": Spec(case_url(), READ_CASE),
@@ -351,6 +355,15 @@ MATRIX: dict[str, Spec] = {
     "audit.search": Spec(lambda w: "/audit/", page(DPO, AUDITOR, AUDITOR_B)),
     "audit.export_csv": Spec(lambda w: "/audit/export.csv", page(DPO, AUDITOR, AUDITOR_B)),
     "audit.export_json": Spec(lambda w: "/audit/export.json", page(DPO, AUDITOR, AUDITOR_B)),
+    # --- the governance report: headteachers (their school), the CEO, the chair, the DPO,
+    # auditors (their reach); never safeguarding leads, administrators or members of staff
+    "reports.index": Spec(lambda w: "/reports/", page(HEAD_A, CEO, CHAIR, DPO, AUDITOR, AUDITOR_B)),
+    "reports.export_csv": Spec(
+        lambda w: "/reports/report.csv", page(HEAD_A, CEO, CHAIR, DPO, AUDITOR, AUDITOR_B)
+    ),
+    "reports.export_pdf": Spec(
+        lambda w: "/reports/report.pdf", page(HEAD_A, CEO, CHAIR, DPO, AUDITOR, AUDITOR_B)
+    ),
     # The page needs an audit role (403 without); then the case must be in scope (404).
     "audit.case_history_page": Spec(
         lambda w: f"/audit/cases/{w.case}",

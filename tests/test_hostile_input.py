@@ -11,7 +11,8 @@ bytes. No answer may be a server error, and no page may carry the markup back un
 The same post without its token, or with a wrong one, gets the app's own 400 page.
 
 The GET forms (the case list's filters, the staff register's search, the audit trail's
-filters) get the same values in their query strings. The last test writes a script into
+filters, the governance report's period and school) get the same values in their query
+strings. The last test writes a script into
 every free-text field through the forms and reads every page that shows them.
 
 A route added later is fuzzed without a word here. If nobody in the matrix's world can
@@ -1129,7 +1130,7 @@ def test_hostile_queries(app, make):
     forms = _get_forms(app, world)
     # The filter forms the app is known to have, so that a broken reader cannot pass.
     paths = {form.path for form, _ in forms}
-    expected = {"/cases/", "/staff/", "/audit/", f"/audit/cases/{world.case}"}
+    expected = {"/cases/", "/staff/", "/audit/", f"/audit/cases/{world.case}", "/reports/"}
     assert expected | {f"/policies/{world.policy}/compare"} <= paths
     for form, visitor in forms:
         _send_hostile_queries(form, visitor)

@@ -500,9 +500,7 @@ def consents_to_decide_filter(user: User) -> ColumnElement[bool]:
 
 # Roles that read the governance report: a headteacher for their school; the CEO, the
 # chair of trustees, the DPO and a trust auditor for the trust; a school's auditor for it.
-REPORT_READING_ROLES = frozenset(
-    {Role.HEADTEACHER, Role.CEO, Role.CHAIR, Role.DPO, Role.AUDITOR}
-)
+REPORT_READING_ROLES = frozenset({Role.HEADTEACHER, Role.CEO, Role.CHAIR, Role.DPO, Role.AUDITOR})
 
 
 def report_scope(user: User) -> SchoolScope:

@@ -7,16 +7,19 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from flask import render_template, request, url_for
+from flask import Response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from tracker.auth.permissions import can_read_cases, permission_required, reporting_scope
 from tracker.cases import bp
+from tracker.cases.list_export import csv_text
 from tracker.cases.list_forms import CaseFilterForm
 from tracker.cases.listing import (
     DEFAULT_PAGE_SIZE,
+    EXPORT_LIMIT,
     CaseFilters,
     CasePage,
     FilterOptions,
@@ -25,11 +28,14 @@ from tracker.cases.listing import (
     clamp_page,
     clamp_page_size,
     decode_cursor,
+    export_query,
     filter_options_query,
     options_from_rows,
     page_from_rows,
 )
-from tracker.cases.services import record_case_list_viewed
+from tracker.cases.services import record_case_list_exported, record_case_list_viewed
+from tracker.clock import uk_time
+from tracker.db import utcnow
 from tracker.extensions import db
 
 
@@ -63,6 +69,8 @@ def index():
         if filters and page and page.has_next
         else None,
         clear_url=_list_url(CaseFilters(per_page=per_page), 1),
+        export_url=url_for("cases.export_csv", **_filter_args(filters)) if filters else None,
+        export_limit=EXPORT_LIMIT,
         # Kept when the filters are applied again (there is no box for it).
         per_page=per_page if per_page != DEFAULT_PAGE_SIZE else None,
         can_report=not reporting_scope(current_user).is_empty,
@@ -71,6 +79,34 @@ def index():
         record_case_list_viewed(filters, page, by=current_user)
         db.session.commit()
     return html
+
+
+@bp.route("/export.csv")
+@permission_required(can_read_cases)
+def export_csv() -> ResponseReturnValue:
+    """Every case the list's filters match, all pages, in the list's order, as CSV: at
+    most EXPORT_LIMIT of them (the file's last line says when more match). Recorded
+    (case.list.exported) and committed before the file is sent. Filters with a problem
+    go back to the list, which shows it."""
+    options = options_from_rows(list(db.session.execute(filter_options_query(current_user))))
+    form = CaseFilterForm(request.args)
+    form.offer(options)
+    if not form.validate():
+        typed: dict[str, Any] = request.args.to_dict(flat=False)
+        return redirect(url_for("cases.index", **typed))
+    filters = form.filters(page=1, per_page=DEFAULT_PAGE_SIZE)
+    limit = EXPORT_LIMIT
+    rows = list(db.session.execute(export_query(current_user, filters, limit=limit)))
+    truncated = len(rows) > limit
+    rows = rows[:limit]
+    record_case_list_exported(filters, rows=len(rows), truncated=truncated, by=current_user)
+    db.session.commit()
+    stamp = f"{uk_time(utcnow()):%Y-%m-%d-%H%M}"
+    return Response(
+        csv_text(rows, truncated_at=limit if truncated else None),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="cases-{stamp}.csv"'},
+    )
 
 
 def _filter_form(form: CaseFilterForm, options: FilterOptions, per_page: int) -> Markup:
@@ -134,6 +170,18 @@ def _list_url(
     """The list with the same filters, sort and page size, at another page: the first,
     or the one after (before) the case whose cursor is given."""
     args: dict[str, Any] = {
+        **_filter_args(filters),
+        "per_page": filters.per_page if filters.per_page != DEFAULT_PAGE_SIZE else None,
+        "page": page if page > 1 else None,
+        "after": after,
+        "before": before,
+    }
+    return url_for("cases.index", **{key: value for key, value in args.items() if value})
+
+
+def _filter_args(filters: CaseFilters) -> dict[str, Any]:
+    """The filters and the sort as the filter form sends them (no paging)."""
+    args: dict[str, Any] = {
         "q": filters.search,
         "school": filters.school_id,
         "status": filters.status,
@@ -143,12 +191,8 @@ def _list_url(
         "reported_from": _date_parts(filters.reported_from),
         "reported_to": _date_parts(filters.reported_to),
         "sort": filters.sort.value if filters.sort is not Sort.NEWEST else None,
-        "per_page": filters.per_page if filters.per_page != DEFAULT_PAGE_SIZE else None,
-        "page": page if page > 1 else None,
-        "after": after,
-        "before": before,
     }
-    return url_for("cases.index", **{key: value for key, value in args.items() if value})
+    return {key: value for key, value in args.items() if value}
 
 
 def _date_parts(value: date | None) -> list[str] | None:

@@ -433,6 +433,59 @@ def page_from_rows(rows: list[Any], filters: CaseFilters) -> CasePage:
     )
 
 
+# --- the whole list, for a download -----------------------------------------------------
+
+# A download of the list holds at most this many cases, the first in the list's order;
+# the file says so on its last line when more match.
+EXPORT_LIMIT = 10_000
+
+
+def export_query(user: User, filters: CaseFilters, *, limit: int = EXPORT_LIMIT) -> Select[Any]:
+    """Every case the list matches (all its pages), in the list's order, up to `limit` and
+    one more (which says there were more), as plain columns: (reference, school, subject's
+    name, status, track, cited references joined by commas, platform, platform detail,
+    source, occurred on, reported on). One statement, whatever the number of cases."""
+    subject = aliased(StaffMember)
+    cited = (
+        select(func.aggregate_strings(Clause.reference, _REFERENCE_SEPARATOR))
+        .select_from(ClauseBreach)
+        .join(Clause, ClauseBreach.clause_id == Clause.id)
+        .where(ClauseBreach.case_id == Case.id)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            Case.reference,
+            School.name.label("school"),
+            subject.full_name.label("subject"),
+            Case.status,
+            Case.track,
+            cited.label("cited_references"),
+            Case.platform,
+            Case.platform_detail,
+            Case.source,
+            Case.occurred_on,
+            Case.reported_on,
+        )
+        .join(School, School.id == Case.school_id)
+        .join(subject, subject.id == Case.subject_id)
+        .where(visible_cases_filter(user), *_conditions(filters, user.trust_id))
+        .order_by(
+            *(
+                key.column.desc() if key.descending else key.column.asc()
+                for key in _sort_keys(filters.sort)
+            )
+        )
+        .limit(limit + 1)
+    )
+
+
+def cited_in_order(joined: str | None) -> list[str]:
+    """The references of `cited_references`, in reading order."""
+    references = (ref for ref in (joined or "").split(_REFERENCE_SEPARATOR) if ref)
+    return sorted(references, key=reference_sort_key)
+
+
 # --- the filter form's choices ---------------------------------------------------------
 
 

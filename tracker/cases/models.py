@@ -142,6 +142,9 @@ class Case(Model):
         # The same within one status, the list's commonest filter: its pages and its
         # capped count read only that status's cases.
         Index("ix_cases_trust_id_status_reported_on_id", "trust_id", "status", "reported_on", "id"),
+        # The governance report's cases open at a day: those still open and those closed
+        # since (tracker/reports/queries.py open_age_query).
+        Index("ix_cases_trust_id_closed_on", "trust_id", "closed_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

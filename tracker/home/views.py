@@ -14,6 +14,7 @@ from tracker.auth.permissions import (
     can_read_audit_trail,
     can_read_cases,
     can_read_consent_register,
+    can_read_reports,
     can_view_policies,
     may_decide_consents,
     reporting_scope,
@@ -39,6 +40,7 @@ NAVIGATION = (
     (can_manage_accounts, "auth.admin_users", "Accounts", "/admin/"),
     (can_handle_subject_access, "privacy.requests", "Subject access", "/privacy/requests"),
     (can_read_audit_trail, "audit.search", "Audit trail", "/audit/"),
+    (can_read_reports, "reports.index", "Reports", "/reports/"),
 )
 
 
