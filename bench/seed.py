@@ -409,9 +409,11 @@ def _advance_sequences() -> None:
         ChronologyEntry,
         Suspension,
     ):
+        last = _next_id(model) - 1
+        # A table the seed left empty keeps its sequence at its start (setval refuses 0).
         db.session.execute(
-            text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :last)"),
-            {"table": model.__tablename__, "last": _next_id(model) - 1},
+            text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :value, :called)"),
+            {"table": model.__tablename__, "value": max(last, 1), "called": last > 0},
         )
     db.session.commit()
 
