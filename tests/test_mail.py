@@ -93,6 +93,8 @@ def test_the_subjects_are_the_reviewed_ones():
         NotificationKind.RETURNED_FOR_INVESTIGATION: "A case has been returned to you",
         NotificationKind.APPEAL_LODGED: "An appeal has been lodged",
         NotificationKind.RETENTION_DUE: "A record is due for disposal or review",
+        NotificationKind.CONCERN_RAISED: "A concern has been raised",
+        NotificationKind.PATTERN_FLAGGED: "A pattern of concerns needs review",
     }
     assert NotificationKind("decision_needed") is NotificationKind.DECISION_NEEDED
 
