@@ -16,6 +16,7 @@ from tracker.auth.roles import Role
 from tracker.cases.models import Case
 from tracker.extensions import db as _db
 from tracker.insight.models import CaseLink, PatternReview
+from tracker.insight import patterns
 from tracker.insight.patterns import PatternRule, pattern_holds
 from tracker.insight.services import link_cases, review_pattern
 from tracker.notifications.services import due_notifications
@@ -139,6 +140,17 @@ def test_earlier_concerns_are_listed_newest_first_on_the_case_and_triage_pages(m
         assert table.index(second.reference) < table.index(first.reference)
         assert third.reference not in table
         assert "Low-level concern" in table and "3.4" in table and "3.5" in table
+
+
+def test_the_panel_lists_the_newest_few_and_says_how_many_there_are(make, world, login):
+    shown = patterns.EARLIER_SHOWN
+    cases = [_case(make, world, date(2025, 1, 1) + timedelta(days=7 * n)) for n in range(shown + 3)]
+    latest = cases[-1]
+    page = login(world["dsl"]).get(f"/cases/{latest.id}").get_data(as_text=True)
+    table = page.split('data-testid="earlier-concerns"')[1].split("</table>")[0]
+    listed = [case for case in cases[:-1] if case.reference in table]
+    assert listed == cases[-1 - shown : -1]  # the newest, the oldest two left out
+    assert f"the {shown} most recent of the {shown + 2} other concerns" in page
 
 
 def test_the_earlier_concerns_add_at_most_two_queries(make, world, login, app):

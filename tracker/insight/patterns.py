@@ -111,6 +111,10 @@ def refresh_pattern(case: Case, *, by: User | None) -> bool:
 
 # --- earlier concerns on the case --------------------------------------------------------
 
+# How many of a person's other cases the panel lists: the newest, with the number of the
+# rest, so the case page costs the same for someone with forty concerns as with two.
+EARLIER_SHOWN = 10
+
 
 @dataclass(frozen=True)
 class EarlierConcern:
@@ -137,9 +141,28 @@ def _outcome_label(value: str | None) -> str | None:
     return value
 
 
-def earlier_concerns(case: Case, viewer: User) -> list[EarlierConcern]:
+@dataclass(frozen=True)
+class EarlierConcerns:
+    """The newest of the other cases the viewer may read, and how many there are in all."""
+
+    shown: tuple[EarlierConcern, ...]
+    total: int
+
+    def __iter__(self):
+        return iter(self.shown)
+
+    def __len__(self) -> int:
+        return len(self.shown)
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.shown)
+
+
+def earlier_concerns(case: Case, viewer: User, *, shown: int = EARLIER_SHOWN) -> EarlierConcerns:
     """The other cases about the same member of staff that the viewer may read, newest
-    first, with their clauses and latest outcome: two statements, whatever their number."""
+    first, with their clauses and latest outcome, at most `shown` of them with the number
+    of all: two statements, whatever their number."""
     latest_outcome = (
         select(Decision.outcome)
         .where(Decision.case_id == Case.id)
@@ -156,6 +179,7 @@ def earlier_concerns(case: Case, viewer: User) -> list[EarlierConcern]:
             Case.status,
             Case.track,
             latest_outcome.label("outcome"),
+            func.count().over().label("total"),
         )
         .where(
             Case.subject_id == case.subject_id,
@@ -163,9 +187,10 @@ def earlier_concerns(case: Case, viewer: User) -> list[EarlierConcern]:
             visible_cases_filter(viewer),
         )
         .order_by(Case.reported_on.desc(), Case.id.desc())
+        .limit(shown)
     ).all()
     if not rows:
-        return []
+        return EarlierConcerns(shown=(), total=0)
     cited: dict[int, list[str]] = {}
     for case_id, reference in db.session.execute(
         select(ClauseBreach.case_id, Clause.reference)
@@ -174,16 +199,19 @@ def earlier_concerns(case: Case, viewer: User) -> list[EarlierConcern]:
         .order_by(ClauseBreach.case_id, Clause.position, Clause.id)
     ):
         cited.setdefault(case_id, []).append(reference)
-    return [
-        EarlierConcern(
-            case_id=row.id,
-            reference=row.reference,
-            reported_on=row.reported_on,
-            closed_on=row.closed_on,
-            status=row.status,
-            track=row.track,
-            clauses=tuple(cited.get(row.id, ())),
-            outcome=_outcome_label(row.outcome),
-        )
-        for row in rows
-    ]
+    return EarlierConcerns(
+        shown=tuple(
+            EarlierConcern(
+                case_id=row.id,
+                reference=row.reference,
+                reported_on=row.reported_on,
+                closed_on=row.closed_on,
+                status=row.status,
+                track=row.track,
+                clauses=tuple(cited.get(row.id, ())),
+                outcome=_outcome_label(row.outcome),
+            )
+            for row in rows
+        ),
+        total=rows[0].total,
+    )
