@@ -192,6 +192,8 @@ def _measure(backend, url, cases, audit_events, requests, sequential_verify, evi
         )
         result.pages = run.measure_pages(app, seeded.users, requests)
         say("pages measured")
+        result.plain = run.measure_beside_plain(app, seeded.users, requests)
+        say("pages measured beside the plain reference")
         result.bare_sql_p50_ms = run.bare_sql_p50(seeded.user("ceo").email, requests)
         result.list_over_sql = round(
             result.pages["list_first"].p50_ms / max(result.bare_sql_p50_ms, 0.001), 1

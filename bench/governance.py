@@ -14,12 +14,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from bench.run import PageFigures, sign_in, time_pages
+from bench.run import PageFigures, signed_in, time_pages
 from bench.seed import YEARS, BenchUser
-from tracker.auth import mfa
 from tracker.auth.permissions import SchoolScope
 from tracker.cases.models import Case
 from tracker.db import utcnow
@@ -118,16 +116,6 @@ def _reference(ceo: BenchUser, trust_id: int, today: date, requests: int) -> lis
     return times
 
 
-def _signed_in(app: Flask, user: BenchUser) -> FlaskClient:
-    """Signed in, waiting for the authenticator's next code if this one was used already
-    (a code is good once: the bench signed the chief executive in moments before)."""
-    try:
-        return sign_in(app, user)
-    except RuntimeError:
-        time.sleep(mfa.STEP_SECONDS - time.time() % mfa.STEP_SECONDS + 0.5)
-        return sign_in(app, user)
-
-
 def measure_report(
     app: Flask,
     users: list[BenchUser],
@@ -146,7 +134,7 @@ def measure_report(
     figures.cases_history = _count(today - timedelta(days=2 * (365 * YEARS + 3)), today)
     trust_id = db.session.scalar(select(Case.trust_id).limit(1)) or 0
     db.session.remove()
-    ceo_client, chair_client, head_client = (_signed_in(app, user) for user in (ceo, chair, head))
+    ceo_client, chair_client, head_client = (signed_in(app, user) for user in (ceo, chair, head))
     scenarios = [
         ("report_year", ceo_client, urls["year"]),
         ("report_term", ceo_client, urls["term"]),

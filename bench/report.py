@@ -102,6 +102,8 @@ def table(summary: dict[str, Any]) -> str:
         ]
     for label, cell in figures:
         lines.append(f"| {label} | " + " | ".join(cell(b) for b in backends) + " |")
+    if all(backend.get("plain") for backend in backends):
+        lines += _beside_plain(backends, names)
     if all(backend.get("governance") for backend in backends):
         lines += _governance(backends, names)
     for backend in backends:
@@ -111,6 +113,30 @@ def table(summary: dict[str, Any]) -> str:
             verdict = "pass" if row["pass"] else "**miss**"
             lines.append(f"| {row['budget']} | {row['value']:g} | {row['limit']} | {verdict} |")
     return "\n".join(lines)
+
+
+def _beside_plain(backends: list[dict[str, Any]], names: list[str]) -> list[str]:
+    """The product's pages beside bench/plain.py's, timed in turn in the same process."""
+    lines = [
+        "",
+        "| beside the plain reference (p50 ms, statements) | "
+        + " | ".join(f"{n} product | {n} plain | {n} product / plain" for n in names)
+        + " |",
+        "|---|" + "---:|---:|---:|" * len(names),
+    ]
+    for key, label in (("list_first", "case list, first page"), ("case_page", "case page")):
+        cells = []
+        for backend in backends:
+            pair = backend["plain"][key]
+            product, plain = pair["product"], pair["plain"]
+            ratio = product["p50_ms"] / max(plain["p50_ms"], 0.001)
+            cells += [
+                f"{product['p50_ms']:.2f} ({product['queries_max']})",
+                f"{plain['p50_ms']:.2f} ({plain['queries_max']})",
+                f"{ratio:.2f}",
+            ]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _governance(backends: list[dict[str, Any]], names: list[str]) -> list[str]:

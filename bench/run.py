@@ -50,6 +50,8 @@ APPENDS_PER_SECOND = 1_500
 VERIFY_SECONDS = 10.0
 # A deep page counts as "as fast as the first" within this factor (noise on a shared box).
 DEEP_OVER_FIRST = 1.5
+# Issue 21: what our layers may cost beside the plain reference (bench/plain.py), p50.
+OVER_PLAIN = {"list_first": 2.0, "case_page": 2.5}
 
 
 @dataclass
@@ -86,6 +88,8 @@ class BackendResult:
     backup: BackupFigures | None = None
     staff_import: Any = None  # bench.staff_import.ImportFigures
     governance: Any = None  # bench.governance.ReportFigures
+    # The pages beside the plain reference, timed interleaved: {page: {product, plain}}.
+    plain: dict[str, dict[str, PageFigures]] = field(default_factory=dict)
     budgets: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -94,6 +98,10 @@ class BackendResult:
         data["backup"] = self.backup.as_dict() if self.backup else None
         data["staff_import"] = self.staff_import.as_dict() if self.staff_import else None
         data["governance"] = self.governance.as_dict() if self.governance else None
+        data["plain"] = {
+            page: {side: figures.as_dict() for side, figures in pair.items()}
+            for page, pair in self.plain.items()
+        }
         return data
 
 
@@ -116,6 +124,16 @@ def sign_in(app: Flask, user: BenchUser) -> FlaskClient:
     if response.status_code != 302:
         raise RuntimeError(f"{user.email}: the code step answered {response.status_code}")
     return client
+
+
+def signed_in(app: Flask, user: BenchUser) -> FlaskClient:
+    """Signed in, waiting for the authenticator's next code if this one was used already
+    (a code is good once: the bench may have signed the same person in moments before)."""
+    try:
+        return sign_in(app, user)
+    except RuntimeError:
+        time.sleep(mfa.STEP_SECONDS - time.time() % mfa.STEP_SECONDS + 0.5)
+        return sign_in(app, user)
 
 
 def _csrf(page: str) -> str:
@@ -174,6 +192,46 @@ def time_pages(
     )
 
 
+def time_side_by_side(
+    name: str,
+    product: FlaskClient,
+    plain: FlaskClient,
+    urls: Callable[[int], str],
+    requests: int,
+) -> dict[str, PageFigures]:
+    """The product's page and the plain reference's, requested in turn (the same address
+    each time), so both see the same load on the machine whatever it is."""
+    for number in range(5):
+        _get(product, urls(number))
+        _get(plain, urls(number))
+    times: dict[str, list[float]] = {"product": [], "plain": []}
+    queries: dict[str, list[int]] = {"product": [], "plain": []}
+    engines = {}
+    for side, client in (("product", product), ("plain", plain)):
+        with client.application.app_context():
+            engines[side] = db.engine  # each app has its own
+    for number in range(requests):
+        url = urls(number)
+        for side, client in (("product", product), ("plain", plain)):
+            db.session.remove()
+            with counting(engines[side]) as statements:
+                started = time.perf_counter()
+                _get(client, url)
+                times[side].append((time.perf_counter() - started) * 1000)
+            queries[side].append(len(statements))
+    return {
+        side: PageFigures(
+            name=f"{name} ({side})",
+            requests=requests,
+            p50_ms=round(statistics.median(times[side]), 2),
+            p95_ms=round(_percentile(times[side], 0.95), 2),
+            queries_median=statistics.median(queries[side]),
+            queries_max=max(queries[side]),
+        )
+        for side in ("product", "plain")
+    }
+
+
 def _get(client: FlaskClient, url: str) -> bytes:
     response = client.get(url)
     if response.status_code != 200:
@@ -216,6 +274,30 @@ def measure_pages(app: Flask, users: list[BenchUser], requests: int) -> dict[str
         ("home_ceo", ceo_client, lambda n: "/"),
     ]
     return {name: time_pages(name, client, urls, requests) for name, client, urls in scenarios}
+
+
+def measure_beside_plain(
+    app: Flask, users: list[BenchUser], requests: int
+) -> dict[str, dict[str, PageFigures]]:
+    """The list's first page and case pages, the product's beside bench/plain.py's."""
+    from bench.plain import make_plain_app
+
+    ceo = next(user for user in users if user.role == "ceo")
+    product = signed_in(app, ceo)
+    trust_id = db.session.scalar(select(User.trust_id).where(User.email == ceo.email))
+    plain = make_plain_app(app.config["SQLALCHEMY_DATABASE_URI"], trust_id).test_client()
+    rng = random.Random(2)  # noqa: S311 # nosec B311  (which cases to open, not a secret)
+    case_ids = db.session.scalars(select(Case.id)).all()
+    chosen = [rng.choice(case_ids) for _ in range(requests + 5)]
+    db.session.remove()
+    return {
+        "list_first": time_side_by_side(
+            "case list, first page", product, plain, lambda n: "/cases/", requests
+        ),
+        "case_page": time_side_by_side(
+            "case page", product, plain, lambda n: f"/cases/{chosen[n]}", requests
+        ),
+    }
 
 
 def bare_sql_p50(ceo_email: str, requests: int) -> float:
@@ -347,6 +429,12 @@ def judge(result: BackendResult) -> list[dict[str, Any]]:
             VERIFY_SECONDS,
         ),
     ]
+    for page, limit in OVER_PLAIN.items():
+        if page in result.plain:
+            pair = result.plain[page]
+            ratio = round(pair["product"].p50_ms / max(pair["plain"].p50_ms, 0.001), 2)
+            label = "list page" if page == "list_first" else "case page"
+            rows.append((f"{label} / plain reference (p50)", ratio, "<=", limit))
     if result.backup is not None:
         rows += backup_budgets(result.backup)
     if result.staff_import is not None:

@@ -243,3 +243,42 @@ def test_the_import_figures_come_from_a_real_import_through_the_pages(app, db):
     assert figures.preview_seconds > 0 and figures.apply_seconds > 0
     assert figures.reference_seconds > 0
     assert ("staff import, every row added", 1, ">=", 1) in budgets(figures)
+
+
+def test_the_plain_reference_serves_the_same_rows_and_is_timed_beside_the_product(app, db):
+    from bench.plain import make_plain_app
+    from bench.run import BackendResult, judge, measure_beside_plain
+
+    result = seed(cases=60, audit_events=0, schools=2, staff=12, today=today())
+    ceo = result.user("ceo")
+    trust_id = db.session.scalar(select(Case.trust_id).limit(1))
+    db.session.rollback()
+    plain = make_plain_app(app.config["SQLALCHEMY_DATABASE_URI"], trust_id).test_client()
+    product_page = sign_in(app, ceo).get("/cases/").get_data(as_text=True)
+    plain_page = plain.get("/cases/").get_data(as_text=True)
+    newest = db.session.scalars(
+        select(Case.reference).order_by(Case.reported_on.desc(), Case.id.desc()).limit(26)
+    ).all()
+    db.session.rollback()
+    # The same first page, in the same order, on both; the 26th case on neither.
+    for page in (product_page, plain_page):
+        positions = [page.index(reference) for reference in newest[:25]]
+        assert positions == sorted(positions)
+        assert newest[25] not in page
+    # Its "Next" link reaches the 26th case, as keyset paging should.
+    after = plain_page.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]
+    assert newest[25] in plain.get(after.replace("&amp;", "&")).get_data(as_text=True)
+
+    figures = measure_beside_plain(app, result.users, requests=3)
+    assert set(figures) == {"list_first", "case_page"}
+    for pair in figures.values():
+        assert pair["product"].p50_ms > 0 and pair["plain"].p50_ms > 0
+        # The reference has none of our layers: fewer statements than the product.
+        assert pair["plain"].queries_max < pair["product"].queries_max
+    outcome = BackendResult(backend="sqlite", cases=60, audit_events=0, plain=figures)
+    outcome.pages = dict.fromkeys(
+        ("list_first", "list_filtered", "list_deep", "case_page"), figures["list_first"]["product"]
+    )
+    budgets = {row["budget"]: row for row in judge(outcome)}
+    assert "list page / plain reference (p50)" in budgets
+    assert budgets["case page / plain reference (p50)"]["limit"] == "<= 2.5"

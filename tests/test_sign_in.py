@@ -3,11 +3,11 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tests.audit_helpers import events
 from tests.conftest import DEFAULT_PASSWORD, csrf_token_from, post_form, sign_in, totp_code
-from tracker.auth import passwords
+from tracker.auth import passwords, sessions
 from tracker.auth.models import User, UserSession
 from tracker.auth.roles import Role
 from tracker.auth.services import disable_user
@@ -158,6 +158,30 @@ def test_activity_keeps_a_session_alive(login, db, make):
     # Seen again just now, so the idle clock restarted.
     assert record.ended_at is None
     assert record.last_seen_at > record.created_at + timedelta(minutes=28)
+
+
+def test_a_page_that_reads_costs_one_transaction_when_last_seen_has_not_moved(login, db, make):
+    user = make.user(Role.DSL)
+    client = login(user)  # signing in has just set last-seen
+    commits: list[int] = []
+
+    def note(_connection) -> None:
+        commits.append(1)
+
+    event.listen(db.engine, "commit", note)
+    try:
+        assert client.get("/cases/").status_code == 200  # writes its audit event
+    finally:
+        event.remove(db.engine, "commit", note)
+    # The audit event's commit only: the session check read, and left its transaction
+    # to the view (it used to commit on its own first).
+    assert len(commits) == 1
+    record = _open_sessions(db, user)[0]
+    record.last_seen_at -= sessions.TOUCH_INTERVAL
+    db.session.commit()
+    assert client.get("/").status_code == 200
+    db.session.refresh(record)
+    assert record.last_seen_at > record.created_at  # moved on, and committed
 
 
 def test_a_session_expires_after_its_absolute_lifetime(login, db, make, app):

@@ -48,9 +48,12 @@ def _load_user_from_session(_request: Request) -> User | None:
     if not token or not isinstance(token, str):
         return None
     resumed = resume_session(token)
-    # The session check is its own small unit of work (moving last-seen on, or ending a
-    # session that ran out), committed before the view starts its own.
-    db.session.commit()
+    if resumed.wrote:
+        # Moving last-seen on, or ending a session that ran out, is its own small unit of
+        # work, committed before the view starts its own. A check that only read (most
+        # requests: last-seen moves at most once a minute) leaves its transaction to the
+        # view, so a page that reads costs one transaction, not two.
+        db.session.commit()
     if resumed.user is None:
         session.pop(SESSION_TOKEN_KEY, None)
         g.session_ended_because = resumed.ended_because

@@ -39,6 +39,9 @@ class Resumed:
     user: User | None
     session: UserSession | None
     ended_because: str | None = None
+    # Whether the check wrote anything (last-seen moved on, a session ended), so that a
+    # request that only reads opens no write transaction for it.
+    wrote: bool = False
 
 
 def hash_token(token: str) -> str:
@@ -106,16 +109,17 @@ def resume_session(token: str, *, now: datetime | None = None) -> Resumed:
         return Resumed(None, record, record.end_reason)
     if now - record.created_at >= _absolute_limit():
         end_session(record, EndReason.EXPIRED, now=now)
-        return Resumed(None, record, EndReason.EXPIRED)
+        return Resumed(None, record, EndReason.EXPIRED, wrote=True)
     if now - record.last_seen_at >= _idle_limit():
         end_session(record, EndReason.IDLE, now=now)
-        return Resumed(None, record, EndReason.IDLE)
+        return Resumed(None, record, EndReason.IDLE, wrote=True)
     if not record.user.is_active:
         end_session(record, EndReason.DISABLED, now=now)
-        return Resumed(None, record, EndReason.DISABLED)
+        return Resumed(None, record, EndReason.DISABLED, wrote=True)
     if now - record.last_seen_at >= TOUCH_INTERVAL:
         record.last_seen_at = now
         db.session.flush()
+        return Resumed(record.user, record, wrote=True)
     return Resumed(record.user, record)
 
 

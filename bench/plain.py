@@ -1,0 +1,162 @@
+"""The plain reference: the case list and a case page as a minimal Flask + Flask-SQLAlchemy
++ Jinja app would serve them from the same database, with none of the product's layers
+(no sign-in, no scope, no audit event, no forms, no design system).
+
+`make bench` times it in the same process, by the same method and interleaved with the
+product's requests, so "product / plain" says what our layers cost per page whatever else
+the machine is doing. It is not part of the product and nothing in `tracker/` imports it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Flask, abort, render_template, request
+from jinja2 import DictLoader
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import selectinload
+
+from tracker.cases.models import Case, ChronologyEntry, ClauseBreach
+from tracker.extensions import db
+from tracker.orgs.models import School
+from tracker.policy.models import Clause
+from tracker.staff.models import StaffMember
+
+PER_PAGE = 25
+COUNT_LIMIT = 1_000
+
+_LAYOUT = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>{% block title %}{% endblock %} - Cases</title>
+<link rel="stylesheet" href="/static/app.css"></head>
+<body>
+<header><a href="{{ url_for('cases') }}">Cases</a></header>
+<main>{% block main %}{% endblock %}</main>
+<footer><p>Plain reference page</p></footer>
+</body>
+</html>
+"""
+
+_LIST = """{% extends "layout.html" %}
+{% block title %}Cases{% endblock %}
+{% block main %}
+<h1>Cases</h1>
+<p>{{ "More than %d" % limit if total > limit else total }} cases</p>
+<table>
+  <thead><tr><th>Reference</th><th>School</th><th>About</th><th>Reported</th>
+  <th>Status</th><th>Rules</th></tr></thead>
+  <tbody>
+  {% for row in rows %}
+    <tr>
+      <td><a href="{{ url_for('case', case_id=row.id) }}">{{ row.reference }}</a></td>
+      <td>{{ row.school }}</td>
+      <td>{{ row.subject }}</td>
+      <td>{{ row.reported_on.strftime("%-d %B %Y") }}</td>
+      <td>{{ row.status | replace("_", " ") | capitalize }}</td>
+      <td>{{ row.cited or "" }}</td>
+    </tr>
+  {% endfor %}
+  </tbody>
+</table>
+{% if next_after %}<a href="{{ url_for('cases', after=next_after) }}" rel="next">Next</a>{% endif %}
+{% endblock %}
+"""
+
+_CASE = """{% extends "layout.html" %}
+{% block title %}{{ case.reference }}{% endblock %}
+{% block main %}
+<h1>{{ case.reference }}</h1>
+<dl>
+  <dt>School</dt><dd>{{ case.school.name }}</dd>
+  <dt>About</dt><dd>{{ case.subject.full_name }}</dd>
+  <dt>Status</dt><dd>{{ case.status | replace("_", " ") | capitalize }}</dd>
+  <dt>Happened</dt><dd>{{ case.occurred_on.strftime("%-d %B %Y") }}</dd>
+  <dt>Reported</dt><dd>{{ case.reported_on.strftime("%-d %B %Y") }}</dd>
+  <dt>Platform</dt><dd>{{ case.platform }}</dd>
+  <dt>What happened</dt><dd>{{ case.summary }}</dd>
+</dl>
+<h2>Rules broken</h2>
+<ul>{% for breach in case.breaches %}
+  <li>{{ breach.clause.reference }} {{ breach.clause.title }}: {{ breach.rationale }}</li>
+{% endfor %}</ul>
+<h2>People involved</h2>
+<ul>{% for person in case.people %}
+  <li>{{ person.identifier }}: {{ person.role_in_case }}</li>
+{% endfor %}</ul>
+<h2>Chronology</h2>
+<ol>{% for entry in case.chronology %}
+  <li>{{ entry.occurred_on.strftime("%-d %B %Y") }} {{ entry.author.display_name }}:
+  {{ entry.summary }}</li>
+{% endfor %}</ol>
+{% endblock %}
+"""
+
+
+def make_plain_app(database_url: str, trust_id: int) -> Flask:
+    """The reference app on `database_url`, listing the cases of trust `trust_id`."""
+    app = Flask(__name__)
+    app.config.update(SQLALCHEMY_DATABASE_URI=database_url, SERVER_NAME=None)
+    app.jinja_loader = DictLoader({"layout.html": _LAYOUT, "list.html": _LIST, "case.html": _CASE})
+    db.init_app(app)
+
+    @app.get("/cases/")
+    def cases() -> str:
+        conditions: list[Any] = [Case.trust_id == trust_id]
+        after = request.args.get("after")
+        if after:
+            day, _, case_id = after.partition("_")
+            conditions.append(
+                tuple_(Case.reported_on, Case.id) < (date.fromisoformat(day), int(case_id))
+            )
+        cited = (
+            select(func.aggregate_strings(Clause.reference, ", "))
+            .select_from(ClauseBreach)
+            .join(Clause, ClauseBreach.clause_id == Clause.id)
+            .where(ClauseBreach.case_id == Case.id)
+            .scalar_subquery()
+        )
+        rows = db.session.execute(
+            select(
+                Case.id,
+                Case.reference,
+                School.name.label("school"),
+                StaffMember.full_name.label("subject"),
+                Case.reported_on,
+                Case.status,
+                cited.label("cited"),
+            )
+            .join(School, School.id == Case.school_id)
+            .join(StaffMember, StaffMember.id == Case.subject_id)
+            .where(*conditions)
+            .order_by(Case.reported_on.desc(), Case.id.desc())
+            .limit(PER_PAGE + 1)
+        ).all()
+        matching = select(Case.id).where(Case.trust_id == trust_id).limit(COUNT_LIMIT + 1)
+        total = db.session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+        next_after = None
+        if len(rows) > PER_PAGE:
+            rows = rows[:PER_PAGE]
+            next_after = f"{rows[-1].reported_on.isoformat()}_{rows[-1].id}"
+        return render_template(
+            "list.html", rows=rows, total=total, limit=COUNT_LIMIT, next_after=next_after
+        )
+
+    @app.get("/cases/<int:case_id>")
+    def case(case_id: int) -> str:
+        found = db.session.scalar(
+            select(Case)
+            .where(Case.id == case_id, Case.trust_id == trust_id)
+            .options(
+                selectinload(Case.school),
+                selectinload(Case.subject),
+                selectinload(Case.breaches).joinedload(ClauseBreach.clause),
+                selectinload(Case.people),
+                selectinload(Case.chronology).joinedload(ChronologyEntry.author),
+            )
+        )
+        if found is None:
+            abort(404)
+        return render_template("case.html", case=found)
+
+    return app
