@@ -11,7 +11,10 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from config import TestConfig
+from tests.querycount import count_statements
 from tracker import create_app
+from tracker.auth.roles import Role
+from tracker.cases.listing import CaseFilters, case_list_query
 from tracker.db import id_from
 from tracker.extensions import db as _db
 from tracker.orgs.models import Trust
@@ -62,11 +65,22 @@ def test_sqlite_enforces_foreign_keys_and_uses_wal(db):
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
 
 
-@pytest.mark.postgresql_only
-def test_postgresql_plans_each_statement_with_its_values(db):
-    # A generic plan ignores how rare a filtered status is (tracker/db.py).
-    with db.engine.connect() as connection:
-        assert connection.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
+def test_the_case_list_writes_its_enum_filters_into_the_sql_and_binds_anything_else(db, make):
+    # So that PostgreSQL plans a rare status as itself even with a generic plan for a
+    # prepared statement (tracker/cases/listing.py, _conditions); never user text.
+    user = make.user(Role.CEO)
+    db.session.commit()
+    filters = CaseFilters(status="investigation", track="allegation", platform="tiktok")
+    with count_statements(db.engine) as seen:
+        db.session.execute(case_list_query(user, filters)).all()
+    [sql] = [query for query in seen.queries if "FROM cases" in query]
+    for value in ("'investigation'", "'allegation'", "'tiktok'"):
+        assert value in sql
+    made_up = CaseFilters(status="x' OR '1'='1")
+    with count_statements(db.engine) as seen:
+        assert db.session.execute(case_list_query(user, made_up)).all() == []
+    [sql] = [query for query in seen.queries if "FROM cases" in query]
+    assert "OR '1'='1" not in sql
 
 
 @pytest.mark.sqlite_only

@@ -78,27 +78,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def configure_postgresql(engine: Engine) -> None:
-    """Plan every statement for its own values, never with a generic plan.
-
-    psycopg prepares a statement on the server once it has run five times (which saves
-    parsing it again), and PostgreSQL may then switch to a generic plan made without the
-    values. For the case list that plan ignores how rare the filtered status is and reads
-    the trust's whole history (100,000 cases: 21 ms against 11 ms). Forcing custom plans
-    keeps the prepared statements and plans each run with its values, which costs well
-    under a millisecond. (Turning preparation off instead also fixed the plan, but made
-    every audit append parse its statements again: about 15% fewer appends a second.)
-    """
-    if engine.dialect.name != "postgresql":
-        return
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute("SET plan_cache_mode = force_custom_plan")
-        dbapi_connection.commit()
-
-
 def configure_sqlite(engine: Engine) -> None:
     """Foreign keys on, WAL, and BEGIN IMMEDIATE for every transaction.
 

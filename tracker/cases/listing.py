@@ -26,6 +26,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -34,6 +35,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     case,
     cast,
     exists,
@@ -48,7 +50,7 @@ from sqlalchemy.orm import aliased, contains_eager
 
 from tracker.auth.models import User
 from tracker.auth.permissions import case_scope, schools_in_scope, visible_cases_filter
-from tracker.cases.models import Case, CaseStatus, ClauseBreach
+from tracker.cases.models import Case, CaseStatus, ClauseBreach, Platform, Track
 from tracker.db import LabelledEnum
 from tracker.orgs.models import School
 from tracker.policy.models import Clause, ClauseKind, Policy, PolicyVersion, VersionStatus
@@ -345,16 +347,28 @@ def _count_matching(user: User, filters: CaseFilters) -> Any:
     return select(func.count()).select_from(limited).scalar_subquery()
 
 
+def _known(value: str, allowed: type[StrEnum]) -> Any:
+    """A filter's value written into the SQL (see `_conditions`) when it is one of the
+    enum's own values; anything else stays a bound parameter, and matches nothing."""
+    literal = value in allowed._value2member_map_
+    return bindparam(None, value, type_=String(), literal_execute=literal)
+
+
 def _conditions(filters: CaseFilters, trust_id: int) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if filters.school_id is not None:
         conditions.append(Case.school_id == filters.school_id)
+    # Status, track and platform are each one of a few known values (the form refuses any
+    # other), some far rarer than others: written into the statement's text, rather than
+    # bound, so that PostgreSQL plans each value as itself even with a prepared statement
+    # and a generic plan (a bound status once read the trust's whole history: 21 ms
+    # against 11). Values, not user text: the form has already matched them to the enum.
     if filters.status:
-        conditions.append(Case.status == filters.status)
+        conditions.append(Case.status == _known(filters.status, CaseStatus))
     if filters.track == NOT_TRIAGED:
         conditions.append(Case.track.is_(None))
     elif filters.track:
-        conditions.append(Case.track == filters.track)
+        conditions.append(Case.track == _known(filters.track, Track))
     if filters.clause:
         # By reference, not clause id: "3.4" finds cases under every version of the
         # policy. EXISTS rather than a join, so a case is never listed twice.
@@ -364,7 +378,7 @@ def _conditions(filters: CaseFilters, trust_id: int) -> list[ColumnElement[bool]
             .where(ClauseBreach.clause_id == Clause.id, Clause.reference == filters.clause)
         )
     if filters.platform:
-        conditions.append(Case.platform == filters.platform)
+        conditions.append(Case.platform == _known(filters.platform, Platform))
     if filters.reported_from is not None:
         conditions.append(Case.reported_on >= filters.reported_from)
     if filters.reported_to is not None:
