@@ -129,16 +129,13 @@ def record(
     action = AuditAction(action)
     stored_details = check_details(details)
     request_id, client_address = _request_origin()
-    connection = db.session.connection()
-    head = connection.execute(
-        _LOCK_HEAD_PG if connection.dialect.name == "postgresql" else _LOCK_HEAD
-    ).first()
-    if head is None:
-        raise RuntimeError("the audit chain head row is missing; run `flask db upgrade`")
+    # Everything that does not depend on the previous event is worked out before the
+    # chain is locked (the actor's roles may even need their grants loaded), so that the
+    # turn every writer waits for holds only the head's read, the HMAC and the insert.
     fields: dict[str, Any] = {
-        "seq": head.seq + 1,
+        "seq": None,
         "format_version": FORMAT_VERSION,
-        "occurred_at": now or utcnow(),
+        "occurred_at": now,  # taken in the turn, so that times follow the numbering
         "trust_id": trust_id if trust_id is not None else getattr(actor, "trust_id", None),
         "actor_id": actor.id if actor is not None else None,
         "actor_role": actor_role(actor, school_id),
@@ -151,9 +148,18 @@ def record(
         "request_id": request_id,
         "client_address": client_address,
         "details": canonical_details(stored_details),
-        "prev_hash": head.hash,
+        "prev_hash": None,
     }
     key = key_bytes(current_app.config["AUDIT_KEY"])
+    connection = db.session.connection()
+    head = connection.execute(
+        _LOCK_HEAD_PG if connection.dialect.name == "postgresql" else _LOCK_HEAD
+    ).first()
+    if head is None:
+        raise RuntimeError("the audit chain head row is missing; run `flask db upgrade`")
+    fields["seq"] = head.seq + 1
+    fields["prev_hash"] = head.hash
+    fields["occurred_at"] = now or utcnow()
     fields["hash"] = event_hash(key, [fields[name] for name in CHAINED_FIELDS])
     # A trigger on audit_events moves the chain head on to this event.
     connection.execute(_INSERT, fields)
