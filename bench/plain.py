@@ -9,6 +9,7 @@ the machine is doing. It is not part of the product and nothing in `tracker/` im
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from typing import Any
 
@@ -17,9 +18,10 @@ from jinja2 import DictLoader
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import selectinload
 
+import tracker.models  # noqa: F401  (every model, so that the mappers configure)
 from tracker.cases.models import Case, ChronologyEntry, ClauseBreach
 from tracker.extensions import db
-from tracker.orgs.models import School
+from tracker.orgs.models import School, Trust
 from tracker.policy.models import Clause
 from tracker.staff.models import StaffMember
 
@@ -160,3 +162,19 @@ def make_plain_app(database_url: str, trust_id: int) -> Flask:
         return render_template("case.html", case=found)
 
     return app
+
+
+def create_from_environment() -> Flask:
+    """For gunicorn under the load test: the reference on DATABASE_URL, listing the cases
+    of the (benchmark's only) trust there. `gunicorn 'bench.plain:create_from_environment()'`
+    """
+    from sqlalchemy import create_engine
+
+    from config import normalise_database_url
+
+    url = normalise_database_url(os.environ["DATABASE_URL"])
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        trust_id = connection.execute(select(func.min(Trust.id))).scalar_one()
+    engine.dispose()
+    return make_plain_app(url, trust_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import random
 import re
 import time
@@ -22,7 +23,8 @@ from locust import HttpUser, between, events, task
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGN_INS = ROOT / "instance" / "bench-sign-ins.json"
-RESULTS = ROOT / "bench" / "results" / "loadtest.json"
+# The plain reference's run (`PlainReader`, bench/plain.py) writes its own figures.
+RESULTS = ROOT / "bench" / "results" / os.environ.get("LOADTEST_RESULTS", "loadtest.json")
 P95_BUDGET_MS = 100
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -110,6 +112,27 @@ class CaseWorker(HttpUser):
         ) as response:
             if response.status_code != 302:
                 response.failure(f"expected a redirect, got {response.status_code}")
+
+
+class PlainReader(HttpUser):
+    """The same mix where the plain reference has the page (the list and case pages),
+    with the same pauses: run alone against bench/plain.py, for throughput side by side."""
+
+    wait_time = between(0.2, 1.0)
+
+    def on_start(self) -> None:
+        self.seen = [int(i) for i in _CASE_LINK.findall(self.client.get("/cases/").text)]
+
+    @task(6)
+    def list_cases(self) -> None:  # the product's list and filtered list together
+        page = self.client.get("/cases/", name="list").text
+        self.seen = [int(i) for i in _CASE_LINK.findall(page)] or self.seen
+
+    @task(6)
+    def view_case(self) -> None:
+        if self.seen:
+            case_id = random.choice(self.seen)  # noqa: S311
+            self.client.get(f"/cases/{case_id}", name="case page")
 
 
 @events.quitting.add_listener
