@@ -130,6 +130,12 @@ def _progress(backend: str):
     show_default=True,
     help="Evidence seeded for timing `flask backup` (0: no backup figures).",
 )
+@click.option(
+    "--growth-from",
+    default=10_000,
+    show_default=True,
+    help="First measure the pages on a trust of this many cases, to judge their growth (0: not).",
+)
 @click.option("--out", type=click.Path(path_type=Path), default=RESULTS_FILE, show_default=True)
 def run_command(
     cases: int,
@@ -138,6 +144,7 @@ def run_command(
     backend: str,
     sequential_verify: bool,
     evidence_mb: int,
+    growth_from: int,
     out: Path,
 ) -> None:
     """Seed each database afresh, measure it, print the table and write the results."""
@@ -150,11 +157,19 @@ def run_command(
     started = time.perf_counter()
     for name in _backends(backend):
         url = databases.database_url(name, instance_path=instance, server_url=_server_url())
+        smaller = None
+        if 0 < growth_from < cases:
+            databases.recreate(name, url, server_url=_server_url())
+            try:
+                smaller = _measure_pages_only(name, url, growth_from, requests)
+            finally:
+                databases.drop(name, server_url=_server_url(), url=url)
         databases.recreate(name, url, server_url=_server_url())
         try:
-            results.append(
-                _measure(name, url, cases, audit_events, requests, sequential_verify, evidence_mb)
+            result = _measure(
+                name, url, cases, audit_events, requests, sequential_verify, evidence_mb, smaller
             )
+            results.append(result)
         finally:
             databases.drop(name, server_url=_server_url(), url=url)
     summary = {
@@ -173,7 +188,23 @@ def run_command(
     click.echo(f"Written to {out}.")
 
 
-def _measure(backend, url, cases, audit_events, requests, sequential_verify, evidence_mb):
+def _measure_pages_only(backend, url, cases, requests):
+    """The pages alone on a smaller trust (the same seed's shape), for their growth."""
+    from bench import run
+    from bench.databases import bench_app
+    from bench.seed import seed
+
+    say = _progress(backend)
+    with bench_app(url) as app:
+        seeded = seed(cases=cases, audit_events=None, today=today(), progress=say)
+        pages = run.measure_pages(app, seeded.users, requests)
+        say(f"pages measured at {seeded.cases} cases, for their growth")
+    return run.Smaller(cases=seeded.cases, pages=pages)
+
+
+def _measure(
+    backend, url, cases, audit_events, requests, sequential_verify, evidence_mb, smaller=None
+):
     from bench import run
     from bench.backup import measure_backup
     from bench.databases import bench_app
@@ -189,6 +220,7 @@ def _measure(backend, url, cases, audit_events, requests, sequential_verify, evi
             cases=seeded.cases,
             audit_events=seeded.audit_events,
             seed_seconds={key: round(value, 1) for key, value in seeded.seconds.items()},
+            smaller=smaller,
         )
         result.pages = run.measure_pages(app, seeded.users, requests)
         say("pages measured")

@@ -102,6 +102,8 @@ def table(summary: dict[str, Any]) -> str:
         ]
     for label, cell in figures:
         lines.append(f"| {label} | " + " | ".join(cell(b) for b in backends) + " |")
+    if all(backend.get("smaller") for backend in backends):
+        lines += _growth(backends, names)
     if all(backend.get("plain") for backend in backends):
         lines += _beside_plain(backends, names)
     if all(backend.get("governance") for backend in backends):
@@ -113,6 +115,28 @@ def table(summary: dict[str, Any]) -> str:
             verdict = "pass" if row["pass"] else "**miss**"
             lines.append(f"| {row['budget']} | {row['value']:g} | {row['limit']} | {verdict} |")
     return "\n".join(lines)
+
+
+def _growth(backends: list[dict[str, Any]], names: list[str]) -> list[str]:
+    """Each page's p95 on the smaller trust and on the full one."""
+    sizes = " and ".join(
+        f"{b['smaller']['cases']:,} -> {b['cases']:,} cases ({b['backend']})" for b in backends
+    )
+    lines = [
+        "",
+        f"Growth with size, p95 ms, {sizes}:",
+        "",
+        "| page | " + " | ".join(f"{n} smaller | {n} full | {n} growth" for n in names) + " |",
+        "|---|" + "---:|---:|---:|" * len(names),
+    ]
+    for key, label in _PAGES.items():
+        cells = []
+        for backend in backends:
+            before = backend["smaller"]["pages"][key]["p95_ms"]
+            after = backend["pages"][key]["p95_ms"]
+            cells += [f"{before:.2f}", f"{after:.2f}", f"{after / max(before, 0.001):.2f}"]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _beside_plain(backends: list[dict[str, Any]], names: list[str]) -> list[str]:

@@ -52,6 +52,8 @@ VERIFY_SECONDS = 10.0
 DEEP_OVER_FIRST = 1.5
 # Issue 21: what our layers may cost beside the plain reference (bench/plain.py), p50.
 OVER_PLAIN = {"list_first": 2.0, "case_page": 2.5}
+# Issue 21: every page's p95 on the full trust over its p95 on the smaller one.
+GROWTH = 1.5
 
 
 @dataclass
@@ -67,6 +69,20 @@ class PageFigures:
 
     def as_dict(self) -> dict[str, Any]:
         return self.__dict__
+
+
+@dataclass
+class Smaller:
+    """The pages measured on a smaller trust first, to judge how they grow with size."""
+
+    cases: int
+    pages: dict[str, PageFigures]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "cases": self.cases,
+            "pages": {name: page.as_dict() for name, page in self.pages.items()},
+        }
 
 
 @dataclass
@@ -90,6 +106,7 @@ class BackendResult:
     governance: Any = None  # bench.governance.ReportFigures
     # The pages beside the plain reference, timed interleaved: {page: {product, plain}}.
     plain: dict[str, dict[str, PageFigures]] = field(default_factory=dict)
+    smaller: Smaller | None = None
     budgets: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -98,6 +115,7 @@ class BackendResult:
         data["backup"] = self.backup.as_dict() if self.backup else None
         data["staff_import"] = self.staff_import.as_dict() if self.staff_import else None
         data["governance"] = self.governance.as_dict() if self.governance else None
+        data["smaller"] = self.smaller.as_dict() if self.smaller else None
         data["plain"] = {
             page: {side: figures.as_dict() for side, figures in pair.items()}
             for page, pair in self.plain.items()
@@ -429,6 +447,18 @@ def judge(result: BackendResult) -> list[dict[str, Any]]:
             VERIFY_SECONDS,
         ),
     ]
+    if result.smaller is not None:
+        for page, figures in result.pages.items():
+            before = result.smaller.pages.get(page)
+            if before is not None:
+                rows.append(
+                    (
+                        f"{page} p95 growth, {result.smaller.cases:,} to {result.cases:,} cases",
+                        round(figures.p95_ms / max(before.p95_ms, 0.001), 2),
+                        "<=",
+                        GROWTH,
+                    )
+                )
     for page, limit in OVER_PLAIN.items():
         if page in result.plain:
             pair = result.plain[page]

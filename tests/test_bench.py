@@ -282,3 +282,23 @@ def test_the_plain_reference_serves_the_same_rows_and_is_timed_beside_the_produc
     budgets = {row["budget"]: row for row in judge(outcome)}
     assert "list page / plain reference (p50)" in budgets
     assert budgets["case page / plain reference (p50)"]["limit"] == "<= 2.5"
+
+
+def test_growth_with_size_is_judged_page_by_page():
+    from bench.report import table
+    from bench.run import BackendResult, PageFigures, Smaller, judge
+
+    def page(name: str, p95: float) -> PageFigures:
+        return PageFigures(name, 10, p95 / 2, p95, 5, 5)
+
+    names = ("list_first", "list_filtered", "list_deep", "case_page")
+    smaller = Smaller(cases=10_000, pages={name: page(name, 10.0) for name in names})
+    result = BackendResult(backend="sqlite", cases=100_000, audit_events=0, smaller=smaller)
+    result.pages = {name: page(name, 12.0) for name in names}
+    result.pages["list_deep"] = page("list_deep", 16.0)
+    rows = {row["budget"]: row for row in judge(result)}
+    flat = rows["list_first p95 growth, 10,000 to 100,000 cases"]
+    grown = rows["list_deep p95 growth, 10,000 to 100,000 cases"]
+    assert (flat["value"], flat["pass"]) == (1.2, True)
+    assert (grown["value"], grown["pass"]) == (1.6, False)
+    assert result.as_dict()["smaller"]["cases"] == 10_000
