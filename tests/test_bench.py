@@ -285,7 +285,6 @@ def test_the_plain_reference_serves_the_same_rows_and_is_timed_beside_the_produc
 
 
 def test_growth_with_size_is_judged_page_by_page():
-    from bench.report import table
     from bench.run import BackendResult, PageFigures, Smaller, judge
 
     def page(name: str, p95: float) -> PageFigures:

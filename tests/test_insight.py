@@ -15,8 +15,8 @@ from tracker.audit.actions import AuditAction
 from tracker.auth.roles import Role
 from tracker.cases.models import Case
 from tracker.extensions import db as _db
-from tracker.insight.models import CaseLink, PatternReview
 from tracker.insight import patterns
+from tracker.insight.models import CaseLink, PatternReview
 from tracker.insight.patterns import PatternRule, pattern_holds
 from tracker.insight.services import link_cases, review_pattern
 from tracker.notifications.services import due_notifications
