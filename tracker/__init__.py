@@ -30,11 +30,12 @@ def create_app(config: Config | None = None) -> Flask:
     _check_secrets(app)
     _configure_database_url(app)
 
-    from tracker import http, logs
+    from tracker import assets, http, logs
 
     logs.configure(app)
     http.init_app(app)  # first, so that every later hook has a request id
     _configure_templates(app)
+    assets.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
 
