@@ -20,11 +20,12 @@ LOCK_LOADTEST := requirements/loadtest.txt
 # Front-end sources that the built assets depend on.
 ASSET_SOURCES := $(wildcard assets/scss/*.scss assets/js/*.mjs) scripts/build-assets.mjs
 
-.PHONY: run test setup install assets secrets migrate demo lint format lock audit-deps clean help bench loadtest
+.PHONY: run test setup install assets secrets migrate demo lint format lock audit-deps clean help bench loadtest screens
 
 help:
 	@echo "make run    install, migrate, load the demo trust and serve on http://$(HOST):$(PORT)"
 	@echo "make test   the same set-up, then ruff, bandit, mypy, flask db check and the whole test suite"
+	@echo "make screens  pictures of the main pages as each demo role sees them, in docs/screens/"
 
 run: setup
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop): sign in there with the demo sign-ins above"
@@ -67,9 +68,9 @@ $(STAMPS)/node: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@mkdir -p $(STAMPS) && touch $@
 
-assets: static/dist/app.css
+assets: static/dist/manifest.json
 
-static/dist/app.css: $(STAMPS)/node $(ASSET_SOURCES)
+static/dist/manifest.json: $(STAMPS)/node $(ASSET_SOURCES) static/images/favicon.svg
 	npm run --silent build
 
 # Random keys made once per checkout (and any added since), readable only by you; a real
@@ -100,6 +101,11 @@ bench: setup
 # LOADTEST_SECONDS adjust it.
 loadtest: setup $(STAMPS)/loadtest
 	@set -a && . ./$(SECRETS) && set +a && ./scripts/loadtest.sh
+
+# Pictures of the main pages at 1280 x 900 as each demo role sees them (docs/screens/),
+# from a fresh demo trust in a temporary folder; needs Chromium, as the browser tests do.
+screens: setup
+	@set -a && . ./$(SECRETS) && set +a && $(BIN)/python scripts/screens.py
 
 # Known vulnerabilities in the locked dependencies, read from the lock files as they are
 # (nothing installed). Needs the internet (the PyPI advisory service), so it is not part

@@ -191,8 +191,18 @@ class Config:
                 f"BASE_URL must start with https:// (or http://), not {self.BASE_URL!r}."
             )
 
+        # Working days after a concern is reported to the school by which its triage is
+        # due, at the end of that working day (1: the next working day).
+        self.TRIAGE_DUE_WORKING_DAYS = _int("TRIAGE_DUE_WORKING_DAYS", 1)
+        if self.TRIAGE_DUE_WORKING_DAYS < 0:
+            raise RuntimeError("TRIAGE_DUE_WORKING_DAYS must be 0 or more.")
         # Working days after a decision within which an appeal may be lodged.
         self.APPEAL_WINDOW_WORKING_DAYS = _int("APPEAL_WINDOW_WORKING_DAYS", 5)
+        # Working days after a case is submitted for decision by which the decision is due
+        # (shown on the case and the decision page; a returned case starts again).
+        self.DECISION_DUE_WORKING_DAYS = _int("DECISION_DUE_WORKING_DAYS", 5)
+        if self.DECISION_DUE_WORKING_DAYS < 1:
+            raise RuntimeError("DECISION_DUE_WORKING_DAYS must be at least 1.")
 
         # Days before a closed case falls due for disposal (or review) that the school's
         # DSLs and the DPO are warned by e-mail (`flask retention run`).

@@ -71,9 +71,9 @@ def test_a_user_with_no_role_is_told_what_to_do(login, make):
 @pytest.mark.parametrize(
     ("role", "heading"),
     [
-        (Role.DSL, "Concerns at Oak School"),
-        (Role.DEPUTY_DSL, "Concerns at Oak School"),
-        (Role.HEADTEACHER, "Waiting for you at Oak School"),
+        (Role.DSL, "Open cases at Oak School"),
+        (Role.DEPUTY_DSL, "Open cases at Oak School"),
+        (Role.HEADTEACHER, "Open cases at Oak School"),
         (Role.CEO, "Decisions routed to the trust"),
         (Role.CHAIR, "Decisions routed to the chair"),
         (Role.DPO, "Data protection work"),
@@ -101,6 +101,14 @@ def test_a_school_auditor_sees_their_school(login, make, db):
     assert "Case histories at Oak School" in login(user).get("/").get_data(as_text=True)
 
 
+def test_an_auditors_home_never_says_there_are_no_cases_and_leads_to_them(login, make):
+    school = make.school(name="Oak School")
+    make.case(school, by=make.user(Role.DSL, school))
+    html = login(make.user(Role.AUDITOR)).get("/").get_data(as_text=True)
+    assert "no cases" not in html.lower()
+    assert 'href="/cases/"' in html and 'href="/audit/"' in html
+
+
 def test_trust_administrator_sees_the_trust_in_numbers_and_people_without_a_role(login, make):
     admin = make.user(Role.TRUST_ADMIN)
     make.school()
@@ -119,4 +127,4 @@ def test_one_person_can_hold_roles_at_two_schools(login, make, db):
     grant_role(user, Role.DSL, school=second)
     db.session.commit()
     html = login(user).get("/").get_data(as_text=True)
-    assert "Concerns at Ash School" in html and "Concerns at Elm School" in html
+    assert "Open cases at Ash School" in html and "Open cases at Elm School" in html

@@ -861,7 +861,7 @@ def test_an_edit_that_fails_validation_or_changes_nothing_leaves_no_event(world)
     world.mark()
     invalid = edit_form(world.case, platform="other", platform_detail="")
     assert (
-        "Say where it happened" in post_form(client, f"/cases/{world.case.id}/edit", invalid).text
+        "Enter where it happened" in post_form(client, f"/cases/{world.case.id}/edit", invalid).text
     )
     unchanged = edit_form(world.case)
     response = post_form(client, f"/cases/{world.case.id}/edit", unchanged)

@@ -28,6 +28,7 @@ from tracker.cases.services import CaseDetails, update_case_details
 from tracker.clock import today
 from tracker.extensions import db as _db
 from tracker.orgs.models import School, Trust
+from tracker.policy import services as policy_services
 
 # --- the world -------------------------------------------------------------------------
 
@@ -208,10 +209,16 @@ def test_a_row_shows_who_did_what_where_and_how_it_went(world, client_for, db):
     assert "Designated safeguarding lead" in page
     assert "Ashford Primary" in page
     assert f'href="/audit/cases/{case.id}">{case.reference}</a>' in page
-    assert f"Case {case.id}" in page  # the object
-    assert "Allowed" in page
+    # The object and the details name what their ids are now, in words (the case, the
+    # object of its own events, is named once, in "Where").
+    assert f"Case {case.id}" not in page
+    assert "Clause breach cited" in page
+    # Only refusals and failures carry a tag, so that they stand out.
+    assert "govuk-tag--green" not in results(page)
     assert f"No. {created.seq}" in page
-    assert '<span class="app-reference">subject_id</span>:' in page
+    assert f"Subject: {case.subject.full_name}" in page
+    assert "Clauses: 3.4 " in page
+    assert "subject_id" not in page and "clause_ids" not in page
     # The auditor's own sign-in: its request id and address.
     signed_in = events(db.session, action=AuditAction.LOGIN_SUCCEEDED)[-1]
     assert f'Request <span class="app-reference">{signed_in.request_id}</span>' in page
@@ -219,6 +226,86 @@ def test_a_row_shows_who_did_what_where_and_how_it_went(world, client_for, db):
     # Newest first.
     assert shown(page) == sorted(shown(page), reverse=True)
     assert "Signed in" in page
+
+
+def test_ids_in_details_are_named_for_the_reader(world, make, client_for):
+    """Each kind of id reads as what it names: a case's reference, a clause's number and
+    heading, a member of staff's and a user's name, a school; keys read as words."""
+    case = world.log(world.school_a)
+    clause_id = case.breaches[0].clause_id
+    event_at(
+        at(2026, 2, 2, 9),
+        actor=world.dsl_a,
+        school=world.school_a,
+        action=AuditAction.CASE_TRANSITIONED,
+        case_id=case.id,
+        object_type="case",
+        object_id=case.id,
+        details={
+            "decision_maker_id": world.dsl_b.id,
+            "staff_member_id": case.subject_id,
+            "school_id": world.school_b.id,
+            "clause_id": clause_id,
+            "linked_case_id": case.id,
+            "sessions_ended": 2,
+        },
+    )
+    page = results(client_for(world.auditor).get("/audit/").get_data(as_text=True))
+    assert "Decision maker: Ben Okoro" in page
+    assert f"Member of staff: {case.subject.full_name}" in page
+    assert "School: Beacon Academy" in page
+    assert re.search(r"Clause: 3\.4 \S", page)
+    assert f"Linked case: {case.reference}" in page
+    assert "Sessions ended: 2" in page
+    assert "_id" not in re.sub(r"<[^>]+>", " ", page)
+
+
+def test_ids_outside_the_readers_scope_are_withheld(world, make, client_for):
+    """A school's auditor reads an event at their school that names a case, a member of
+    staff and a school elsewhere: those read "withheld", and their names are not sent."""
+    elsewhere = world.log(world.school_b)
+    event_at(
+        at(2026, 2, 2, 9),
+        actor=world.dsl_a,
+        school=world.school_a,
+        details={
+            "linked_case_id": elsewhere.id,
+            "staff_member_id": elsewhere.subject_id,
+            "school_id": world.school_b.id,
+        },
+    )
+    page = results(client_for(world.auditor_a).get("/audit/").get_data(as_text=True))
+    assert "Linked case: withheld" in page
+    assert "Member of staff: withheld" in page
+    assert "School: withheld" in page
+    for hidden in (elsewhere.reference, elsewhere.subject.full_name, "Beacon Academy"):
+        assert hidden not in page
+    # The trust's auditor may read all three.
+    page = results(client_for(world.auditor).get("/audit/").get_data(as_text=True))
+    assert f"Linked case: {elsewhere.reference}" in page
+    assert f"Member of staff: {elsewhere.subject.full_name}" in page
+    assert "School: Beacon Academy" in page
+
+
+def test_an_id_whose_record_has_gone_reads_no_longer_held(world, client_for, db):
+    """A clause removed from a draft: the events about it still name its id, and the page
+    says it is no longer held rather than showing a number."""
+    version = world.make.policy(world.trust)
+    draft = policy_services.create_draft(version.policy, version_label="2027", by=None)
+    db.session.commit()
+    removed = draft.clauses[-1]
+    removed_id = removed.id
+    policy_services.remove_clause(removed, by=None)
+    db.session.commit()
+    page = results(
+        client_for(world.dpo)
+        .get("/audit/", query_string={"action": AuditAction.POLICY_CLAUSE_REMOVED.value})
+        .get_data(as_text=True)
+    )
+    assert "Clause: no longer held" in page
+    assert f"Clause {removed_id}" not in page
+    # The version it was removed from is still held, and named.
+    assert f"Policy version: {draft.title}, version 2027" in page
 
 
 def test_the_date_range_is_in_uk_dates_both_ends_included(world, client_for):
@@ -426,13 +513,15 @@ def test_pages_of_fifty_newest_first_by_sequence(world, client_for):
         for n in range(120)
     ]
     client = client_for(world.auditor)
-    query = {"actor": world.dsl_a.id}
+    query = {"actor": world.dsl_a.id, "action": AuditAction.STAFF_UPDATED.value}
     first = client.get("/audit/", query_string=query).get_data(as_text=True)
     assert shown(first) == seqs[::-1][:50]
+    assert 'class="govuk-pagination' in first
     assert "120 events match these filters" in first
     assert link(first, "Newer") is None
     older = link(first, "Older")
-    assert older and f"actor={world.dsl_a.id}" in older
+    # Every filter is kept in the page links.
+    assert older and f"actor={world.dsl_a.id}" in older and "action=staff.updated" in older
     second = client.get(older).get_data(as_text=True)
     assert shown(second) == seqs[::-1][50:100]
     third = client.get(link(second, "Older")).get_data(as_text=True)
@@ -497,7 +586,8 @@ def test_no_events_match(world, client_for):
 
 # --- the query budget ------------------------------------------------------------------
 
-QUERY_BUDGET = 6  # session and user, choices, count, page, the searched event (2)
+# Session and user, choices, count, page, what the page's ids name, the searched event (2).
+QUERY_BUDGET = 7
 
 
 def test_the_search_page_costs_the_same_few_queries_however_many_people(world, make, client_for):
@@ -518,7 +608,41 @@ def test_the_search_page_costs_the_same_few_queries_however_many_people(world, m
     assert counts[0] == counts[1]
 
 
-HISTORY_BUDGET = 7  # session and user, case, events, revisions, names, the viewed event (2)
+def test_naming_the_ids_of_a_page_is_one_statement_however_many(world, make, client_for):
+    """Forty events naming forty cases, members of staff, people and schools cost what one
+    event naming one of each does: every id of the page is named in one statement."""
+    client = client_for(world.auditor)
+    counts = []
+    for many in (1, 40):
+        for number in range(many):
+            school = world.school_a if number % 2 else world.school_b
+            case = world.log(school)
+            event_at(
+                at(2026, 2, 1, 9, number),
+                actor=world.dsl_a,
+                school=school,
+                details={
+                    "linked_case_id": case.id,
+                    "subject_id": case.subject_id,
+                    "user_id": make.user(Role.DSL, school).id,
+                    "school_id": school.id,
+                    "clause_ids": [breach.clause_id for breach in case.breaches],
+                },
+            )
+        _db.session.rollback()
+        query = {"action": AuditAction.STAFF_UPDATED.value}
+        with count_statements(_db.engine) as log:
+            page = client.get("/audit/", query_string=query).get_data(as_text=True)
+        assert len(shown(page)) == (1 if many == 1 else 41)
+        assert f"Linked case: {case.reference}" in results(page)
+        assert "no longer held" not in results(page) and "withheld" not in results(page)
+        assert len(log.queries) <= QUERY_BUDGET, log.report()
+        counts.append(len(log.queries))
+    assert counts[0] == counts[1]
+
+
+# Session and user, case, events, revisions, people, what the ids name, the viewed event (2).
+HISTORY_BUDGET = 8
 
 
 def test_a_case_history_costs_the_same_few_queries_however_long(world, make, client_for, history):
@@ -853,3 +977,53 @@ def test_a_case_history_with_nothing_matching(world, client_for, history):
         .get_data(as_text=True)
     )
     assert "Nothing in this case's history matches these filters." in page
+
+
+def test_a_case_history_reads_as_a_timeline_with_before_and_after_side_by_side(
+    world, client_for, history
+):
+    page = client_for(world.auditor).get(f"/audit/cases/{history.id}").get_data(as_text=True)
+    timeline = page.split('data-testid="case-history"', 1)[1].split("</ol>", 1)[0]
+    entries = timeline.split('data-testid="history-entry"')[1:]
+    assert f"{len(entries)} entries, oldest first" in page
+    text = [" ".join(re.sub(r"<[^>]+>", " ", entry).split()) for entry in entries]
+    # Each entry says when, who and what.
+    logged = (
+        r"> Case logged \d+ \w+ \d{4}, \d\d:\d\d:\d\d · Priya Shah \(Designated safeguarding lead\)"
+    )
+    assert re.match(logged, text[0]), text[0]
+    # A refusal carries its tag; an allowed event none.
+    refused = next(entry for entry in text if "Access refused" in entry)
+    assert "Access refused Refused" in refused
+    assert "Allowed" not in " ".join(text)
+    # The values before and after are columns of their own, not squeezed into a cell of
+    # a table of events.
+    before = timeline.split('data-testid="revision-2"', 1)[0]
+    assert before.count("<td") == before.count("</td>")  # not inside a cell
+    changed = timeline.split('data-testid="revision-2"', 1)[1].split("</table>", 1)[0]
+    headings = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', changed)
+    assert headings == ["Field", "Before", "After"]
+
+
+def test_ids_in_a_revision_are_named(world, make, client_for, db, history):
+    """A revision that changed who decides and whom the case is about names both people."""
+    head = make.user(Role.HEADTEACHER, world.school_a, name="Hannah Jones")
+    other = make.staff(world.school_a, name="Oliver Grant")
+    db.session.add(
+        CaseRevision(
+            case_id=history.id,
+            number=4,
+            changed_by_id=world.dsl_a.id,
+            audit_seq=None,
+            changes={
+                "decision_maker_id": [None, head.id],
+                "subject_id": [history.subject_id, other.id],
+            },
+        )
+    )
+    db.session.commit()
+    page = client_for(world.auditor).get(f"/audit/cases/{history.id}").get_data(as_text=True)
+    revision = page.split('data-testid="revision-4"', 1)[1].split("</table>", 1)[0]
+    text = " ".join(re.sub(r"<[^>]+>", " ", revision).split())
+    assert "Decision maker (none) Hannah Jones" in text
+    assert f"Member of staff {history.subject.full_name} Oliver Grant" in text

@@ -142,7 +142,7 @@ def test_a_failed_edit_writes_no_revision(db, case, dsl, client_for):
     conflict = post_form(client, f"/cases/{case.id}/edit", stale)
     assert "Someone else saved changes" in page_text(conflict)
     invalid = edit_form(db.session.get(Case, case.id), platform="other", platform_detail="")
-    assert "Say where it happened" in page_text(
+    assert "Enter where it happened" in page_text(
         post_form(client, f"/cases/{case.id}/edit", invalid)
     )
     assert [r.number for r in revisions(db, case)] == [1, 2]

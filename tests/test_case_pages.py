@@ -219,7 +219,7 @@ class TestReportAConcern:
             with client.session_transaction() as cookie:
                 cookie.clear()
 
-    def test_a_dsl_cannot_report_at_another_school(self, login, make, dsl, school):
+    def test_a_dsl_cannot_report_at_another_school(self, login, make, dsl, school, db):
         other = make.school(name="Riverside Academy")
         stranger = make.staff(other)
         client = login(dsl)
@@ -229,7 +229,11 @@ class TestReportAConcern:
             client, "/cases/new", fill_version(client, report(stranger, school=str(other.id)))
         )
         assert response.status_code == 200
-        assert "Choose the school" in response.get_data(as_text=True)
+        # A DSL of one school is not asked for one: the school posted is not used, and the
+        # member of staff of the other school is refused.
+        assert "Choose the member of staff, or add them" in response.get_data(as_text=True)
+        db.session.rollback()
+        assert db.session.scalar(select(Case)) is None
 
 
 class TestCasePage:
@@ -377,7 +381,7 @@ class TestEditing:
             subject, version="1", summary="Typed and kept", platform="other", platform_detail=""
         )
         html = post_form(login(dsl), f"/cases/{case.id}/edit", data).get_data(as_text=True)
-        assert "Say where it happened" in html and "Typed and kept" in html
+        assert "Enter where it happened" in html and "Typed and kept" in html
 
 
 class TestPeopleAndChronology:
@@ -527,3 +531,63 @@ class TestQueryBudget:
         # The audit event's two statements included, and one each for the earlier concerns
         # about the subject and the linked cases (tracker/insight/).
         assert counts[1] <= 11, log.report()
+
+
+def _revealed_under(html: str, field_id: str) -> re.Match | None:
+    """The conditional block of a radio that holds the field `field_id`, if any."""
+    return re.search(
+        r'<div class="govuk-radios__conditional( govuk-radios__conditional--hidden)?" '
+        rf'id="conditional-[\w-]+">(?:(?!</fieldset>).)*?id="{field_id}"',
+        html,
+        re.DOTALL,
+    )
+
+
+class TestFormReveals:
+    def test_where_somewhere_else_is_revealed_by_its_radio(self, login, dsl, subject):
+        html = login(dsl).get("/cases/new").get_data(as_text=True)
+        assert 'type="radio" value="other" data-aria-controls="conditional-platform' in html
+        block = _revealed_under(html, "platform_detail")
+        assert block is not None and block.group(1)  # hidden until chosen
+        assert "If somewhere else, where?" not in html
+
+    def test_somewhere_else_without_a_place_is_flagged_with_the_other_faults(
+        self, login, dsl, subject, db
+    ):
+        client = login(dsl)
+        data = fill_version(client, report(subject, platform="other", summary=""))
+        response = post_form(client, "/cases/new", data)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200
+        summary = html.split('govuk-error-summary__list">')[1].split("</ul>")[0]
+        assert 'href="#platform_detail">Enter where it happened' in summary
+        assert "Describe what happened" in summary  # every fault at once
+        block = _revealed_under(html, "platform_detail")
+        assert block is not None and not block.group(1)  # shown: its radio is chosen
+        assert 'id="platform_detail-error"' in html
+        db.session.rollback()
+        assert db.session.scalar(select(Case)) is None
+
+    def test_a_user_of_one_school_is_not_asked_which(self, login, dsl, subject, school, db):
+        client = login(dsl)
+        html = client.get("/cases/new").get_data(as_text=True)
+        assert 'name="school"' not in html
+        assert "School: <strong>Northfield Primary School</strong>" in html
+        data = fill_version(client, report(subject))
+        del data["school"]
+        assert post_form(client, "/cases/new", data).status_code == 302
+        db.session.rollback()
+        assert db.session.scalars(select(Case)).one().school_id == school.id
+
+    def test_a_user_of_several_schools_chooses_one(self, login, make, school, subject, db):
+        other = make.school(name="Riverside Academy", trust=school.trust)
+        ceo = make.user(Role.CEO, trust=school.trust)
+        client = login(ceo)
+        html = client.get("/cases/new").get_data(as_text=True)
+        assert '<select class="govuk-select" id="school" name="school"' in html
+        assert ">Riverside Academy</option>" in html
+        data = fill_version(client, report(subject, school=str(other.id)))
+        html = post_form(client, "/cases/new", data).get_data(as_text=True)
+        assert "Choose the member of staff, or add them" in html  # not at that school
+        saved = post_form(client, "/cases/new", fill_version(client, report(subject)))
+        assert saved.status_code == 302

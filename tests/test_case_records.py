@@ -147,7 +147,7 @@ class TestCreateCase:
                 "cannot be before the conduct happened",
             ),
             ({"platform": "myspace"}, "Choose where it happened"),
-            ({"platform": "other"}, "Say where it happened"),
+            ({"platform": "other"}, "Enter where it happened"),
             ({"source": "gossip"}, "Choose how the concern came to light"),
             ({"summary": "   "}, "Describe what happened"),
             (

@@ -313,6 +313,47 @@ class TestSizeLimit:
         assert "The file is too large" in response.get_data(as_text=True)
         assert _evidence_count(_db) == 0
 
+    def test_the_form_tells_the_browser_the_limit(self, small):
+        app, client, case = small
+        html = client.get(_new_url(case)).get_data(as_text=True)
+        file_input = re.search(r'<input[^>]*type="file"[^>]*>', html).group(0)
+        assert f'data-app-max-bytes="{MB}"' in file_input
+        assert 'data-app-too-large="The selected file must be smaller than 1 MB"' in file_input
+
+    @pytest.mark.parametrize(
+        "referrer",
+        [
+            "http://localhost/cases/{id}/evidence/new",  # the form's page
+            "https://elsewhere.example/cases/{id}/evidence/new",  # never another site
+            "http://localhost.elsewhere.example/phish",
+            "",
+        ],
+    )
+    def test_the_too_large_page_leads_back_to_the_form(self, small, referrer):
+        app, client, case = small
+        page = client.get(_new_url(case)).get_data(as_text=True)
+        boundary, body = encode_multipart(
+            {
+                "csrf_token": csrf_token_from(page),
+                "description": "Typed before choosing the file",
+                "file": FileStorage(BytesIO(_png_of_size(3 * MB)), "big.png", "image/png"),
+            }
+        )
+        headers = {"Referer": referrer.format(id=case.id)} if referrer else {}
+        response = client.post(
+            _new_url(case),
+            data=body,
+            content_type=f"multipart/form-data; boundary={boundary}",
+            headers=headers,
+        )
+        html = response.get_data(as_text=True)
+        assert response.status_code == 413
+        assert "The file you chose is larger than 1 MB" in html and "nothing was" in html
+        link = re.search(r'<a class="govuk-link" href="([^"]*)"[^>]*>Go back to the form</a>', html)
+        assert link is not None and link.group(1) == _new_url(case)
+        assert "elsewhere" not in html
+        assert _evidence_count(_db) == 0
+
 
 def test_evidence_path_setting_moves_the_files(make_app, make, tmp_path):
     folder = tmp_path / "evidence-store"

@@ -2,8 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
+from tests.conftest import sign_in
 from tracker.auth.roles import Role
-from tracker.clock import today
+from tracker.clock import UK, today
 from tracker.home.services import my_work
 from tracker.workflow import services as wf
 
@@ -19,7 +20,7 @@ def test_each_person_sees_what_waits_for_them(make, db, login):
     ceo = make.user(Role.CEO)
     outsider = make.user(Role.DSL, make.school())
 
-    new_case = make.case(school, by=dsl)
+    new_case = make.case(school, by=dsl, reported_on=today())
     allegation = make.case(school, by=dsl)
     wf.triage(
         allegation,
@@ -63,3 +64,117 @@ def test_each_person_sees_what_waits_for_them(make, db, login):
 
     html = login(dsl).get("/").get_data(as_text=True)
     assert "Waiting for you" in html and "Refer to the LADO" in html and "Overdue" in html
+
+
+def _home(app, user) -> str:
+    client = app.test_client()
+    assert sign_in(client, user.email).status_code == 302
+    return client.get("/").get_data(as_text=True)
+
+
+def _links_to(html: str, reference: str) -> int:
+    return html.count(f">{reference}</a>")
+
+
+def test_triage_is_due_the_next_working_day_not_in_a_month(make, db, login, app):
+    from tracker.workflow.clocks import add_working_days
+
+    school = make.school()
+    make.policy(school.trust)
+    dsl = make.user(Role.DSL, school)
+    case = make.case(school, by=dsl, reported_on=today())
+    db.session.commit()
+
+    (item,) = my_work(dsl)
+    due_day = add_working_days(today(), 1)
+    assert item.task == "Triage this concern"
+    assert (item.due.astimezone(UK).date(), item.due.astimezone(UK).hour) == (due_day, 17)
+    client = login(dsl)
+    home = client.get("/").get_data(as_text=True)
+    assert f"{due_day.day} {due_day:%B %Y}, 17:00" in home
+    # The case page's next step says the same.
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert f"{due_day.day} {due_day:%B %Y}, 17:00" in page
+
+    app.config["TRIAGE_DUE_WORKING_DAYS"] = 3
+    (item,) = my_work(dsl)
+    assert item.due.astimezone(UK).date() == add_working_days(today(), 3)
+
+
+def test_each_case_is_listed_once_under_the_step_the_viewer_takes(make, db, app):
+    school = make.school(name="Northfield")
+    make.policy(school.trust)
+    dsl = make.user(Role.DSL, school)
+    head = make.user(Role.HEADTEACHER, school)
+    to_triage = make.case(school, by=dsl, reported_on=today())
+    deciding = make.case(school, by=dsl)
+    wf.triage(deciding, track="low_level", answers=NO, rationale="r", by=dsl)
+    wf.start_investigation(deciding, investigator=dsl, by=dsl)
+    wf.submit_for_decision(deciding, summary="s", by=dsl)
+    db.session.commit()
+
+    # The headteacher: their decision waits for them; the lead's triage is not theirs.
+    assert [item.reference for item in my_work(head)] == [deciding.reference]
+    home = _home(app, head)
+    assert "Waiting for you at" not in home
+    assert _links_to(home, deciding.reference) == 1
+    assert _links_to(home, to_triage.reference) == 1
+    others = home[home.index("Other open cases at Northfield") :]
+    assert to_triage.reference in others and deciding.reference not in others
+    assert "Triage" in others
+
+    # The lead: the triage is theirs; the decision is listed once, among the others.
+    assert [item.reference for item in my_work(dsl)] == [to_triage.reference]
+    home = _home(app, dsl)
+    assert _links_to(home, deciding.reference) == 1
+    assert _links_to(home, to_triage.reference) == 1
+
+
+def test_the_chief_executive_is_not_told_nothing_waits_when_something_does(make, db, app):
+    school = make.school()
+    make.policy(school.trust)
+    dsl = make.user(Role.DSL, school)
+    make.user(Role.HEADTEACHER, school)
+    ceo = make.user(Role.CEO)
+    home = _home(app, ceo)
+    assert "No case needs your decision" in home
+    case = make.case(school, by=dsl)
+    wf.triage(case, track="low_level", answers=NO, rationale="r", by=dsl)
+    wf.start_investigation(case, investigator=dsl, by=dsl)
+    wf.submit_for_decision(case, summary="s", by=dsl)
+    db.session.commit()
+    case.decision_maker_id = ceo.id  # routed to the trust (the headteacher is involved)
+    db.session.commit()
+    home = _home(app, ceo)
+    assert "Decide this case" in home
+    assert "No case needs your decision" not in home
+
+
+def test_home_lists_show_ten_and_link_to_the_rest(make, db, login):
+    school = make.school()
+    make.policy(school.trust)
+    dsl = make.user(Role.DSL, school)
+    cases = [make.case(school, by=dsl, reported_on=today()) for _ in range(12)]
+    db.session.commit()
+    client = login(dsl)
+    home = client.get("/").get_data(as_text=True)
+    shown = sum(_links_to(home, case.reference) for case in cases)
+    assert shown == 10
+    assert "See all 12 cases waiting for you" in home
+    href = home[: home.index("See all 12 cases waiting for you")].rsplit('href="', 1)[1]
+    href = href.split('"', 1)[0].replace("&amp;", "&")
+    listed = client.get(href).get_data(as_text=True)
+    assert all(_links_to(listed, case.reference) == 1 for case in cases)
+    assert "12 cases match these filters" in listed
+
+
+def test_a_case_waiting_for_nobody_named_is_still_listed_at_the_school(make, db, app):
+    school = make.school(name="Northfield")
+    make.policy(school.trust)
+    dsl = make.user(Role.DSL, school)
+    case = make.case(school, by=dsl)
+    # A stage whose person is not named (yet): waiting_for is NULL for it, not false.
+    case.status, case.track, case.investigator_id = "investigation", "low_level", None
+    db.session.commit()
+    home = _home(app, dsl)
+    assert _links_to(home, case.reference) == 1

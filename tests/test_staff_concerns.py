@@ -7,11 +7,14 @@ kept as a draft until it is sent.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from io import BytesIO
 
 import pytest
 from sqlalchemy import delete, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from tests.conftest import csrf_token_from, sign_in
 from tests.smtp import what_a_reader_sees
@@ -203,7 +206,7 @@ def test_every_fault_is_reported_at_once_and_nothing_typed_is_lost(client, world
         "Choose the colleague the concern is about",
         "Describe what happened",
         "The date it happened must be today or in the past",
-        "Say which app or website it was on",
+        "Enter which app or website it was on",
         "Enter the web address in full",
     ):
         assert message in page
@@ -398,3 +401,68 @@ def test_the_lead_cites_the_rules_a_staff_concern_may_have_broken(client, world)
     assert [b.clause.reference for b in _db.session.get(Case, receipt.case_id).breaches] == ["3.5"]
     added = _db.session.scalar(select(AuditEvent).where(AuditEvent.action == "clause_breach.added"))
     assert added.details == {"clause_id": rule.id}
+
+
+def _conditional_holding(page: str, field_id: str) -> str | None:
+    """The class of the conditional block (under a radio) that holds `field_id`."""
+    found = re.search(
+        r'<div class="(govuk-radios__conditional[^"]*)" id="conditional-[\w-]+">'
+        rf'(?:(?!</fieldset>).)*?id="{field_id}"',
+        page,
+        re.DOTALL,
+    )
+    return found.group(1) if found else None
+
+
+def test_the_follow_up_questions_are_revealed_by_their_radios(client, world):
+    _signed_in(client, world)
+    page = client.get("/concerns/new").get_data(as_text=True)
+    # "Which colleague?" under "A colleague"; "Which app or website?" under "Somewhere
+    # else"; each hidden until its radio is chosen (shown without JavaScript).
+    assert _conditional_holding(page, "colleague") == (
+        "govuk-radios__conditional govuk-radios__conditional--hidden"
+    )
+    assert _conditional_holding(page, "platform_detail") == (
+        "govuk-radios__conditional govuk-radios__conditional--hidden"
+    )
+    assert 'value="colleague" data-aria-controls="conditional-about"' in page
+    assert "If you chose a colleague" not in page and "If somewhere else" not in page
+
+    refused = _post(client, world, platform="other", platform_detail=" ", what_happened="")
+    page = refused.get_data(as_text=True)
+    assert _conditional_holding(page, "platform_detail") == "govuk-radios__conditional"
+    assert 'href="#platform_detail">Enter which app or website it was on' in page
+    assert 'href="#what_happened">Describe what happened' in page
+
+
+def test_the_screenshot_is_checked_for_size_in_the_browser_and_the_server_leads_back(
+    app, client, world
+):
+    app.config["EVIDENCE_MAX_MB"] = 1
+    app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # as config.py sets it for 1 MB
+    _signed_in(client, world)
+    page = client.get("/concerns/new").get_data(as_text=True)
+    file_input = re.search(r'<input[^>]*type="file"[^>]*>', page).group(0)
+    assert 'data-app-max-bytes="1048576"' in file_input
+    assert 'data-app-too-large="The selected file must be smaller than 1 MB"' in file_input
+
+    # Encoded in memory (the test client would spool a body this large to a file it
+    # never closes).
+    boundary, body = encode_multipart(
+        {
+            "csrf_token": csrf_token_from(page),
+            **_answers(world),
+            "screenshot": FileStorage(BytesIO(b"\0" * (3 * 1024 * 1024)), "huge.png"),
+        }
+    )
+    response = client.post(
+        "/concerns/new",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers={"Referer": "http://localhost/concerns/new"},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "The file you chose is larger than 1 MB" in html
+    assert re.search(r'href="/concerns/new"[^>]*>Go back to the form</a>', html)
+    assert _db.session.scalar(select(StaffConcern)) is None

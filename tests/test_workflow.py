@@ -511,7 +511,7 @@ def test_a_lado_referral_early_on_the_uk_triage_day_is_accepted(case, people):
         reference="",
         by=people["dsl"],
     )
-    with pytest.raises(ValidationFailed, match="before the triage"):
+    with pytest.raises(ValidationFailed, match="the day of the triage"):
         wf.record_lado_referral(
             case,
             referred_at=triaged - timedelta(hours=1),

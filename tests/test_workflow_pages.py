@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import BytesIO
 
 import pytest
@@ -18,10 +18,12 @@ from tracker.auth.roles import Role
 from tracker.cases.evidence import Provenance, add_evidence
 from tracker.cases.models import Case
 from tracker.cases.services import add_chronology_entry, add_person
-from tracker.clock import today
+from tracker.clock import today, uk_date, uk_datetime, uk_time
 from tracker.db import utcnow
+from tracker.errors import ValidationFailed
 from tracker.workflow import services
-from tracker.workflow.clocks import add_months
+from tracker.workflow.clocks import add_months, add_working_days
+from tracker.workflow.forms import LadoReferralForm
 from tracker.workflow.models import CaseTransition, Decision, Suspension
 
 ANSWERS_NO = dict.fromkeys(services.HARM_QUESTIONS, "no")
@@ -301,7 +303,7 @@ class TestLado:
                 {"referred_on": day_parts(tomorrow), "method": "phone", "reference": "R-2"},
             )
         )
-        assert "The referral cannot be in the future" in page
+        assert "The date of the referral must be today or in the past" in page
         assert 'href="#referred_on-day"' in page
         assert checked(page, "method", "phone") and 'value="R-2"' in page
         assert reload(db, case).lado_referred_at is None
@@ -669,12 +671,16 @@ class TestDecisionPage:
         page = text(post_form(client, f"/cases/{case.id}/decide", {"refer_dbs_reason": "Kept"}))
         for message in [
             "Choose the outcome",
-            "Choose the sanction",
             "Say whether this may appear in future references",
             "Write the reasons for the decision",
         ]:
             assert message in page, message
+        # The sanction is asked only under an outcome a sanction may follow.
+        assert "Choose the sanction" not in page
         assert "Kept" in page
+        page = text(post_form(client, f"/cases/{case.id}/decide", {"outcome": "substantiated"}))
+        assert "Choose the sanction" in page and "Write the reasons for the decision" in page
+        assert 'href="#sanction"' in page and 'id="sanction"' in page
         page = text(
             post_form(
                 client,
@@ -987,3 +993,269 @@ class TestWhatHappensNext:
         assert counts[0] == counts[1], log.report()
         # Including the two that record case.viewed, and the earlier concerns and links.
         assert counts[1] <= 11, log.report()
+
+
+# --- the case and decision pages at a glance -----------------------------------------------
+
+
+def buttons(page: str) -> list[tuple[str, bool]]:
+    """The "What happens next" panel's buttons in order: (label, whether it is the main one)."""
+    panel = page.split('data-testid="what-happens-next"', 1)[1].split("</section>", 1)[0]
+    return [
+        (label.strip(), "govuk-button--secondary" not in classes)
+        for classes, label in re.findall(
+            r'class="(govuk-button(?: [^"]*)?)"[^>]*>\s*([^<]+?)\s*<', panel
+        )
+    ]
+
+
+class TestAtAGlance:
+    def test_the_heading_names_the_subject_and_the_step_awaited_with_its_due_date(
+        self, app, login, dsl, head, case, db
+    ):
+        awaiting(db, case, dsl)
+        page = text(login(dsl).get(f"/cases/{case.id}"))
+        heading = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S).group(1)
+        assert "Liam Hughes" in heading and case.reference not in heading
+        caption = page.split("<h1", 1)[0].rsplit('class="govuk-caption-l"', 1)[1]
+        assert case.reference in caption and "Northfield Primary School" in caption
+        due = add_working_days(today(), app.config["DECISION_DUE_WORKING_DAYS"])
+        standing = page.split('data-testid="case-standing"', 1)[1].split("</div>", 1)[0]
+        assert "Awaiting decision" in standing
+        assert re.search(
+            rf"Record the decision, by Hannah Jones\.\s*Due by {uk_date(due)}\.", standing
+        ), standing
+        # Right under the heading: before the panel and the concern.
+        assert page.index('data-testid="case-standing"') < page.index("What happens next")
+
+    def test_the_decision_due_date_follows_the_setting(self, app, login, dsl, head, case, db):
+        app.config["DECISION_DUE_WORKING_DAYS"] = 2
+        awaiting(db, case, dsl)
+        due = uk_date(add_working_days(today(), 2))
+        client = login(head)
+        case_page = text(client.get(f"/cases/{case.id}"))
+        assert re.search(rf'data-testid="decision-due">.*?By {due}', case_page, re.S)
+        decide_page = text(client.get(f"/cases/{case.id}/decide"))
+        assert f"The decision is due by <strong>{due}</strong>" in decide_page
+        # No decision is due at any other stage.
+        assert 'data-testid="decision-due"' not in text(
+            login(dsl).get(f"/cases/{reload(db, case).id}/investigation/start")
+        )
+
+    def test_a_lado_referral_awaited_shows_its_own_deadline(self, login, dsl, case, db):
+        triage(db, case, dsl)
+        page = text(login(dsl).get(f"/cases/{case.id}"))
+        standing = page.split('data-testid="case-standing"', 1)[1].split("</div>", 1)[0]
+        assert "Record the LADO referral" in standing
+        assert uk_datetime(reload(db, case).lado_due_at) in standing
+
+    def test_an_open_case_has_no_retention_section_until_it_means_something(
+        self, login, dsl, head, dpo, case, db
+    ):
+        awaiting(db, case, dsl)
+        assert 'data-testid="retention"' not in text(login(dsl).get(f"/cases/{case.id}"))
+        # Whoever keeps retention (and may place a legal hold) still has it, at the end.
+        page = text(login(dpo).get(f"/cases/{case.id}"))
+        assert page.index('id="timeline"') < page.index('data-testid="retention"')
+        services.decide(
+            reload(db, case),
+            services.DecisionInput(
+                outcome="unfounded", sanction="none", rationale="R", may_mention_in_references=False
+            ),
+            by=head,
+            today=today(),
+        )
+        commit(db)
+        services.close_case(reload(db, case), by=head, today=today())
+        commit(db)
+        assert 'data-testid="retention"' in text(login(dsl).get(f"/cases/{case.id}"))
+
+    def test_the_step_expected_next_comes_first_and_the_exceptional_ones_last(
+        self, login, dsl, head, case, db
+    ):
+        awaiting(db, case, dsl, track="low_level")
+        offered = buttons(text(login(dsl).get(f"/cases/{case.id}")))
+        labels = [label for label, _ in offered]
+        assert labels[0] != "Escalate to an allegation", labels
+        assert labels[-2:] == ["Escalate to an allegation", "Withdraw the case"], labels
+        offered = buttons(text(login(head).get(f"/cases/{case.id}")))
+        assert offered[0] == ("Record the decision", True), offered
+        assert [primary for _, primary in offered].count(True) == 1
+        assert [label for label, _ in offered][-2:] == [
+            "Escalate to an allegation",
+            "Withdraw the case",
+        ]
+
+    def test_the_investigator_hint_names_everyone_offered(self, login, dsl, head, ceo, case, db):
+        triage(db, case, dsl, track="low_level")
+        page = text(login(dsl).get(f"/cases/{case.id}/investigation/start"))
+        hint = re.search(r'id="investigator-hint"[^>]*>\s*(.*?)\s*</div>', page, re.S).group(1)
+        options = re.findall(r"<option[^>]*>([^<]+)</option>", page)
+        assert any("Chris Evans (Chief executive officer)" in o for o in options), options
+        assert "chief executive officer" in hint, hint
+        for role in ("designated safeguarding lead", "headteacher"):
+            assert role in hint, hint
+
+    def test_sanctions_are_offered_only_under_the_outcomes_they_may_follow(
+        self, login, dsl, head, case, db
+    ):
+        awaiting(db, case, dsl)
+        page = text(login(head).get(f"/cases/{case.id}/decide"))
+        # An allegation: every sanction, once, under "substantiated" alone.
+        assert page.count('name="sanction"') == 5
+        reveal = re.search(r'data-aria-controls="([^"]+)"', page).group(1)
+        assert 'value="substantiated"' in page.split(f'data-aria-controls="{reveal}"')[0][-400:]
+        revealed = page.split(f'id="{reveal}"', 1)[1].split('name="outcome"', 1)[0]
+        assert revealed.count('name="sanction"') == 5
+        assert "May this matter be mentioned in future references?" in page
+
+    def test_a_low_level_concern_is_not_asked_about_references(self, login, dsl, head, case, db):
+        awaiting(db, case, dsl, track="low_level")
+        client = login(head)
+        page = text(client.get(f"/cases/{case.id}/decide"))
+        assert "May this matter be mentioned in future references?" not in page
+        # Advice and guidance: no sanction or management advice; disciplinary: all five.
+        assert page.count('name="sanction"') == 2 + 5
+        refused = text(
+            post_form(
+                client,
+                f"/cases/{case.id}/decide",
+                {"outcome": "advice_and_guidance", "sanction": "dismissal", "rationale": "R"},
+            )
+        )
+        assert "Advice and guidance can come with management advice only" in refused
+        response = post_form(
+            client, f"/cases/{case.id}/decide", {"outcome": "no_further_action", "rationale": "R"}
+        )
+        assert response.status_code == 302, text(response)
+        decision = reload(db, case).decision
+        assert (decision.sanction, decision.may_mention_in_references) == ("none", False)
+
+    def test_the_decision_form_is_not_below_the_whole_case(self, login, dsl, head, case, db):
+        awaiting(db, case, dsl)
+        page = text(login(head).get(f"/cases/{case.id}/decide"))
+        # The case's sections are folded away, so the question follows a short head.
+        for section in ("concern", "clauses", "investigation", "timeline"):
+            assert re.search(rf'<details class="govuk-details[^"]*" id="{section}"', page), section
+            assert page.index(f'id="{section}"') < page.index('name="outcome"')
+
+
+# --- the LADO referral's date and time, typed in UK time ------------------------------------
+
+# A summer morning: 10:30 UTC is 11:30 in the UK (BST, UTC+1).
+SUMMER_NOW = datetime(2026, 6, 15, 10, 30, tzinfo=UTC)
+# A winter morning: 10:30 UTC is 10:30 in the UK (GMT).
+WINTER_NOW = datetime(2026, 12, 15, 10, 30, tzinfo=UTC)
+
+
+def _referral_form(app, now, day, at, method="phone", triaged_at=None):
+    """The LADO referral form as posted, checked against a known present moment."""
+    data = {"referred_on": day_parts(day), "referred_time": at, "method": method}
+    with app.test_request_context(method="POST", data=data):
+        form = LadoReferralForm(meta={"csrf": False})
+        form.now, form.triaged_at = now, triaged_at
+        form.validate()
+        return {name: list(field.errors) for name, field in form._fields.items() if field.errors}
+
+
+@pytest.mark.parametrize(
+    ("now", "day", "at", "errors"),
+    [
+        # Earlier today in UK time is accepted, in summer too (11:00 BST is 10:00 UTC).
+        (SUMMER_NOW, date(2026, 6, 15), "11:00", {}),
+        (SUMMER_NOW, date(2026, 6, 15), "11:30", {}),
+        (SUMMER_NOW, date(2026, 6, 15), "", {}),
+        (SUMMER_NOW, date(2026, 6, 14), "23:59", {}),
+        (WINTER_NOW, date(2026, 12, 15), "10:15", {}),
+        # Later today is in the future: the time's fault, not the date's.
+        (
+            SUMMER_NOW,
+            date(2026, 6, 15),
+            "11:45",
+            {"referred_time": ["The time of the referral must be in the past"]},
+        ),
+        (
+            WINTER_NOW,
+            date(2026, 12, 15),
+            "10:45",
+            {"referred_time": ["The time of the referral must be in the past"]},
+        ),
+        # A later day is the date's fault, whatever the time.
+        (
+            SUMMER_NOW,
+            date(2026, 6, 16),
+            "00:30",
+            {"referred_on": ["The date of the referral must be today or in the past"]},
+        ),
+    ],
+)
+def test_a_referral_time_is_read_as_uk_time_against_a_known_clock(app, now, day, at, errors):
+    assert _referral_form(app, now, day, at) == errors
+
+
+def test_every_fault_of_a_referral_is_reported_at_once(app):
+    errors = _referral_form(app, SUMMER_NOW, date(2026, 6, 15), "12:00", method="")
+    assert errors == {
+        "referred_time": ["The time of the referral must be in the past"],
+        "method": ["Choose how the referral was made"],
+    }
+
+
+def test_a_referral_cannot_come_before_the_day_of_the_triage(app):
+    triaged_at = datetime(2026, 6, 14, 23, 30, tzinfo=UTC)  # 00:30 BST on 15 June
+    errors = _referral_form(app, SUMMER_NOW, date(2026, 6, 14), "22:00", triaged_at=triaged_at)
+    assert errors == {
+        "referred_on": [
+            "The date of the referral must be the same as or after 15 June 2026, the day of "
+            "the triage"
+        ]
+    }
+    assert _referral_form(app, SUMMER_NOW, date(2026, 6, 15), "00:10", triaged_at=triaged_at) == {}
+
+
+def test_the_service_puts_a_later_time_today_on_the_time(make, dsl, case, db):
+    triage(db, case, dsl)
+    now = utcnow()
+    with pytest.raises(ValidationFailed) as refused:
+        services.record_lado_referral(
+            case,
+            referred_at=now + timedelta(minutes=1),
+            method="phone",
+            reference="",
+            by=dsl,
+            now=now,
+        )
+    if uk_time(now + timedelta(minutes=1)).date() == uk_time(now).date():
+        assert refused.value.field == "referred_time"
+        assert refused.value.message == "The time of the referral must be in the past"
+    with pytest.raises(ValidationFailed) as refused:
+        services.record_lado_referral(
+            case,
+            referred_at=now + timedelta(days=1),
+            method="phone",
+            reference="",
+            by=dsl,
+            now=now,
+        )
+    assert refused.value.field == "referred_on"
+
+
+def test_the_referral_page_puts_a_later_time_on_the_time_field(login, dsl, case, db):
+    now = uk_time(utcnow())
+    later = now + timedelta(hours=1)
+    if later.date() != now.date():
+        pytest.skip("no later time today to type (the last hour of the UK day)")
+    triage(db, case, dsl)
+    client = login(dsl)
+    page = text(
+        post_form(
+            client,
+            f"/cases/{case.id}/lado/referral",
+            {"referred_on": day_parts(now.date()), "referred_time": f"{later:%H:%M}"},
+        )
+    )
+    summary = page.split("govuk-error-summary__list")[1].split("</ul>")[0]
+    assert 'href="#referred_time">The time of the referral must be in the past' in summary
+    assert 'href="#method">Choose how the referral was made' in summary
+    assert 'id="referred_on-error"' not in page and 'id="referred_time-error"' in page
+    assert reload(db, case).lado_referred_at is None

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import click
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, NotFound
 
@@ -109,7 +110,15 @@ ERROR_PAGES: dict[int, tuple[str, str]] = {
 }
 
 
-def render_error(code: int, *, title: str | None = None, message: str | None = None):
+def render_error(
+    code: int,
+    *,
+    title: str | None = None,
+    message: str | None = None,
+    back_to: str | None = None,
+):
+    """The error page; `back_to`, one of the service's own paths, is offered as the way
+    back to the form the request came from."""
     default_title, default_message = ERROR_PAGES.get(code, ERROR_PAGES[500])
     return (
         render_template(
@@ -117,9 +126,40 @@ def render_error(code: int, *, title: str | None = None, message: str | None = N
             code=code,
             title=title or default_title,
             message=message or default_message,
+            back_to=back_to,
             request_id=g.get("request_id"),
         ),
         code,
+    )
+
+
+def _form_sent_from() -> str:
+    """The path of the page whose form sent this request: the Referer, when it is a page
+    of this service (same scheme and host), else the address the form was sent to (every
+    upload form here posts to its own page). Never another site's address."""
+    sent_to = request.path
+    referrer = urlsplit(request.referrer or "")
+    if (
+        referrer.scheme == request.scheme
+        and referrer.netloc == request.host
+        and referrer.path.startswith("/")
+        and not referrer.path.startswith("//")
+        and "\\" not in referrer.path
+    ):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return sent_to
+
+
+def _too_large():
+    """A request over MAX_CONTENT_LENGTH: said in plain words, with the way back to the
+    form (the browser's Back button keeps what was typed in it)."""
+    limit_mb = int(current_app.config["EVIDENCE_MAX_MB"])
+    return render_error(
+        413,
+        message=f"The file you chose is larger than {limit_mb} MB, the most the service "
+        "accepts, so nothing was sent or saved. Go back to the form and choose a file of "
+        f"{limit_mb} MB or smaller. Use your browser's Back button to keep what you typed.",
+        back_to=_form_sent_from(),
     )
 
 
@@ -141,6 +181,8 @@ def register_error_handlers(app: Flask) -> None:
             return internal_error(error)
         if isinstance(error, AccessDenied):
             _record_refusal(error)
+        if error.code == 413:
+            return _too_large()
         return render_error(error.code)
 
     @app.errorhandler(Exception)

@@ -14,6 +14,8 @@ from playwright.sync_api import expect
 
 from config import chromium_path, running_in_ci
 from tests.conftest import DEFAULT_PASSWORD, totp_code
+from tracker.demo import EMAIL_DOMAIN, load_demo_trust
+from tracker.extensions import db
 
 # Flags for a headless browser on a machine with no network beyond loopback.
 CHROMIUM_ARGS = [
@@ -76,3 +78,13 @@ def sign_in(page, email: str, password: str = DEFAULT_PASSWORD) -> None:
     ).to_be_visible()
     page.get_by_label("Enter the code from your authenticator app").fill(totp_code(email))
     page.get_by_role("button", name="Continue").click()
+
+
+@pytest.fixture
+def demo_sign_ins(app) -> dict[str, str]:
+    """The demo trust (`flask demo`) loaded into the test database: each demo user's
+    e-mail address and password, in the order tracker.demo lists them. Their second
+    factors are set up already (tests.conftest.totp_code reads them)."""
+    sign_ins = load_demo_trust()
+    db.session.commit()
+    return {f"{demo.email}@{EMAIL_DOMAIN}": password for demo, password, _ in sign_ins}

@@ -61,7 +61,7 @@ def test_an_auditor_finds_who_saw_and_who_decided_a_case(page, make, tmp_path):
     # The DSL opens the case.
     sign_in(page, "dsl@example.org")
     page.get_by_role("link", name=reference).first.click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text(reference)
+    expect(page.get_by_role("main")).to_contain_text(reference)
     # A case worker's menu has no audit trail.
     expect(page.get_by_role("link", name="Audit trail")).to_have_count(0)
     sign_out(page)
@@ -88,11 +88,18 @@ def test_an_auditor_finds_who_saw_and_who_decided_a_case(page, make, tmp_path):
     expect(page.get_by_role("heading", name="Audit trail", level=1)).to_be_visible()
     page.get_by_label("Case reference").fill(reference)
     page.get_by_role("button", name="Search").click()
+    logged = (
+        page.get_by_test_id("audit-events").locator("tbody > tr").filter(has_text="Case logged")
+    )
+    # The ids the event keeps are shown as what they name now.
+    expect(logged).to_contain_text("Subject: Liam Hughes")
+    expect(logged).to_contain_text("Clauses: 3.4")
     page.get_by_role("link", name=f"See the complete history of {reference}").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"History of {reference}")
     expect(page.get_by_text("Northfield Primary School").first).to_be_visible()
     history = page.get_by_test_id("case-history")
-    rows = history.locator(":scope > tbody > tr")
+    # A timeline: one entry for each thing that happened, with when, who and what.
+    rows = history.locator(":scope > li")
     expect(rows.filter(has_text="Case viewed").filter(has_text="Priya Shah")).to_have_count(1)
     expect(rows.filter(has_text="Decision recorded").filter(has_text="Hannah Jones")).to_have_count(
         1
@@ -130,5 +137,42 @@ def test_an_auditor_finds_who_saw_and_who_decided_a_case(page, make, tmp_path):
     results = page.get_by_test_id("audit-events")
     expect(results).to_contain_text("Audit trail exported")
     expect(results).to_contain_text("Avery Audit")
-    expect(results).to_contain_text("format: csv")
+    expect(results).to_contain_text("Format: csv")
     assert page.console_errors == []
+
+
+# --- the header ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_the_service_name_stays_on_one_line_beside_the_menu_at_1280(page, make, role):
+    """At 1280 x 900 the header keeps the service name on one line, on the same row as the
+    menu, for every role (the data protection officer's menu is among the longest)."""
+    trust = make.trust(name="Horizon Multi Academy Trust", code="HMAT")
+    school = make.school(trust, name="Northfield Primary School")
+    make.policy(trust)
+    whole_trust_roles = {Role.CEO, Role.CHAIR, Role.DPO, Role.AUDITOR, Role.TRUST_ADMIN}
+    make.user(
+        role,
+        None if role in whole_trust_roles else school,
+        trust=trust,
+        email="reader@example.org",
+        name="Samantha Patel-Worthington",
+    )
+    db.session.commit()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    sign_in_through_the_pages(page, "reader@example.org")
+    header = page.locator("header")
+    service_name = header.get_by_role("link", name="Safeguarding case tracker")
+    menu = header.get_by_role("navigation", name="Menu")
+    first_item = menu.get_by_role("link").first
+    expect(service_name).to_be_visible()
+    name_box = service_name.bounding_box()
+    item_box = first_item.bounding_box()
+    # A line of the menu's text: its first item's height.
+    line_height = item_box["height"]
+    # One line: no taller than a line of its text.
+    assert name_box["height"] <= line_height * 1.5, (name_box, line_height)
+    # Beside the menu, not on a row of its own above it.
+    assert abs(name_box["y"] - item_box["y"]) < line_height, (name_box, item_box)
+    assert name_box["x"] + name_box["width"] <= item_box["x"], (name_box, item_box)

@@ -61,7 +61,7 @@ def test_a_consent_is_asked_granted_with_a_condition_and_shown_on_a_case(page, m
     page.get_by_label("What is the event?").fill(EVENT)
     fill_date(page, "Date of the event", event_on)
     page.get_by_label("What will you post?").fill("Four photographs of the choir on stage.")
-    page.get_by_label("Where will you post it?").select_option(label="Facebook")
+    page.get_by_role("group", name="Where will you post it?").get_by_label("Facebook").check()
     page.get_by_label("Who will see it?").fill("Parents in the Year 6 class group")
     page.get_by_role("button", name="Ask for consent").click()
     expect(

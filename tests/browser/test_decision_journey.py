@@ -81,7 +81,11 @@ def test_a_concern_is_triaged_investigated_decided_and_closed(page, make):
     )
     page.get_by_role("button", name="Submit for decision").click()
     expect_banner(page, "Sent to the headteacher for a decision.")
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Awaiting decision")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Liam Hughes")
+    expect(page.get_by_test_id("case-standing")).to_contain_text("Awaiting decision")
+    expect(page.get_by_test_id("next-step")).to_contain_text(
+        "Record the decision, by Hannah Jones. Due by"
+    )
     page.get_by_role("button", name="Sign out").click()
 
     # The headteacher finds the case on their home page and decides it.
@@ -89,7 +93,11 @@ def test_a_concern_is_triaged_investigated_decided_and_closed(page, make):
     page.get_by_role("link", name=reference).first.click()
     page.get_by_role("button", name="Record the decision").click()
     expect(page.get_by_role("heading", name=f"Decide {reference}")).to_be_visible()
+    # The case is folded into sections above the question: each opens to be read.
+    expect(page.get_by_text("Why 3.4 applies")).to_be_hidden()
+    page.get_by_text("Rules cited (1)").click()
     expect(page.get_by_text("Why 3.4 applies")).to_be_visible()  # the clause cited, and why
+    page.get_by_text("Investigation, evidence and people involved").click()
     expect(page.get_by_test_id("investigation-summary")).to_contain_text("admitted")
     page.get_by_label("Substantiated", exact=True).check()
     page.get_by_label("Final written warning (disregarded after 12 months)").check()
@@ -112,7 +120,7 @@ def test_a_concern_is_triaged_investigated_decided_and_closed(page, make):
 
     # Closed and read-only, with its whole history.
     main = page.get_by_role("main")
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Closed")
+    expect(page.get_by_test_id("case-standing")).to_contain_text("Closed")
     expect(page.get_by_text("This case is closed and can no longer be changed.")).to_be_visible()
     expect(page.get_by_role("link", name=re.compile("Change the details"))).to_have_count(0)
     # The one step left is reopening it, which is its own audited action.

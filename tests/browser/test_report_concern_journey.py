@@ -39,7 +39,7 @@ def test_dsl_reports_a_concern_and_finds_it_again(page, make, tmp_path):
     reported.get_by_label("Day").fill("4")
     reported.get_by_label("Month").fill("3")
     reported.get_by_label("Year").fill("2026")
-    page.get_by_label("Where did it happen?").select_option(label="Instagram")
+    page.get_by_role("group", name="Where did it happen?").get_by_label("Instagram").check()
     page.get_by_label("What happened?").fill(
         "A parent reported that Mr Hughes sent direct messages on Instagram to two Year 8 "
         "pupils from his personal account."
@@ -58,7 +58,8 @@ def test_dsl_reports_a_concern_and_finds_it_again(page, make, tmp_path):
     banner = page.get_by_text(re.compile(r"Concern HMAT-\d{4}-0001 saved\."))
     expect(banner).to_be_visible()
     reference = re.search(r"HMAT-\d{4}-0001", banner.inner_text()).group(0)
-    expect(page.get_by_role("heading", level=1)).to_contain_text(reference)
+    # The reference heads the page as its caption; the heading names whose case it is.
+    expect(page.locator(".govuk-caption-l").first).to_contain_text(reference)
 
     page.get_by_role("button", name="Add evidence").click()
     page.get_by_label("File").set_input_files(str(screenshot))
@@ -84,19 +85,21 @@ def test_dsl_reports_a_concern_and_finds_it_again(page, make, tmp_path):
     # Find it again: by reference...
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Cases").click()
     page.get_by_label("Search").fill(reference)
-    page.get_by_role("button", name="Apply filters").click()
+    page.get_by_role("button", name="Search", exact=True).click()
     expect(page.get_by_role("link", name=reference)).to_be_visible()
-    # ...and by the clause it cites.
+    # ...and by the clause it cites, among the filters folded under the search box.
     page.get_by_role("link", name="Clear the filters").click()
+    page.get_by_text("Filter and sort the cases").click()
     page.get_by_label("Clause cited").select_option(value="3.4")
     page.get_by_role("button", name="Apply filters").click()
     expect(page.get_by_role("link", name=reference)).to_be_visible()
     page.get_by_role("link", name=reference).click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text(reference)
+    # The reference heads the page as its caption; the heading names whose case it is.
+    expect(page.locator(".govuk-caption-l").first).to_contain_text(reference)
 
     # A correction, then the case's history: as logged, and what the change replaced.
     page.get_by_role("link", name=re.compile("^Change the details")).click()
-    page.get_by_label("Where did it happen?").select_option(label="WhatsApp")
+    page.get_by_role("group", name="Where did it happen?").get_by_label("WhatsApp").check()
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Changes saved.")).to_be_visible()
     page.get_by_role("link", name=re.compile("^History")).click()

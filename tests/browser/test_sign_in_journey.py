@@ -21,7 +21,7 @@ def test_dsl_signs_in_sees_home_and_signs_out(page, make):
 
     expect(page.get_by_role("heading", name="What needs your attention")).to_be_visible()
     expect(
-        page.get_by_role("heading", name="Concerns at Northfield Primary School")
+        page.get_by_role("heading", name="Open cases at Northfield Primary School")
     ).to_be_visible()
     expect(page.get_by_text("Priya Shah").first).to_be_visible()
 

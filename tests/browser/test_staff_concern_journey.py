@@ -29,7 +29,8 @@ def _fill_the_concern(page, *, about: str) -> None:
     when.get_by_label("Month").fill("3")
     when.get_by_label("Year").fill("2026")
     page.get_by_label("Where did you see it or hear about it?").fill("A parent showed me")
-    page.get_by_label("Which app or website was it on?").select_option(label="Instagram")
+    platform = page.get_by_role("group", name="Which app or website was it on?")
+    platform.get_by_label("Instagram", exact=True).check()
 
 
 def test_a_teacher_raises_a_concern_through_the_trusts_sign_in(

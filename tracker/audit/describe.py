@@ -14,6 +14,7 @@ from typing import Any
 
 from tracker.audit.actions import AuditAction, Outcome, known_action
 from tracker.audit.models import AuditEvent
+from tracker.audit.names import Names, id_kind, key_words
 from tracker.audit.services import SYSTEM_ROLE
 from tracker.auth.roles import Role
 from tracker.cases.models import (
@@ -76,6 +77,9 @@ class EventRow:
     prev_hash: str
     hash: str
     case_disposed_on: date | None = None  # the case is gone; only its tombstone is left
+    # What the ids in the object and the details name now, for this page's reader; an
+    # export leaves it out and keeps the ids.
+    names: Names | None = None
 
     @property
     def actor_role_words(self) -> str:
@@ -99,16 +103,34 @@ class EventRow:
         return not self.is_refusal and not self.is_read
 
     @property
+    def object_is_its_case(self) -> bool:
+        """The object is the case the event belongs to (shown already, by its reference)."""
+        return self.object_type == "case" and self.object_id == self.case_id
+
+    @property
     def object_words(self) -> str:
         if self.object_type is None:
             return ""
+        if self.names is not None:
+            return self.names.object_words(self.object_type, self.object_id)
         kind = self.object_type.replace("_", " ")
         kind = kind[:1].upper() + kind[1:]
         return f"{kind} {self.object_id}" if self.object_id is not None else kind
 
     def detail_words(self) -> list[tuple[str, str]]:
-        """The details as (key, value) pairs a person can read."""
-        return [(key, _detail_value(value)) for key, value in sorted(self.details.items())]
+        """The details as (words, value) pairs a person can read, ids named."""
+        if self.names is None:
+            return [(key, _detail_value(value)) for key, value in sorted(self.details.items())]
+        return [
+            (key_words(key), _detail_value(_named(key, value, self.names)))
+            for key, value in sorted(self.details.items())
+        ]
+
+
+def _named(key: str, value: Any, names: Names) -> Any:
+    if key == "fields" and isinstance(value, list):
+        return [field_label(str(name)) for name in value]
+    return names.value(key, value)
 
 
 def _detail_value(value: Any) -> str:
@@ -136,6 +158,7 @@ def present(
     people: Mapping[int, str],
     schools: Mapping[int, str],
     disposed_on: date | None = None,
+    names: Names | None = None,
 ) -> EventRow:
     """Shape a stored event for reading, with the names of people and schools given."""
     if event.actor_id is None:
@@ -153,6 +176,7 @@ def present(
         case_reference=reference,
         details=dict(event.details or {}),
         case_disposed_on=disposed_on,
+        names=names,
     )
 
 
@@ -233,10 +257,19 @@ def _pair(values: Any) -> tuple[Any, Any]:
     return (values + [None, None])[0], (values + [None, None])[1]
 
 
-def describe_revision(revision: CaseRevision, people: Mapping[int, str]) -> RevisionRow:
-    """Shape a stored revision for reading: each field's label, and its values in words."""
+def describe_revision(
+    revision: CaseRevision, people: Mapping[int, str], names: Names | None = None
+) -> RevisionRow:
+    """Shape a stored revision for reading: each field's label, and its values in words
+    (ids named, when the names are given)."""
+
+    def words(name: str, value: Any) -> Any:
+        if names is not None and id_kind(name) is not None and value is not None:
+            return names.value(name, value)
+        return field_value(name, value)
+
     changes = [
-        FieldChange(name, field_label(name), *(field_value(name, v) for v in _pair(values)))
+        FieldChange(name, field_label(name), *(words(name, v) for v in _pair(values)))
         for name, values in (revision.changes or {}).items()
     ]
     return RevisionRow(

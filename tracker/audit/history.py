@@ -1,7 +1,8 @@
 """A case's complete history for the auditor: its events and revisions, merged in order.
 
 Three statements, built here and executed by the view: the case's events (with the
-refusals to open it), its revisions, and the names of the people in them.
+refusals to open it), its revisions, and the names of the people in them; a fourth
+(tracker.audit.names) names every other id they hold.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import Row, Select, select
 
 from tracker.audit.describe import EventRow, RevisionRow, describe_revision, present
 from tracker.audit.models import AuditEvent
+from tracker.audit.names import Names
 from tracker.audit.search import SYSTEM_ACTOR, Person, about_case, by_name
 from tracker.auth.models import User
 from tracker.cases.models import Case, CaseRevision
@@ -100,16 +102,17 @@ def case_history(
     events: list[AuditEvent],
     revisions: list[CaseRevision],
     people: Mapping[int, str],
+    names: Names | None = None,
 ) -> list[HistoryItem]:
     """Events and revisions merged, oldest first; a revision sits with its event."""
     schools = {case.school_id: case.school.name}
-    revision_rows = [describe_revision(revision, people) for revision in revisions]
+    revision_rows = [describe_revision(revision, people, names) for revision in revisions]
     seqs = {event.seq for event in events}
     by_seq = {row.audit_seq: row for row in revision_rows if row.audit_seq in seqs}
     items = []
     for event in events:
         # A refusal names the case only as its object; it is still about this case.
-        event_row = present(event, case.reference, people=people, schools=schools)
+        event_row = present(event, case.reference, people=people, schools=schools, names=names)
         items.append(
             HistoryItem(
                 at=event_row.occurred_at,

@@ -1,10 +1,11 @@
 """The audit trail search: the filters as SQL, the form's choices, and pages of events.
 
 Statements are built here and executed by the views, as in tracker/cases/listing.py. A
-search page costs four statements on top of the one that loads the signed-in user: the
+search page costs five statements on top of the one that loads the signed-in user: the
 form's choices (the trust's people and the schools in scope, in one UNION ALL), the
 number of matching events, one page of them (keyset on seq, so a page deep in a
-trail of millions costs the same as the first), and writing the audit.searched event
+trail of millions costs the same as the first), what the ids on the page name
+(tracker.audit.names, one UNION ALL however many), and writing the audit.searched event
 (two statements: see tracker.audit.services.record_search). Looking up a case reference
 adds one. Names of people and schools come from the form's choices, never one query a
 row.
@@ -38,6 +39,7 @@ from sqlalchemy.orm import aliased
 
 from tracker.audit.describe import EventRow, present
 from tracker.audit.models import AuditEvent
+from tracker.audit.names import Names
 from tracker.auth.models import User
 from tracker.auth.permissions import (
     audit_scope,
@@ -283,8 +285,11 @@ def page_query(
     return query.order_by(AuditEvent.seq.desc()).limit(size + 1)
 
 
-def present_rows(rows: Iterable[Row[EventColumns]], options: FilterOptions) -> list[EventRow]:
-    """The events of a page or an export, in words, with the names from the form's choices."""
+def present_rows(
+    rows: Iterable[Row[EventColumns]], options: FilterOptions, names: Names | None = None
+) -> list[EventRow]:
+    """The events of a page or an export, in words, with the names from the form's choices
+    (and, on a page, what the ids in the objects and details name)."""
     return [
         present(
             event,
@@ -292,6 +297,7 @@ def present_rows(rows: Iterable[Row[EventColumns]], options: FilterOptions) -> l
             people=options.names,
             schools=options.school_names,
             disposed_on=disposed_on,
+            names=names,
         )
         for event, reference, disposed_on in rows
     ]
@@ -313,7 +319,12 @@ class EventPage:
 
 
 def page_from_rows(
-    rows: list[Row[EventColumns]], cursor: Cursor, options: FilterOptions, *, size: int = PAGE_SIZE
+    rows: list[Row[EventColumns]],
+    cursor: Cursor,
+    options: FilterOptions,
+    *,
+    names: Names | None = None,
+    size: int = PAGE_SIZE,
 ) -> EventPage:
     beyond = len(rows) > size
     rows = rows[:size]
@@ -323,7 +334,7 @@ def page_from_rows(
         has_newer, has_older = beyond, True
     else:
         has_newer, has_older = cursor.before is not None, beyond
-    shown = present_rows(rows, options)
+    shown = present_rows(rows, options, names)
     if not shown:
         has_newer = has_older = False
     return EventPage(rows=shown, has_newer=has_newer, has_older=has_older)

@@ -32,6 +32,7 @@ from tracker.audit.history import (
     people_from_rows,
     people_query,
 )
+from tracker.audit.names import IdsToName, Names, ids_in_events, names_query
 from tracker.audit.search import (
     PAGE_SIZE,
     AuditFilters,
@@ -88,6 +89,12 @@ def _search_form() -> tuple[AuditSearchForm, FilterOptions, AuditFilters | None,
     return form, options, form.filters(case_id=case_id) if valid else None, disposed
 
 
+def _names_of(ids: IdsToName) -> Names:
+    """What the page's ids name, for the signed-in user: one statement, however many."""
+    query = names_query(current_user, ids)
+    return Names.from_rows(db.session.execute(query).all() if query is not None else [])
+
+
 def _cursor() -> Cursor:
     return Cursor(before=_positive_int("before"), after=_positive_int("after"))
 
@@ -114,7 +121,8 @@ def search() -> str:
         cursor = _cursor()
         total, _newest = db.session.execute(count_query(current_user, filters)).one()
         rows = list(db.session.execute(page_query(current_user, filters, cursor)).all())
-        page = page_from_rows(rows, cursor, options)
+        names = _names_of(ids_in_events(event for event, _reference, _disposed in rows))
+        page = page_from_rows(rows, cursor, options, names=names)
         record_search(current_user, filters, total)
         db.session.commit()
     args = _filter_args()
@@ -230,7 +238,8 @@ def case_history_page(case_id: int) -> str:
     form.offer(people, with_system=any(event.actor_id is None for event in events))
     items = None
     if form.validate():
-        history = case_history(case, events, revisions, {p.id: p.name for p in people})
+        names = _names_of(ids_in_events(events, revisions))
+        history = case_history(case, events, revisions, {p.id: p.name for p in people}, names)
         items = [
             item for item in history if item.shown_in(form.view) and item.is_by(form.actor_filter)
         ]

@@ -70,6 +70,17 @@ EVIDENCE_TYPES: dict[str, EvidenceType] = {
 }
 ALLOWED_TYPES_IN_WORDS = "a PNG, JPEG, GIF or WebP image, or a PDF"
 
+
+def size_check_attributes(max_mb: int) -> dict[str, str]:
+    """What a file input carries for the page's script (assets/js/app.mjs) to refuse a
+    file over the limit as soon as it is chosen, before a long upload ends in the error
+    page: the limit in bytes, and the message in the Design System's words."""
+    return {
+        "data-app-max-bytes": str(max_mb * MB),
+        "data-app-too-large": f"The selected file must be smaller than {max_mb} MB",
+    }
+
+
 _CHUNK = 64 * 1024
 _HEAD = 16  # enough bytes to tell every accepted type apart
 

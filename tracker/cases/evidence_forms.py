@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput
 
-from tracker.cases.evidence import ALLOWED_TYPES_IN_WORDS
+from tracker.cases.evidence import ALLOWED_TYPES_IN_WORDS, size_check_attributes
 from tracker.cases.models import PostVisibility
 from tracker.forms import (
     GovDateField,
@@ -71,6 +71,7 @@ class EvidenceForm(FlaskForm):
             f"It must be {ALLOWED_TYPES_IN_WORDS}, of {max_mb} MB or smaller. Screenshots "
             "are best: save the whole screen, including the time and the account name."
         )
+        self.file.render_kw = size_check_attributes(max_mb)
 
 
 class RemoveEvidenceForm(FlaskForm):

@@ -7,7 +7,7 @@ from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import HiddenInput
 
 from tracker.cases.models import EntryKind, PersonKind, Platform, Source
-from tracker.cases.services import YEAR_GROUPS
+from tracker.cases.services import PLATFORM_DETAIL_MISSING, YEAR_GROUPS
 from tracker.forms import (
     GovDateField,
     GovTimeField,
@@ -53,14 +53,14 @@ class CaseDetailsForm(FlaskForm):
         missing="Enter the date it was reported to the school",
         invalid="The date it was reported must be a real date, like 30 3 2026",
     )
-    platform = select(
+    platform = radios(
         "Where did it happen?",
         enum_choices(Platform),
-        placeholder="Choose where it happened",
         required="Choose where it happened",
     )
+    # Revealed under "Somewhere else" (templates/cases/_details_fields.html).
     platform_detail = text_input(
-        "If somewhere else, where?",
+        "Where was it?",
         max_length=200,
         too_long="Keep this to 200 characters or fewer",
     )
@@ -72,6 +72,11 @@ class CaseDetailsForm(FlaskForm):
         too_long="The summary must be 10,000 characters or fewer",
         counted=True,
     )
+
+    def validate_platform_detail(self, field) -> None:
+        # The service checks it too; here, so that the page lists it with the others.
+        if self.platform.data == Platform.OTHER and not (field.data or "").strip():
+            raise ValidationError(PLATFORM_DETAIL_MISSING)
 
 
 class ReportConcernForm(CaseDetailsForm):

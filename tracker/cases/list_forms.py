@@ -6,7 +6,14 @@ from govuk_frontend_wtf.wtforms_widgets import GovSelect
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
-from tracker.cases.listing import NOT_TRIAGED, CaseFilters, FilterOptions, Sort
+from tracker.cases.listing import (
+    NOT_TRIAGED,
+    OPEN,
+    WAITING_FOR_YOU,
+    CaseFilters,
+    FilterOptions,
+    Sort,
+)
 from tracker.cases.models import CaseStatus, Platform, Track
 from tracker.forms import FilterSelectField, GetForm, GovDateField, enum_choices, text_input
 
@@ -19,7 +26,17 @@ class CaseFilterForm(GetForm):
         too_long="Enter 100 characters or fewer to search for",
     )
     school = FilterSelectField("School", any_label="All schools")
-    status = FilterSelectField("Status", any_label="Any status", options=enum_choices(CaseStatus))
+    status = FilterSelectField(
+        "Status",
+        any_label="Any status",
+        options=[SelectChoice(OPEN, "Any open status"), *enum_choices(CaseStatus)],
+    )
+    waiting = FilterSelectField(
+        "Next step",
+        any_label="Anyone's",
+        options=[SelectChoice(WAITING_FOR_YOU, "Waiting for you")],
+        invalid="Choose whose next step from the list",
+    )
     track = FilterSelectField(
         "Track",
         any_label="Any track",
@@ -45,6 +62,23 @@ class CaseFilterForm(GetForm):
         choices=enum_choices(Sort),
         invalid_choice_message="Choose how to sort the cases from the list",
     )
+
+    def active(self) -> list[tuple[str, str]]:
+        """The filters that narrow the list, as (label, chosen value) in the form's order,
+        to show above the results while the filter form is folded away (call after
+        `validate`; nothing is shown for a field with an error)."""
+        shown = []
+        for field in self:
+            if field.name == "sort" or field.errors or not field.data:
+                continue
+            if isinstance(field, FilterSelectField):
+                label = next((c.label for c in field.iter_choices() if c.selected), field.data)
+                shown.append((field.label.text, label))
+            elif field.name == "q":
+                shown.append(("Search", field.data.strip()))
+            else:
+                shown.append((field.label.text, f"{field.data.day} {field.data:%B %Y}"))
+        return [(label, value) for label, value in shown if value]
 
     def offer(self, options: FilterOptions) -> None:
         """Fill the choices that depend on the user; drop the school filter for one school."""
@@ -74,6 +108,7 @@ class CaseFilterForm(GetForm):
             reported_from=self.reported_from.data,
             reported_to=self.reported_to.data,
             search=(self.q.data or "").strip(),
+            waiting=self.waiting.data or None,
             sort=Sort(self.sort.data or Sort.NEWEST.value),
             page=page,
             per_page=per_page,

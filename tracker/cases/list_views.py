@@ -54,7 +54,7 @@ def index():
     if form.validate():
         filters = _with_cursor(form.filters(page=1, per_page=per_page))
         rows = list(db.session.execute(case_list_query(current_user, filters)))
-        page = page_from_rows(rows, filters)
+        page = page_from_rows(rows, filters, utcnow())
     html = render_template(
         "cases/list.html",
         form=form,
@@ -74,6 +74,8 @@ def index():
         # Kept when the filters are applied again (there is no box for it).
         per_page=per_page if per_page != DEFAULT_PAGE_SIZE else None,
         can_report=not reporting_scope(current_user).is_empty,
+        # One school: every case is at it, so the column would say the same on each row.
+        show_school=len(options.schools) > 1,
     )
     if filters and page:  # a form with errors lists nothing, so nothing was read
         record_case_list_viewed(filters, page, by=current_user)
@@ -142,6 +144,9 @@ def _render_filter_form(form: CaseFilterForm, per_page: int) -> Markup:
         render_template(
             "cases/_filter_form.html",
             form=form,
+            active=form.active(),
+            # Folded away unless a field in it needs correcting: the results come first.
+            open_filters=any(field.errors for field in form if field.name != "q"),
             per_page=per_page if per_page != DEFAULT_PAGE_SIZE else None,
             clear_url=_list_url(CaseFilters(per_page=per_page), 1),
         )
@@ -183,6 +188,7 @@ def _filter_args(filters: CaseFilters) -> dict[str, Any]:
     """The filters and the sort as the filter form sends them (no paging)."""
     args: dict[str, Any] = {
         "q": filters.search,
+        "waiting": filters.waiting,
         "school": filters.school_id,
         "status": filters.status,
         "track": filters.track,

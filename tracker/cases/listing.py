@@ -8,8 +8,11 @@ user (tracker/auth/sessions.py):
 1. `filter_options_query`: the schools in the user's case scope and the clause
    references a case can cite, in one UNION ALL (the form's choices).
 2. `case_list_query`: one page of cases with their school and subject joined, the
-   references they cite aggregated into one column, and the number of cases matching
-   (an uncorrelated scalar subquery, which the database computes once).
+   references they cite aggregated into one column, the number of cases matching
+   (an uncorrelated scalar subquery, which the database computes once), and for each
+   row when it was last submitted for decision (its decision's deadline) and how many
+   cases about its subject the user may read (correlated scalar subqueries, one index
+   lookup per row shown).
 
 Pages are keyset pages: a page starts after (or, going back, ends before) the sort key of
 the row at its edge, carried in the address as a cursor, so the database seeks to it
@@ -25,7 +28,7 @@ import binascii
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -50,7 +53,8 @@ from sqlalchemy.orm import aliased, contains_eager
 
 from tracker.auth.models import User
 from tracker.auth.permissions import case_scope, schools_in_scope, visible_cases_filter
-from tracker.cases.models import Case, CaseStatus, ClauseBreach, Platform, Track
+from tracker.cases.models import OPEN_STATUSES, Case, CaseStatus, ClauseBreach, Platform, Track
+from tracker.cases.waiting import NextStep, next_step, submitted_for_decision_at, waiting_for
 from tracker.db import LabelledEnum
 from tracker.orgs.models import School
 from tracker.policy.models import Clause, ClauseKind, Policy, PolicyVersion, VersionStatus
@@ -67,6 +71,10 @@ COUNT_LIMIT = 1000
 MAX_PAGE = 1_000_000
 # The track filter's value for cases not triaged yet (track is NULL).
 NOT_TRIAGED = "none"
+# The status filter's value for every open status (not closed or withdrawn).
+OPEN = "open"
+# The "waiting" filter's value for the cases whose next step is the user's own.
+WAITING_FOR_YOU = "you"
 # Clause references are digits, dots, brackets and a letter, so a comma never occurs in one.
 _REFERENCE_SEPARATOR = ","
 
@@ -90,6 +98,7 @@ class CaseFilters:
     reported_from: date | None = None
     reported_to: date | None = None
     search: str = ""
+    waiting: str | None = None  # WAITING_FOR_YOU, or None for anyone's
     sort: Sort = Sort.NEWEST
     page: int = 1
     per_page: int = DEFAULT_PAGE_SIZE
@@ -125,6 +134,7 @@ _FILTER_NAMES = (
     "reported_from",
     "reported_to",
     "search",
+    "waiting",
 )
 
 
@@ -159,6 +169,9 @@ def reference_sort_key(reference: str) -> tuple[tuple[int, int | str], ...]:
 class CaseRow:
     case: Case
     cited_references: list[str]
+    # How many cases about the same member of staff the user may read (this one too).
+    about_subject: int = 1
+    next_step: NextStep | None = None
 
 
 @dataclass(frozen=True)
@@ -296,7 +309,8 @@ def case_list_query(user: User, filters: CaseFilters) -> Select[Any]:
     """One page of the cases the user may read that match the filters, and one more.
 
     Rows are (Case with school and subject loaded, cited references joined by commas,
-    total matching). School and subject are many-to-one joins, so they never multiply
+    total matching, when it was last submitted for decision, how many cases about its
+    subject the user may read). School and subject are many-to-one joins, so they never multiply
     rows. The extra row, when it comes back, says there is a page beyond this one; going
     backwards (`filters.before`) the rows come in reverse order (see `page_from_rows`).
     """
@@ -311,14 +325,28 @@ def case_list_query(user: User, filters: CaseFilters) -> Select[Any]:
         .where(ClauseBreach.case_id == Case.id)
         .scalar_subquery()
     )
+    # The user's cases about the same member of staff: a fresh `cases` inside (not the
+    # row's own), matched to the row through the aliased subject, one index lookup each.
+    about_subject = (
+        select(func.count(Case.id))
+        .where(Case.subject_id == subject.id, visible_cases_filter(user))
+        .correlate_except(Case)
+        .scalar_subquery()
+    )
     keys = _sort_keys(filters.sort)
     backwards = filters.before is not None
-    conditions = [visible_cases_filter(user), *_conditions(filters, user.trust_id)]
+    conditions = [visible_cases_filter(user), *_conditions(filters, user)]
     paged = list(conditions)
     if filters.cursor is not None:
         paged.append(_beyond(keys, filters.cursor, backwards))
     return (
-        select(Case, cited.label("cited_references"), _count_matching(user, filters).label("total"))
+        select(
+            Case,
+            cited.label("cited_references"),
+            _count_matching(user, filters).label("total"),
+            submitted_for_decision_at().label("submitted_at"),
+            about_subject.label("about_subject"),
+        )
         .join(Case.school)
         .join(subject, Case.subject.of_type(subject))
         .options(contains_eager(Case.school), contains_eager(Case.subject.of_type(subject)))
@@ -340,9 +368,7 @@ def _count_matching(user: User, filters: CaseFilters) -> Any:
     once, without the cursor, the sort or the joins the page needs for display; the
     LIMIT inside bounds its work however many cases the trust holds.
     """
-    matching = select(Case.id).where(
-        visible_cases_filter(user), *_conditions(filters, user.trust_id)
-    )
+    matching = select(Case.id).where(visible_cases_filter(user), *_conditions(filters, user))
     limited = matching.limit(COUNT_LIMIT + 1).subquery()
     return select(func.count()).select_from(limited).scalar_subquery()
 
@@ -354,7 +380,8 @@ def _known(value: str, allowed: type[StrEnum]) -> Any:
     return bindparam(None, value, type_=String(), literal_execute=literal)
 
 
-def _conditions(filters: CaseFilters, trust_id: int) -> list[ColumnElement[bool]]:
+def _conditions(filters: CaseFilters, user: User) -> list[ColumnElement[bool]]:
+    trust_id = user.trust_id
     conditions: list[ColumnElement[bool]] = []
     if filters.school_id is not None:
         conditions.append(Case.school_id == filters.school_id)
@@ -363,8 +390,12 @@ def _conditions(filters: CaseFilters, trust_id: int) -> list[ColumnElement[bool]
     # bound, so that PostgreSQL plans each value as itself even with a prepared statement
     # and a generic plan (a bound status once read the trust's whole history: 21 ms
     # against 11). Values, not user text: the form has already matched them to the enum.
-    if filters.status:
+    if filters.status == OPEN:
+        conditions.append(Case.status.in_(sorted(status.value for status in OPEN_STATUSES)))
+    elif filters.status:
         conditions.append(Case.status == _known(filters.status, CaseStatus))
+    if filters.waiting == WAITING_FOR_YOU:
+        conditions.append(waiting_for(user))
     if filters.track == NOT_TRIAGED:
         conditions.append(Case.track.is_(None))
     elif filters.track:
@@ -407,8 +438,9 @@ _STATUS_RANK = {status.value: position for position, status in enumerate(CaseSta
 _STATUS_ORDER = case(_STATUS_RANK, value=Case.status, else_=len(CaseStatus))
 
 
-def page_from_rows(rows: list[Any], filters: CaseFilters) -> CasePage:
-    """Shape what `case_list_query` returned into a page."""
+def page_from_rows(rows: list[Any], filters: CaseFilters, now: datetime) -> CasePage:
+    """Shape what `case_list_query` returned into a page: each case with what it waits
+    for next and when that is due, as at `now`."""
     more = len(rows) > filters.per_page
     rows = rows[: filters.per_page]
     page_number = filters.page
@@ -425,6 +457,17 @@ def page_from_rows(rows: list[Any], filters: CaseFilters) -> CasePage:
             cited_references=sorted(
                 (ref for ref in (row[1] or "").split(_REFERENCE_SEPARATOR) if ref),
                 key=reference_sort_key,
+            ),
+            about_subject=row[4] or 1,
+            next_step=next_step(
+                status=row[0].status,
+                track=row[0].track,
+                reported_on=row[0].reported_on,
+                lado_due_at=row[0].lado_due_at,
+                lado_referred_at=row[0].lado_referred_at,
+                lado_advice_given=bool(row[0].lado_advice.strip()),
+                submitted_at=row[3],
+                now=now,
             ),
         )
         for row in rows
@@ -483,7 +526,7 @@ def export_query(user: User, filters: CaseFilters, *, limit: int = EXPORT_LIMIT)
         )
         .join(School, School.id == Case.school_id)
         .join(subject, subject.id == Case.subject_id)
-        .where(visible_cases_filter(user), *_conditions(filters, user.trust_id))
+        .where(visible_cases_filter(user), *_conditions(filters, user))
         .order_by(
             *(
                 key.column.desc() if key.descending else key.column.asc()

@@ -46,6 +46,9 @@ from tracker.policy.services import version_in_force
 from tracker.retention.models import CaseTombstone
 from tracker.staff.models import StaffMember
 
+# The message for "Somewhere else" chosen with nothing typed (the forms check it too).
+PLATFORM_DETAIL_MISSING = "Enter where it happened"
+
 YEAR_GROUPS = ["Nursery", "Reception", *[f"Year {n}" for n in range(1, 14)]]
 
 # Initials (J.S., JS, J S) or a pseudonym (Pupil A, Child 2): never a pupil's full name.
@@ -144,7 +147,7 @@ def checked_details(details: CaseDetails, today: date) -> CaseDetails:
     platform = one_of(Platform, details.platform, "Choose where it happened", field="platform")
     platform_detail = details.platform_detail.strip()
     if platform is Platform.OTHER and not platform_detail:
-        raise ValidationFailed("Say where it happened", field="platform_detail")
+        raise ValidationFailed(PLATFORM_DETAIL_MISSING, field="platform_detail")
     if details.occurred_on > today:
         raise ValidationFailed(
             "The date of the conduct cannot be in the future", field="occurred_on"

@@ -134,10 +134,16 @@ def new():
     if not schools:
         refuse(out_of_scope=False)
     form = ReportConcernForm()
-    form.school.choices = [SelectChoice(s.id, s.name) for s in schools]
+    # A user who logs concerns at one school is not asked which: the page names it.
+    only_school = schools[0] if len(schools) == 1 else None
+    if only_school is not None:
+        del form.school
+    else:
+        form.school.choices = [SelectChoice(s.id, s.name) for s in schools]
     form.subject.choices = _staff_choices(schools)
     if request.method == "GET":
-        form.school.data = schools[0].id
+        if only_school is None:
+            form.school.data = schools[0].id
         form.reported_on.data = today()
         if request.args.get("staff"):
             form.subject.data = request.args.get("staff")
@@ -161,7 +167,7 @@ def new():
     def report() -> Case:
         if version is None:  # not submitted without one (below): no policy, no rules to cite
             raise DomainError("The trust has no published policy to cite")
-        school = next((s for s in schools if s.id == form.school.data), None)
+        school = only_school or next((s for s in schools if s.id == form.school.data), None)
         if school is None:
             raise DomainError("Choose the school", field="school")
         subject = _subject_for(form, school)
@@ -196,6 +202,7 @@ def new():
         return render_template(
             "cases/new.html",
             form=form,
+            only_school=only_school,
             version=version,
             rules=rules,
             checked=set(checked),

@@ -10,7 +10,11 @@ from govuk_frontend_wtf.wtforms_widgets import GovFileInput
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
-from tracker.cases.evidence import ALLOWED_TYPES_IN_WORDS, checked_source_url
+from tracker.cases.evidence import (
+    ALLOWED_TYPES_IN_WORDS,
+    checked_source_url,
+    size_check_attributes,
+)
 from tracker.cases.models import Platform
 from tracker.clock import today
 from tracker.concerns.services import ABOUT_COLLEAGUE, ABOUT_MYSELF
@@ -19,7 +23,6 @@ from tracker.forms import (
     GovDateField,
     enum_choices,
     radios,
-    select,
     select_in_scope,
     submit_button,
     text_area,
@@ -49,10 +52,11 @@ class RaiseConcernForm(FlaskForm):
         ],
         required="Choose who the concern is about",
     )
-    # The view fills the list: the register at the schools where the user works.
+    # The view fills the list: the register at the schools where the user works. Revealed
+    # under "A colleague" (templates/concerns/new.html).
     colleague = select_in_scope(
         "Which colleague?",
-        description="Start typing their name, or choose it from the list.",
+        description="The people on your school's staff register.",
         required="",
     )
     what_happened = text_area(
@@ -78,14 +82,14 @@ class RaiseConcernForm(FlaskForm):
         max_length=500,
         too_long="Where you saw it must be 500 characters or fewer",
     )
-    platform = select(
+    platform = radios(
         "Which app or website was it on?",
         enum_choices(Platform),
-        placeholder="Choose the app or website",
         required="Choose the app or website it was on",
     )
+    # Revealed under "Somewhere else" (templates/concerns/new.html).
     platform_detail = text_input(
-        "If somewhere else, where?",
+        "Which app or website?",
         max_length=200,
         too_long="Where it was must be 200 characters or fewer",
     )
@@ -104,6 +108,7 @@ class RaiseConcernForm(FlaskForm):
         self.screenshot.description = (
             f"If you have one. It must be {ALLOWED_TYPES_IN_WORDS}, of {max_mb} MB or smaller."
         )
+        self.screenshot.render_kw = size_check_attributes(max_mb)
 
     # Every fault of one submission at once: the checks the service repeats, made here too.
 
@@ -125,7 +130,7 @@ class RaiseConcernForm(FlaskForm):
 
     def validate_platform_detail(self, field: Any) -> None:
         if self.platform.data == Platform.OTHER and not (field.data or "").strip():
-            raise ValidationError("Say which app or website it was on")
+            raise ValidationError("Enter which app or website it was on")
 
     def validate_link(self, field: Any) -> None:
         try:

@@ -24,7 +24,6 @@ from tracker.forms import (
     GovDateField,
     enum_choices,
     radios,
-    select,
     submit_button,
     text_area,
     text_input,
@@ -54,14 +53,14 @@ class AskConsentForm(FlaskForm):
         too_long="What you will post must be 2,000 characters or fewer",
         counted=True,
     )
-    platform = select(
+    platform = radios(
         "Where will you post it?",
         enum_choices(Platform),
-        placeholder="Choose where you will post it",
         required="Choose where you will post it",
     )
+    # Revealed under "Somewhere else" (templates/consents/new.html).
     platform_detail = text_input(
-        "If somewhere else, where?",
+        "Which app or website?",
         max_length=services.PLATFORM_DETAIL_MAX,
         too_long="Where you will post it must be 200 characters or fewer",
     )

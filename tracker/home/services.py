@@ -6,18 +6,19 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from flask import url_for
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select, true
 
 from tracker.auth.models import RoleGrant, User
 from tracker.auth.permissions import (
     is_member_of_staff,
     own_staff_record,
-    school_scope,
     visible_cases_filter,
 )
 from tracker.auth.roles import Role
-from tracker.cases.models import OPEN_STATUSES, Case, CaseStatus, Track
-from tracker.clock import UK, uk_time
+from tracker.cases.listing import OPEN
+from tracker.cases.models import OPEN_STATUSES, Case, CaseStatus
+from tracker.cases.waiting import NextStep, next_step, submitted_for_decision_at, waiting_for
+from tracker.clock import UK
 from tracker.clock import today as clock_today
 from tracker.concerns.services import Receipt, draft_of, receipts_of
 from tracker.consents.models import PictureConsent
@@ -28,13 +29,11 @@ from tracker.orgs.models import School
 from tracker.policy.acknowledgements import PolicyToRead, policies_to_read
 from tracker.retention.overview import retention_counts
 from tracker.staff.models import StaffMember
-from tracker.workflow.clocks import END_OF_WORKING_DAY, kcsie_targets
-from tracker.workflow.models import Appeal, CaseTransition
+from tracker.workflow.clocks import END_OF_WORKING_DAY
+from tracker.workflow.models import CaseTransition
 
-SCHOOL_SAFEGUARDING_ROLES = frozenset({Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER})
-
-# Open cases listed per school on the home page, oldest report first; the case list
-# has the rest.
+# Cases listed in each list of the home page ("Waiting for you", a school's open cases);
+# a link leads to the case list filtered to the rest.
 OPEN_CASES_SHOWN = 10
 
 
@@ -51,6 +50,7 @@ class CaseLink:
     subject: str
     status: str
     reported_on: date
+    next_step: NextStep | None = None
 
 
 @dataclass(frozen=True)
@@ -72,57 +72,99 @@ class Panel:
     cases: list[CaseLink] = field(default_factory=list)
     empty_message: str = ""
     links: list[PanelLink] = field(default_factory=list)
+    # The case list with the rest, when the panel shows only the first OPEN_CASES_SHOWN.
+    see_all: PanelLink | None = None
 
 
-def _open_cases_at(user: User, school_id: int) -> list[CaseLink]:
+def _open_cases_at(user: User, school_id: int, now: datetime) -> tuple[list[CaseLink], int]:
+    """The school's open cases that are not waiting for this user (those are in "Waiting
+    for you" already), oldest report first, the first OPEN_CASES_SHOWN of them, and how
+    many there are (a window count: one statement)."""
     rows = db.session.execute(
-        select(Case.id, Case.reference, Case.status, Case.reported_on, StaffMember.full_name)
+        select(
+            Case.id,
+            Case.reference,
+            Case.status,
+            Case.track,
+            Case.reported_on,
+            Case.lado_due_at,
+            Case.lado_referred_at,
+            (func.length(func.trim(Case.lado_advice)) > 0).label("advice_given"),
+            submitted_for_decision_at().label("submitted_at"),
+            StaffMember.full_name,
+            func.count().over().label("total"),
+        )
         .join(StaffMember, StaffMember.id == Case.subject_id)
         .where(
             visible_cases_filter(user),
             Case.school_id == school_id,
             Case.status.in_([status.value for status in OPEN_STATUSES]),
+            # IS NOT TRUE rather than NOT: a case the condition leaves NULL (no
+            # investigator yet) is not waiting for the user, and must still be listed.
+            waiting_for(user).is_not(true()),
         )
         .order_by(Case.reported_on, Case.id)
         .limit(OPEN_CASES_SHOWN)
-    )
-    return [
+    ).all()
+    links = [
         CaseLink(
-            row.reference, row.id, row.full_name, CaseStatus(row.status).label, row.reported_on
+            row.reference,
+            row.id,
+            row.full_name,
+            CaseStatus(row.status).label,
+            row.reported_on,
+            next_step(
+                status=row.status,
+                track=row.track,
+                reported_on=row.reported_on,
+                lado_due_at=row.lado_due_at,
+                lado_referred_at=row.lado_referred_at,
+                lado_advice_given=bool(row.advice_given),
+                submitted_at=row.submitted_at,
+                now=now,
+            ),
         )
         for row in rows
     ]
+    return links, (rows[0].total if rows else 0)
 
 
-def _school_panel(grant: RoleGrant, user: User) -> Panel:
+def _school_panel(grant: RoleGrant, user: User, now: datetime, *, has_work: bool) -> Panel:
     school = grant.school.name if grant.school else "your trust"
     role = Role(grant.role)
     # Only school roles come here, and grant_role gives each of them a school.
-    cases = _open_cases_at(user, grant.school_id) if grant.school_id is not None else []
+    cases, total = (
+        _open_cases_at(user, grant.school_id, now) if grant.school_id is not None else ([], 0)
+    )
+    see_all = None
+    if total > len(cases):
+        see_all = PanelLink(
+            # No number: the list counts the cases waiting for the user too.
+            f"See all the open cases at {school}",
+            url_for("cases.index", school=grant.school_id, status=OPEN, sort="oldest"),
+        )
     if role is Role.HEADTEACHER:
-        return Panel(
-            key=f"headteacher-{grant.school_id}",
-            heading=f"Waiting for you at {school}",
-            role_label=role.label,
-            scope_label=school,
-            cases=cases,
-            empty_message=(
-                f"Nothing at {school} needs your decision. When your designated "
-                "safeguarding lead submits a case for decision, it will be listed here "
-                "with its deadline."
-            ),
+        empty = (
+            f"No {'other ' if has_work else ''}cases are open at {school}. When your "
+            "designated safeguarding lead logs a concern, it will be listed here with its "
+            "next step and when it is due."
+        )
+    else:
+        empty = (
+            f"No {'other ' if has_work else ''}cases are open at {school}. When a member of "
+            "staff is reported for breaching the social media policy, log the concern and "
+            "it will stay on your "
+            "home page, with its next step and when it is due, until it is closed."
         )
     return Panel(
         key=f"{role.value}-{grant.school_id}",
-        heading=f"Concerns at {school}",
+        # "Other" than those waiting for the user, listed above it.
+        heading=f"{'Other open' if has_work else 'Open'} cases at {school}",
         role_label=role.label,
         scope_label=school,
         cases=cases,
-        empty_message=(
-            f"No concerns at {school} need your attention. When a member of staff is "
-            "reported for breaching the social media policy, log the concern here and it "
-            "will stay on this list, soonest deadline first, until it is closed."
-        ),
+        empty_message=empty,
+        see_all=see_all,
     )
 
 
@@ -171,8 +213,9 @@ _TRUST_PANELS: dict[Role, tuple[str, str]] = {
     ),
     Role.AUDITOR: (
         "Case histories",
-        "There are no cases to review yet. Every case you can see will be listed with its "
-        "complete history; what you open is itself recorded.",
+        # Said whether or not there are cases yet: it never claims there are none.
+        "Every case you can see is in the case list, each with its complete history, and "
+        "every event is in the audit trail. What you open is itself recorded.",
     ),
 }
 
@@ -227,8 +270,20 @@ def _with_retention(panel: Panel, user: User, today: date) -> Panel:
     )
 
 
-def home_panels(user: User, today: date | None = None) -> list[Panel]:
-    """One panel for each role grant the user holds, in a stable order."""
+def _auditor_links() -> list[PanelLink]:
+    return [
+        PanelLink("Open the case list", url_for("cases.index")),
+        PanelLink("Search the audit trail", url_for("audit.search")),
+    ]
+
+
+def home_panels(
+    user: User, today: date | None = None, *, has_work: bool = False, now: datetime | None = None
+) -> list[Panel]:
+    """One panel for each role grant the user holds, in a stable order. With `has_work`
+    ("Waiting for you" lists cases), the trust roles' panels, which only say that nothing
+    waits, are left out."""
+    now = now or utcnow()
     panels: list[Panel] = []
     order = list(Role)
     for grant in sorted(user.grants, key=lambda g: (order.index(Role(g.role)), g.scope_label)):
@@ -240,6 +295,8 @@ def home_panels(user: User, today: date | None = None) -> list[Panel]:
         elif role is Role.DPO and grant.school_id is None:
             day = today or clock_today()
             panels.append(_with_retention(_dpo_panel(user, day), user, day))
+        elif role in (Role.CEO, Role.CHAIR) and grant.school_id is None and has_work:
+            continue  # what waits for them is in "Waiting for you"
         elif role in _TRUST_PANELS and grant.school_id is None:
             heading, empty = _TRUST_PANELS[role]
             panels.append(
@@ -249,6 +306,7 @@ def home_panels(user: User, today: date | None = None) -> list[Panel]:
                     role_label=role.label,
                     scope_label="Whole trust",
                     empty_message=empty,
+                    links=_auditor_links() if role is Role.AUDITOR else [],
                 )
             )
         elif role is Role.AUDITOR:
@@ -260,10 +318,11 @@ def home_panels(user: User, today: date | None = None) -> list[Panel]:
                     role_label=role.label,
                     scope_label=grant.scope_label,
                     empty_message=empty,
+                    links=_auditor_links(),
                 )
             )
         else:
-            panels.append(_school_panel(grant, user))
+            panels.append(_school_panel(grant, user, now, has_work=has_work))
     return panels
 
 
@@ -276,33 +335,34 @@ class WorkItem:
     reference: str
     subject: str
     task: str
-    due: datetime | None
+    due: datetime | None  # a time of day (triage, the LADO referral)
+    due_on: date | None  # or the end of a day (the decision, KCSIE's targets)
     overdue: bool
 
     @property
     def sort_key(self) -> tuple[bool, datetime, str]:
-        return (self.due is None, self.due or datetime.max.replace(tzinfo=UTC), self.reference)
+        moment = self.due or (
+            datetime.combine(self.due_on, END_OF_WORKING_DAY, UK) if self.due_on else None
+        )
+        return (moment is None, moment or datetime.max.replace(tzinfo=UTC), self.reference)
 
 
-def _first_kcsie_due(reported_on: date, today_uk: date) -> datetime:
-    """The next KCSIE target not yet passed (the last one once all have), at end of day."""
-    targets = kcsie_targets(reported_on)
-    target = next((t for t in targets if t.due >= today_uk), targets[-1])
-    return datetime.combine(target.due, END_OF_WORKING_DAY, UK).astimezone(UTC)
+_TASKS = {
+    "Triage": "Triage this concern",
+    "Decide": "Decide this case",
+}
 
 
 def my_work(user: User, now: datetime | None = None) -> list[WorkItem]:
     """The cases waiting for this user to act, soonest deadline first.
 
     Decisions routed to them, cases they investigate (or that came back to them),
-    appeals they hear, and, at the schools where they work on cases, concerns waiting
-    for triage and allegations whose LADO referral is due. One statement reading only
-    what the list shows (a busy school's lead can have hundreds of items).
+    appeals they hear, and, at the schools where they are a safeguarding lead, concerns
+    waiting for triage and allegations whose LADO referral is due (tracker/cases/
+    waiting.py). One statement reading only what the list shows (a busy school's lead
+    can have hundreds of items).
     """
     now = now or utcnow()
-    today_uk = uk_time(now).date()
-    # Triage and LADO referrals are the school's to do, not the CEO's across the trust.
-    worker_scope = school_scope(user, SCHOOL_SAFEGUARDING_ROLES)
     last_action = (
         select(CaseTransition.action)
         .where(CaseTransition.case_id == Case.id)
@@ -310,70 +370,49 @@ def my_work(user: User, now: datetime | None = None) -> list[WorkItem]:
         .limit(1)
         .scalar_subquery()
     )
-    # Each kind of waiting on its own indexed column (SQLite uses an index for an OR
-    # only when every branch has one, so a school branch that cannot match is left out).
-    waiting = [
-        and_(Case.status == CaseStatus.AWAITING_DECISION, Case.decision_maker_id == user.id),
-        and_(Case.status == CaseStatus.INVESTIGATION, Case.investigator_id == user.id),
-        and_(
-            Case.status == CaseStatus.APPEAL,
-            Case.id.in_(select(Appeal.case_id).where(Appeal.heard_by_id == user.id)),
-        ),
-    ]
-    if not worker_scope.is_empty:
-        waiting.append(
-            and_(
-                worker_scope.filter(Case.school_id),
-                or_(
-                    Case.status == CaseStatus.REPORTED,
-                    and_(
-                        Case.status == CaseStatus.TRIAGE,
-                        Case.track == Track.ALLEGATION,
-                        Case.lado_referred_at.is_(None),
-                    ),
-                ),
-            )
-        )
     rows = db.session.execute(
         select(
             Case.id,
             Case.reference,
             StaffMember.full_name,
             Case.status,
+            Case.track,
             Case.reported_on,
             Case.lado_due_at,
-            last_action,
+            Case.lado_referred_at,
+            last_action.label("last_action"),
+            submitted_for_decision_at().label("submitted_at"),
         )
         # Outer, so that the cases are read first (every case has a subject).
         .outerjoin(StaffMember, Case.subject_id == StaffMember.id)
-        .where(
-            visible_cases_filter(user),
-            or_(*waiting),
-        )
+        .where(visible_cases_filter(user), waiting_for(user))
     ).all()
     items = []
-    for case_id, reference, subject, status, reported_on, lado_due_at, last in rows:
-        due: datetime | None = _first_kcsie_due(reported_on, today_uk)
-        if status == CaseStatus.AWAITING_DECISION:
-            task = "Decide this case"
-        elif status == CaseStatus.INVESTIGATION:
-            returned = last == "return_for_investigation"
-            task = "Returned to you for more investigation" if returned else "Investigate"
-        elif status == CaseStatus.APPEAL:
-            task = "Hear the appeal"
-        elif status == CaseStatus.REPORTED:
-            task = "Triage this concern"
-        else:
-            task = "Refer to the LADO"
-            due = lado_due_at
+    for row in rows:
+        step = next_step(
+            status=row.status,
+            track=row.track,
+            reported_on=row.reported_on,
+            lado_due_at=row.lado_due_at,
+            lado_referred_at=row.lado_referred_at,
+            lado_advice_given=True,  # the LADO's advice is never "waiting for you"
+            submitted_at=row.submitted_at,
+            now=now,
+        )
+        if step is None:  # pragma: no cover - waiting_for matches open cases only
+            continue
+        task = _TASKS.get(step.label, step.label)
+        if row.status == CaseStatus.INVESTIGATION and row.last_action == "return_for_investigation":
+            task = "Returned to you for more investigation"
         items.append(
             WorkItem(
-                case_id=case_id,
-                reference=reference,
-                subject=subject,
+                case_id=row.id,
+                reference=row.reference,
+                subject=row.full_name,
                 task=task,
-                due=due,
-                overdue=due is not None and due < now,
+                due=step.due_at,
+                due_on=step.due_on,
+                overdue=step.overdue,
             )
         )
     return sorted(items, key=lambda item: item.sort_key)

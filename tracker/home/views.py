@@ -19,11 +19,12 @@ from tracker.auth.permissions import (
     may_decide_consents,
     reporting_scope,
 )
+from tracker.cases.listing import WAITING_FOR_YOU, Sort
 from tracker.clock import today
 from tracker.consents.services import consents_waiting_for
 from tracker.extensions import db
 from tracker.home import bp
-from tracker.home.services import home_panels, my_work, staff_home
+from tracker.home.services import OPEN_CASES_SHOWN, home_panels, my_work, staff_home
 from tracker.orgs.services import SERVICE_NAME, current_trust_name
 from tracker.policy.services import overdue_reviews
 
@@ -75,10 +76,13 @@ def index():
     review_warnings = []
     if can_manage_policies(current_user):
         review_warnings = overdue_reviews(current_user.trust_id, today())
+    work = my_work(current_user)
     return render_template(
         "home/index.html",
-        work=my_work(current_user),
-        panels=home_panels(current_user, today()),
+        work=work,
+        work_shown=OPEN_CASES_SHOWN,
+        work_url=url_for("cases.index", waiting=WAITING_FOR_YOU, sort=Sort.OLDEST.value),
+        panels=home_panels(current_user, today(), has_work=bool(work)),
         review_warnings=review_warnings,
         can_report=not reporting_scope(current_user).is_empty,
         staff=staff_home(current_user),

@@ -27,7 +27,9 @@ _SUBDIVISION = "ENG"
 # due by the close of that day, not at the same clock time as the triage.
 END_OF_WORKING_DAY = time(17, 0)
 LADO_WORKING_DAYS = 1
+TRIAGE_WORKING_DAYS = 1
 APPEAL_WORKING_DAYS = 5
+DECISION_WORKING_DAYS = 5
 DUE_SOON = timedelta(days=7)
 
 # KCSIE Part Four: most cases within 1 month, nearly all within 3, all but exceptional 12.
@@ -135,6 +137,17 @@ def lado_due_at(triaged_at: datetime, working_days: int = LADO_WORKING_DAYS) -> 
     return datetime.combine(due_date, END_OF_WORKING_DAY, tzinfo=UK).astimezone(UTC)
 
 
+def triage_due_at(reported_on: date, working_days: int = TRIAGE_WORKING_DAYS) -> datetime:
+    """When the triage of a concern reported to the school on `reported_on` is due: the
+    end of the working day (17:00 UK time) `working_days` working days after it, as an
+    aware UTC datetime. A concern reported on a weekend or bank holiday counts from the
+    next working day. The triage has its own short deadline: KCSIE's month is for
+    resolving the case, while a possible allegation must be triaged at once.
+    """
+    due_date = add_working_days(reported_on, working_days)
+    return datetime.combine(due_date, END_OF_WORKING_DAY, tzinfo=UK).astimezone(UTC)
+
+
 def add_months(day: date, months: int) -> date:
     """The same day of the month `months` calendar months after `day`, clamped to the
     month's last day: 31 January plus one month is 28 (or 29) February.
@@ -181,6 +194,13 @@ def appeal_deadline(decided_on: date, working_days: int = APPEAL_WORKING_DAYS) -
     `working_days` working days after it.
     """
     return add_working_days(decided_on, working_days)
+
+
+def decision_deadline(submitted_on: date, working_days: int = DECISION_WORKING_DAYS) -> date:
+    """The date the decision on a case submitted for decision on `submitted_on` is due:
+    `working_days` working days after it (the trust's own target; KCSIE sets none).
+    """
+    return add_working_days(submitted_on, working_days)
 
 
 def warning_expires_on(sanction: str, decided_on: date) -> date | None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput
-from wtforms import BooleanField, RadioField, TextAreaField
+from wtforms import BooleanField, RadioField, TextAreaField, ValidationError
 from wtforms.fields.choices import SelectChoice
 
 from tracker.cases.models import Track
+from tracker.db import utcnow
 from tracker.forms import (
     YES_NO,
     GovDateField,
@@ -20,8 +24,8 @@ from tracker.forms import (
     text_input,
     yes_no,
 )
-from tracker.workflow.models import AppealOutcome, LadoMethod, Sanction
-from tracker.workflow.services import HARM_QUESTIONS
+from tracker.workflow.models import SANCTIONS_AFTER, AppealOutcome, LadoMethod, Sanction
+from tracker.workflow.services import HARM_QUESTIONS, lado_referral_problem, uk_moment
 
 TEXT_LIMIT = 10_000
 NO_NAMES = "Do not write pupils' names: use initials or a pseudonym."
@@ -77,7 +81,11 @@ class TriageForm(FlaskForm):
 
 
 class LadoReferralForm(FlaskForm):
-    referred_on = GovDateField("Date of the referral", description="For example, 27 3 2026")
+    referred_on = GovDateField(
+        "Date of the referral",
+        description="For example, 27 3 2026",
+        invalid="The date of the referral must be a real date, like 27 3 2026",
+    )
     referred_time = GovTimeField("Time of the referral (optional)")
     method = radios(
         "How was the referral made?",
@@ -91,6 +99,25 @@ class LadoReferralForm(FlaskForm):
     )
     submit = submit_button("Save the referral")
 
+    # Set by the step's page: when the case was triaged (the referral cannot come before
+    # that day), and the present moment (None: the clock's), against which a date and
+    # time typed in UK time are checked along with the other answers.
+    triaged_at: datetime | None = None
+    now: datetime | None = None
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = bool(super().validate(extra_validators))
+        day = self.referred_on.data
+        if day is None or self.referred_on.errors or self.referred_time.errors:
+            return valid
+        now = self.now or utcnow()
+        referred_at = uk_moment(day, self.referred_time.data, now=now)
+        problem = lado_referral_problem(referred_at, triaged_at=self.triaged_at, now=now)
+        if problem is None:
+            return valid
+        self[problem.field or "referred_on"].errors.append(problem.message)
+        return False
+
 
 class LadoAdviceForm(FlaskForm):
     advised_on = GovDateField("Date of the advice", description="For example, 27 3 2026")
@@ -99,13 +126,9 @@ class LadoAdviceForm(FlaskForm):
 
 
 class StartInvestigationForm(FlaskForm):
-    # Offered and checked against the school's case workers by the view.
-    investigator = select_in_scope(
-        "Who will investigate?",
-        description="A safeguarding lead or the headteacher of the school. The person who "
-        "investigates cannot decide the case.",
-        required="Choose the investigator",
-    )
+    # Offered and checked against the school's case workers by the view, which also says
+    # who they may be (tracker/workflow/steps.py investigators_in_words).
+    investigator = select_in_scope("Who will investigate?", required="Choose the investigator")
     submit = submit_button("Start the investigation")
 
 
@@ -147,13 +170,9 @@ class EscalateForm(FlaskForm):
 class DecisionForm(FlaskForm):
     # The choices depend on the case's track: set by the view from `outcomes_for(case)`.
     outcome = radios("Outcome", required="Choose the outcome")
-    sanction = radios(
-        "Sanction",
-        enum_choices(Sanction),
-        description="A sanction follows only a substantiated allegation, advice and guidance "
-        "(management advice only) or a referral to the disciplinary procedure.",
-        required="Choose the sanction",
-    )
+    # Asked under each outcome a sanction may follow (SANCTIONS_AFTER), with the sanctions
+    # it allows; after any other outcome the service records none.
+    sanction = radios("Sanction", enum_choices(Sanction), validate_choice=False)
     refer_dbs = BooleanField(
         "Refer to the Disclosure and Barring Service (DBS)", widget=GovCheckboxInput()
     )
@@ -164,8 +183,9 @@ class DecisionForm(FlaskForm):
     refer_police_reason = _text("Why refer to the police?", None, description="")
     may_mention = yes_no(
         "May this matter be mentioned in future references?",
+        # Asked of an allegation only (a low-level concern's is always no).
         description="It is recorded as no, whatever you answer, after an unsubstantiated, "
-        "unfounded, false or malicious outcome, and for a low-level concern.",
+        "unfounded, false or malicious outcome.",
         required="Say whether this may appear in future references",
     )
     rationale = _text(
@@ -174,6 +194,10 @@ class DecisionForm(FlaskForm):
         description="Explain the outcome and any sanction against the evidence above. " + NO_NAMES,
     )
     submit = submit_button("Record the decision")
+
+    def validate_sanction(self, field: RadioField) -> None:
+        if self.outcome.data in SANCTIONS_AFTER and not field.data:
+            raise ValidationError("Choose the sanction")
 
 
 class AppealForm(FlaskForm):

@@ -85,6 +85,15 @@ class Sanction(LabelledEnum):
     DISMISSAL = "dismissal"
 
 
+# The sanctions that may follow each outcome; after any other outcome there is none. The
+# decision form asks for a sanction only under these outcomes; the service refuses others.
+SANCTIONS_AFTER: dict[str, tuple[Sanction, ...]] = {
+    AllegationOutcome.SUBSTANTIATED: tuple(Sanction),
+    LowLevelOutcome.ADVICE_AND_GUIDANCE: (Sanction.NONE, Sanction.MANAGEMENT_ADVICE),
+    LowLevelOutcome.REFERRED_TO_DISCIPLINARY: tuple(Sanction),
+}
+
+
 class AppealOutcome(LabelledEnum):
     UPHELD = "upheld", "Upheld: the decision stands"  # the decision stands
     VARIED = "varied", "Varied: the decision is changed"

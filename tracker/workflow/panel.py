@@ -17,7 +17,7 @@ from tracker.db import utcnow
 from tracker.workflow import registry
 from tracker.workflow.clocks import KCSIE_TARGETS, clock_state, is_spent, kcsie_targets
 from tracker.workflow.models import Action, Appeal, Decision, LadoMethod, Sanction
-from tracker.workflow.services import appeal_window_ends
+from tracker.workflow.services import appeal_window_ends, decision_due_on
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,18 @@ class ActionLink:
 
 
 @dataclass(frozen=True)
+class NextStep:
+    """The step of the usual path the case waits for, whoever is to take it, and when it
+    is due (where a rule sets a deadline): shown under the case's heading."""
+
+    label: str
+    by: str
+    due_on: date | None  # a deadline at the end of a day
+    due_at: datetime | None  # or at a time of day (the LADO's)
+    overdue: bool
+
+
+@dataclass(frozen=True)
 class HistoryRow:
     at: datetime
     by: str
@@ -90,6 +102,8 @@ class WorkflowPanel:
     appeal_window_passed: bool
     actions: list[ActionLink]
     next_step: str | None
+    awaited: NextStep | None
+    decision_due_on: date | None
     history: list[HistoryRow]
     # The case's own content this person may change now: the case page offers each
     # beside what it changes (Action values: "edit_details", "add_person", ...).
@@ -115,7 +129,7 @@ def _action_links(case: Case, user: User) -> tuple[list[ActionLink], str | None]
     path, or the LADO's steps while they are still to do. The sentence is the first main
     step's reason for waiting, if it is waiting on something.
     """
-    links: list[ActionLink] = []
+    links: list[tuple[int, ActionLink]] = []
     next_step = None
     has_primary = False
     for step in registry.offered(case, user):
@@ -126,15 +140,32 @@ def _action_links(case: Case, user: User) -> tuple[list[ActionLink], str | None]
         )
         primary = leads and not has_primary
         has_primary = has_primary or primary
-        links.append(
-            ActionLink(
-                step.label_for(case), url_for(step.endpoint, case_id=case.id), primary=primary
-            )
+        link = ActionLink(
+            step.label_for(case), url_for(step.endpoint, case_id=case.id), primary=primary
         )
+        # The main button first, then the usual steps, then the exceptional ones.
+        links.append((0 if primary else 2 if step.exceptional else 1, link))
         if next_step is None and step.place is registry.Place.MAIN:
             waiting = step.guard(case, user)
             next_step = f"{waiting}." if waiting else None
-    return links, next_step
+    return [link for _, link in sorted(links, key=lambda ranked: ranked[0])], next_step
+
+
+def _awaited(case: Case, now: datetime) -> NextStep | None:
+    step = registry.awaited(case)
+    if step is None:
+        return None
+    assignee = step.assignee(case) if step.assignee else None
+    due = step.due(case) if step.due else None
+    # Only a step past its deadline is tagged: a short deadline is "due soon" from its start.
+    overdue = due is not None and clock_state(due, now, done=False) == "overdue"
+    return NextStep(
+        label=step.label_for(case),
+        by=assignee.display_name if assignee else step.who_in_words,
+        due_on=None if isinstance(due, datetime) else due,
+        due_at=due if isinstance(due, datetime) else None,
+        overdue=overdue,
+    )
 
 
 def workflow_panel(case: Case, user: User) -> WorkflowPanel:
@@ -175,6 +206,8 @@ def workflow_panel(case: Case, user: User) -> WorkflowPanel:
         appeal_window_passed=window_ends is not None and on > window_ends,
         actions=actions,
         next_step=next_step,
+        awaited=_awaited(case, now),
+        decision_due_on=decision_due_on(case),
         history=[
             HistoryRow(
                 at=move.at,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -65,6 +66,7 @@ from tracker.workflow.forms import (
     WithdrawForm,
 )
 from tracker.workflow.models import Action
+from tracker.workflow.services import decision_due_on, triage_due
 
 S = CaseStatus
 OPEN = frozenset(OPEN_STATUSES)
@@ -116,6 +118,14 @@ class Step:
     place: Place = Place.MAIN
     # The main button of the panel when offered first, for steps other than the main path's.
     leads_when: Callable[[Case], bool] | None = None
+    # Taken only when something changes the case's course (escalating, withdrawing): the
+    # panel offers it after every other step, so the usual next step comes first.
+    exceptional: bool = False
+    # Who the step waits for, when the case names them (its investigator, its decision
+    # maker, the appeal's hearer); otherwise `who_in_words`.
+    assignee: Callable[[Case], User | None] | None = None
+    # When the step is due, where a rule sets a deadline for it.
+    due: Callable[[Case], date | datetime | None] | None = None
     page: Page
 
     @property
@@ -219,6 +229,7 @@ STEPS: dict[Action, Step] = {
             guard=nothing_first,
             sources=frozenset({S.REPORTED}),
             target=S.TRIAGE,
+            due=triage_due,
             page=Page(
                 path="/triage",
                 form=TriageForm,
@@ -240,6 +251,7 @@ STEPS: dict[Action, Step] = {
             sources=frozenset({S.TRIAGE}),
             belongs=an_allegation,
             leads_when=lambda case: case.lado_referred_at is None,
+            due=lambda case: case.lado_due_at,
             page=Page(
                 path="/lado/referral",
                 form=LadoReferralForm,
@@ -291,6 +303,7 @@ STEPS: dict[Action, Step] = {
             guard=cites_a_clause,
             sources=frozenset({S.INVESTIGATION}),
             target=S.AWAITING_DECISION,
+            assignee=lambda case: case.investigator,
             page=Page(
                 path="/submit",
                 form=SubmitForDecisionForm,
@@ -321,6 +334,7 @@ STEPS: dict[Action, Step] = {
             sources=frozenset({S.TRIAGE, S.INVESTIGATION, S.AWAITING_DECISION}),
             target=S.TRIAGE,
             place=Place.SIDE,
+            exceptional=True,
             page=_reason_page("/escalate", EscalateForm, steps.escalate),
         ),
         Step(
@@ -331,6 +345,8 @@ STEPS: dict[Action, Step] = {
             guard=not_conflicted,
             sources=frozenset({S.AWAITING_DECISION}),
             target=S.DECIDED,
+            assignee=lambda case: case.decision_maker,
+            due=decision_due_on,
             page=Page(
                 path="/decide",
                 form=DecisionForm,
@@ -370,6 +386,7 @@ STEPS: dict[Action, Step] = {
             guard=nothing_first,
             sources=frozenset({S.APPEAL}),
             target=S.CLOSED,
+            assignee=lambda case: case.appeal.heard_by if case.appeal else None,
             page=Page(
                 path="/appeal/decide",
                 form=AppealDecisionForm,
@@ -404,6 +421,7 @@ STEPS: dict[Action, Step] = {
             sources=OPEN,
             target=S.WITHDRAWN,
             place=Place.SIDE,
+            exceptional=True,
             page=_reason_page("/withdraw", WithdrawForm, steps.withdraw),
         ),
         Step(
@@ -645,3 +663,22 @@ def offered(case: Case, user: User, place: Place | None = None) -> list[Step]:
         and belongs_here(step, case, user)
         and (step.place is Place.MAIN and step.moves_case or step.guard(case, user) is None)
     ]
+
+
+def awaited(case: Case) -> Step | None:
+    """The step of the usual path the case waits for now, whoever is to take it: the first
+    main step of its stage that belongs to it and leads the way (the LADO's steps while
+    they are still to do). None once the case is closed or withdrawn."""
+    return next(
+        (
+            step
+            for step in STEPS.values()
+            if step.place is Place.MAIN
+            and case.status in step.sources
+            # Where a step belongs depends on the case alone (an allegation, a pattern
+            # flagged), whoever asks: the reporter stands in for the person.
+            and (step.belongs is None or step.belongs(case, case.reported_by) is None)
+            and (step.leads_when is None or step.leads_when(case))
+        ),
+        None,
+    )

@@ -15,7 +15,7 @@ too. Details hold ids, codes, dates and field names only, never the reasons type
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 
 from flask import current_app
 
@@ -24,16 +24,23 @@ from tracker.audit.actions import AuditAction
 from tracker.audit.services import DetailValue
 from tracker.auth.models import User
 from tracker.auth.permissions import is_case_worker
-from tracker.cases.models import Case, Track
+from tracker.cases.models import Case, CaseStatus, Track
 from tracker.cases.services import add_revision
-from tracker.clock import uk_date, uk_midnight, uk_time
+from tracker.clock import UK, uk_date, uk_midnight, uk_time
 from tracker.db import utcnow
 from tracker.errors import NotAllowed, ValidationFailed, one_of, required_text
 from tracker.extensions import db
 from tracker.retention.services import record_retention
-from tracker.workflow.clocks import appeal_deadline, lado_due_at, warning_expires_on
+from tracker.workflow.clocks import (
+    appeal_deadline,
+    decision_deadline,
+    lado_due_at,
+    triage_due_at,
+    warning_expires_on,
+)
 from tracker.workflow.models import (
     NEVER_IN_REFERENCES,
+    SANCTIONS_AFTER,
     Action,
     AllegationOutcome,
     Appeal,
@@ -198,22 +205,61 @@ def triage(
     db.session.flush()
 
 
+def uk_moment(day: date, at: time | None, *, now: datetime) -> datetime:
+    """An aware UTC datetime from a date and time of day as typed, in UK time (BST in
+    summer): 09:00 if no time was given, or `now` when that is still to come today."""
+    moment = datetime.combine(day, at or time(9, 0), UK).astimezone(UTC)
+    if at is None and day == uk_time(now).date():
+        moment = min(moment, now)
+    return moment
+
+
+def lado_referral_problem(
+    referred_at: datetime, *, triaged_at: datetime | None, now: datetime
+) -> ValidationFailed | None:
+    """What is wrong with the moment of a LADO referral, on the field it is about (the
+    form checks it too, so that its page lists every fault at once): a later UK day is
+    the date's fault, a later time today the time's; nor may it come before the day of
+    the triage."""
+    if referred_at > now:
+        if uk_time(referred_at).date() > uk_time(now).date():
+            return ValidationFailed(
+                "The date of the referral must be today or in the past", field="referred_on"
+            )
+        return ValidationFailed(
+            "The time of the referral must be in the past", field="referred_time"
+        )
+    triage_day = uk_time(triaged_at).date() if triaged_at else None
+    if triage_day and referred_at < uk_midnight(triage_day):
+        return ValidationFailed(
+            f"The date of the referral must be the same as or after {uk_date(triage_day)}, "
+            "the day of the triage",
+            field="referred_on",
+        )
+    return None
+
+
 def record_lado_referral(
-    case: Case, *, referred_at: datetime, method: str, reference: str, by: User
+    case: Case,
+    *,
+    referred_at: datetime,
+    method: str,
+    reference: str,
+    by: User,
+    now: datetime | None = None,
 ) -> None:
     """Record when and how the allegation was referred to the LADO.
 
-    Guard: the registry's (a case worker; an allegation in triage); the time not in the
-    future. Side effects: lado.referral.recorded with the method (not the LADO's
-    reference) and whether it replaces an earlier record.
+    Guard: the registry's (a case worker; an allegation in triage); the moment not after
+    `now` (the present) nor before the day of the triage (`lado_referral_problem`).
+    Side effects: lado.referral.recorded with the method (not the LADO's reference) and
+    whether it replaces an earlier record.
     """
     _check(case, Action.LADO_REFERRAL, by)
     one_of(LadoMethod, method, "Choose how the referral was made", field="method")
-    if referred_at > utcnow():
-        raise ValidationFailed("The referral cannot be in the future", field="referred_on")
-    triage_day_began = uk_midnight(uk_time(case.triaged_at).date()) if case.triaged_at else None
-    if triage_day_began and referred_at < triage_day_began:
-        raise ValidationFailed("The referral cannot be before the triage", field="referred_on")
+    problem = lado_referral_problem(referred_at, triaged_at=case.triaged_at, now=now or utcnow())
+    if problem is not None:
+        raise problem
     correction = case.lado_referred_at is not None
     case.lado_referred_at = referred_at
     case.lado_method = method
@@ -436,24 +482,19 @@ def decide(
     now = now or utcnow()
     _check(case, Action.DECIDE, by)  # the registry's guard: still not conflicted
     outcome = one_of(outcomes_for(case), data.outcome, "Choose the outcome", field="outcome")
-    sanction = one_of(Sanction, data.sanction, "Choose the sanction", field="sanction")
-    may_sanction = outcome in {
-        AllegationOutcome.SUBSTANTIATED,
-        LowLevelOutcome.REFERRED_TO_DISCIPLINARY,
-        LowLevelOutcome.ADVICE_AND_GUIDANCE,
-    }
-    if sanction is not Sanction.NONE and not may_sanction:
+    allowed = SANCTIONS_AFTER.get(outcome, ())
+    if not data.sanction and not allowed:
+        sanction = Sanction.NONE  # the form asks for none after this outcome
+    else:
+        sanction = one_of(Sanction, data.sanction, "Choose the sanction", field="sanction")
+    if sanction is not Sanction.NONE and not allowed:
         raise ValidationFailed(
             f"No sanction can follow the outcome \u201c{outcome.label.lower()}\u201d",
             field="sanction",
         )
-    if outcome is LowLevelOutcome.ADVICE_AND_GUIDANCE and sanction not in {
-        Sanction.NONE,
-        Sanction.MANAGEMENT_ADVICE,
-    }:
-        raise ValidationFailed(
-            "Advice and guidance can come with management advice only", field="sanction"
-        )
+    if allowed and sanction not in allowed:
+        sanctions = " or ".join(s.label.lower() for s in allowed if s is not Sanction.NONE)
+        raise ValidationFailed(f"{outcome.label} can come with {sanctions} only", field="sanction")
     rationale = required_text(
         data.rationale, "Write the reasons for the decision", field="rationale"
     )
@@ -501,6 +542,36 @@ def decide(
         },
     )
     return decision
+
+
+def decision_due_on(case: Case) -> date | None:
+    """When the decision on a case awaiting it is due: DECISION_DUE_WORKING_DAYS working
+    days after it was last submitted for decision (a case returned for more investigation
+    and submitted again starts afresh). None at any other stage. Reads the case's
+    transitions, which the case page loads with it."""
+    if case.status != CaseStatus.AWAITING_DECISION:
+        return None
+    submitted = next(
+        (
+            move.at
+            for move in reversed(case.transitions)
+            if move.to_status == CaseStatus.AWAITING_DECISION
+        ),
+        None,
+    )
+    if submitted is None:
+        return None
+    return decision_deadline(
+        uk_time(submitted).date(), current_app.config["DECISION_DUE_WORKING_DAYS"]
+    )
+
+
+def triage_due(case: Case) -> datetime | None:
+    """When the triage of a concern waiting for it is due (TRIAGE_DUE_WORKING_DAYS working
+    days after it was reported to the school, see clocks.triage_due_at); None once triaged."""
+    if case.status != CaseStatus.REPORTED:
+        return None
+    return triage_due_at(case.reported_on, current_app.config["TRIAGE_DUE_WORKING_DAYS"])
 
 
 def appeal_window_ends(case: Case) -> date | None:

@@ -8,7 +8,6 @@ checks who, commits and shows a refusal on the form; nothing here commits.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time
 from typing import Any
 
 from flask import request
@@ -18,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 
 from tracker.auth.models import RoleGrant, User
 from tracker.auth.permissions import CASE_WORKING_ROLES, is_case_worker
-from tracker.auth.roles import Role
+from tracker.auth.roles import ROLE_SCOPES, Role, Scope
 from tracker.cases.models import Case
 from tracker.cases.timeline import case_timeline, subject_read_receipts
 from tracker.clock import UK, today
@@ -30,7 +29,7 @@ from tracker.forms import answers_to, enum_choices
 from tracker.workflow import services
 from tracker.workflow.calls import Done, StepCall
 from tracker.workflow.forms import ReturnForm
-from tracker.workflow.models import Action
+from tracker.workflow.models import SANCTIONS_AFTER, Action
 
 
 def _on_get() -> bool:
@@ -47,15 +46,6 @@ def _role_in_words(user: User, case: Case) -> str:
     if any(g.role == Role.CHAIR for g in grants):
         return "the chair of trustees"
     return "the person who will decide it"
-
-
-def uk_moment(day: date, at: time | None) -> datetime:
-    """An aware UTC datetime from a UK date and time of day (09:00 if none was given, or
-    the present moment when that is still to come today)."""
-    moment = datetime.combine(day, at or time(9, 0), UK).astimezone(UTC)
-    if at is None and day == today():
-        moment = min(moment, utcnow())
-    return moment
 
 
 # --- triage and the LADO ------------------------------------------------------------------
@@ -77,9 +67,10 @@ def triage(call: StepCall) -> Done:
 
 
 def prepare_lado_referral(call: StepCall) -> None:
+    form, case = call.form, call.case
+    form.triaged_at = case.triaged_at
     if not _on_get():
         return
-    form, case = call.form, call.case
     if case.lado_referred_at:
         local = case.lado_referred_at.astimezone(UK)
         form.referred_on.data = local.date()
@@ -91,13 +82,14 @@ def prepare_lado_referral(call: StepCall) -> None:
 
 
 def lado_referral(call: StepCall) -> Done:
-    form = call.form
+    form, now = call.form, utcnow()
     services.record_lado_referral(
         call.case,
-        referred_at=uk_moment(form.referred_on.data, form.referred_time.data),
+        referred_at=services.uk_moment(form.referred_on.data, form.referred_time.data, now=now),
         method=form.method.data,
         reference=form.reference.data or "",
         by=call.by,
+        now=now,
     )
     return Done("LADO referral recorded.")
 
@@ -142,8 +134,34 @@ def _investigator_label(user: User, case: Case) -> str:
     return f"{user.display_name} ({', '.join(roles)})"
 
 
+def investigators_in_words() -> str:
+    """Who may investigate, in words, from the roles that work on cases (the rule
+    `is_case_worker` applies): the school's roles, then the trust's."""
+    at_school = [
+        Role(r).label.lower()
+        for r in Role
+        if r in CASE_WORKING_ROLES and ROLE_SCOPES[r] is Scope.SCHOOL
+    ]
+    trust_wide = [
+        Role(r).label.lower()
+        for r in Role
+        if r in CASE_WORKING_ROLES and ROLE_SCOPES[r] is not Scope.SCHOOL
+    ]
+    words = f"A {_or_list(at_school)} of the school"
+    if trust_wide:
+        words += f", or the {_or_list(trust_wide)}"
+    return words
+
+
+def _or_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+
+
 def prepare_investigators(call: StepCall) -> None:
     candidates = investigators(call.case)
+    call.form.investigator.description = (
+        f"{investigators_in_words()}. The person who investigates cannot decide the case."
+    )
     call.shown["candidates"] = candidates
     call.form.investigator.choices = [
         SelectChoice("", "Choose the investigator"),
@@ -245,6 +263,9 @@ def reopen(call: StepCall) -> Done:
 
 def prepare_outcomes(call: StepCall) -> None:
     call.form.outcome.choices = enum_choices(services.outcomes_for(call.case))
+    if not call.case.is_allegation:
+        # A low-level concern is never mentioned in references: not asked, recorded as no.
+        del call.form.may_mention
 
 
 # The decision form's referrals: to each body, yes or no, and why.
@@ -259,7 +280,7 @@ def decide(call: StepCall) -> Done:
     form = call.form
     data = services.DecisionInput(
         **answers_to(form, "outcome", "sanction", "rationale", *REFERRALS),
-        may_mention_in_references=form.may_mention.data == "yes",
+        may_mention_in_references="may_mention" in form and form.may_mention.data == "yes",
     )
     decision = services.decide(call.case, data, by=call.by, today=today())
     note = None
@@ -281,6 +302,11 @@ def decision_page(call: StepCall) -> Mapping[str, Any]:
         "timeline": case_timeline(call.case),
         "consents": consents_around(call.case),
         "harm_questions": services.HARM_QUESTIONS,
+        # Under each outcome a sanction may follow, the sanctions it allows.
+        "sanctions_after": {
+            outcome: [SelectChoice(s.value, s.label) for s in allowed]
+            for outcome, allowed in SANCTIONS_AFTER.items()
+        },
         "edits": frozenset(),  # the decision page changes none of the case's content
     }
 
