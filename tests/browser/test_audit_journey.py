@@ -84,7 +84,7 @@ def test_an_auditor_finds_who_saw_and_who_decided_a_case(page, make, tmp_path):
 
     # The auditor finds the case's trail by its reference, then its whole history.
     sign_in(page, "auditor@example.org")
-    page.get_by_role("link", name="Audit trail").click()
+    page.get_by_role("link", name="Audit trail", exact=True).click()
     expect(page.get_by_role("heading", name="Audit trail", level=1)).to_be_visible()
     page.get_by_label("Case reference").fill(reference)
     page.get_by_role("button", name="Search").click()
