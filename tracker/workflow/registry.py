@@ -205,9 +205,14 @@ def lado_referred(case: Case, user: User) -> str | None:
     return None
 
 
-WORKERS = "a safeguarding lead or the headteacher"
-WORKERS_OR_DECIDER = "a safeguarding lead, the headteacher or the person deciding the case"
-WORKERS_OR_DECIDED = "a safeguarding lead, the headteacher or the person who decided"
+WORKERS = "a safeguarding lead or deputy, the headteacher or the chief executive"
+WORKERS_OR_DECIDER = (
+    "a safeguarding lead or deputy, the headteacher, the chief executive or the person "
+    "deciding the case"
+)
+WORKERS_OR_DECIDED = (
+    "a safeguarding lead or deputy, the headteacher, the chief executive or the person who decided"
+)
 DECIDER = "the person deciding the case"
 
 

@@ -313,7 +313,8 @@ def start_investigation(
     _check(case, Action.START_INVESTIGATION, by)
     if not is_case_worker(investigator, case):
         raise ValidationFailed(
-            "Choose a safeguarding lead or the headteacher of the school as investigator",
+            "Choose a safeguarding lead or deputy or the headteacher of the school, or the "
+            "chief executive, as investigator",
             field="investigator",
         )
     case.investigator_id = investigator.id
