@@ -308,14 +308,24 @@ def measure_beside_plain(
     case_ids = db.session.scalars(select(Case.id)).all()
     chosen = [rng.choice(case_ids) for _ in range(requests + 5)]
     db.session.remove()
-    return {
-        "list_first": time_side_by_side(
-            "case list, first page", product, plain, lambda n: "/cases/", requests
-        ),
-        "case_page": time_side_by_side(
-            "case page", product, plain, lambda n: f"/cases/{chosen[n]}", requests
-        ),
-    }
+    try:
+        return {
+            "list_first": time_side_by_side(
+                "case list, first page", product, plain, lambda n: "/cases/", requests
+            ),
+            "case_page": time_side_by_side(
+                "case page", product, plain, lambda n: f"/cases/{chosen[n]}", requests
+            ),
+        }
+    finally:
+        close_plain(plain.application)
+
+
+def close_plain(plain_app: Flask) -> None:
+    """Close the reference's own connections (its engine is not the product's)."""
+    with plain_app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def bare_sql_p50(ceo_email: str, requests: int) -> float:
