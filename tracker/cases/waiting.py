@@ -1,10 +1,14 @@
 """What a listed case waits for next, and when that is due, from its own columns.
 
 The home page and the case list read many cases in one statement, so they cannot load
-each case's records as the case page does (tracker/workflow/panel.py): the columns they
-need come with the rows (`NEXT_STEP_COLUMNS`), and `next_step` turns them into words
-and a deadline. `waiting_for` is the SQL condition for the cases whose next step is the
-user's own: the home page's "Waiting for you" and the list's filter of the same name.
+each case's records as the case page does (tracker/workflow/panel.py, from the action
+registry's `awaited`): the columns they need come with the rows (the case's own, and
+`submitted_for_decision_at`), and `next_step` turns them into words and a deadline,
+through the same clocks as the case page (`triage_due_at`, `decision_deadline`). Its
+step names are shorter than the registry's ("Investigate" where the case page says
+"Submit for decision"): keeping one source for both is still to do. `waiting_for` is
+the SQL condition for the cases whose next step is the user's own: the home page's
+"Waiting for you" and the list's filter of the same name.
 """
 
 from __future__ import annotations
