@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask, abort, render_template, request
 from jinja2 import DictLoader
 from sqlalchemy import func, select, tuple_
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 import tracker.models  # noqa: F401  (every model, so that the mappers configure)
 from tracker.cases.models import Case, ChronologyEntry, ClauseBreach
@@ -24,6 +24,7 @@ from tracker.extensions import db
 from tracker.orgs.models import School, Trust
 from tracker.policy.models import Clause
 from tracker.staff.models import StaffMember
+from tracker.workflow.models import CaseTransition
 
 PER_PAGE = 25
 COUNT_LIMIT = 1_000
@@ -46,17 +47,22 @@ _LIST = """{% extends "layout.html" %}
 <h1>Cases</h1>
 <p>{{ "More than %d" % limit if total > limit else total }} cases</p>
 <table>
-  <thead><tr><th>Reference</th><th>School</th><th>About</th><th>Reported</th>
-  <th>Status</th><th>Rules</th></tr></thead>
+  <thead><tr><th>Reference</th><th>About</th><th>School</th><th>Status</th>
+  <th>Submitted for decision</th><th>Track</th><th>Rules</th><th>Platform</th>
+  <th>Reported</th></tr></thead>
   <tbody>
   {% for row in rows %}
     <tr>
       <td><a href="{{ url_for('case', case_id=row.id) }}">{{ row.reference }}</a></td>
+      <td>{{ row.subject }}{% if row.about_subject > 1 %}
+        <a href="{{ url_for('cases', q=row.subject) }}">{{ row.about_subject }} cases</a>{% endif %}</td>
       <td>{{ row.school }}</td>
-      <td>{{ row.subject }}</td>
-      <td>{{ row.reported_on.strftime("%-d %B %Y") }}</td>
       <td>{{ row.status | replace("_", " ") | capitalize }}</td>
+      <td>{{ row.submitted_at.strftime("%-d %B %Y") if row.submitted_at else "" }}</td>
+      <td>{{ (row.track or "not triaged") | replace("_", " ") | capitalize }}</td>
       <td>{{ row.cited or "" }}</td>
+      <td>{{ row.platform_detail or row.platform }}</td>
+      <td>{{ row.reported_on.strftime("%-d %B %Y") }}</td>
     </tr>
   {% endfor %}
   </tbody>
@@ -118,6 +124,26 @@ def make_plain_app(database_url: str, trust_id: int) -> Flask:
             .where(ClauseBreach.case_id == Case.id)
             .scalar_subquery()
         )
+        # The columns the product's list shows since issue 20: when the case was last
+        # submitted for decision (its decision's due date) and how many cases there are
+        # about the same person, each a correlated subquery as the product's are.
+        submitted_at = (
+            select(func.max(CaseTransition.at))
+            .where(
+                CaseTransition.case_id == Case.id,
+                CaseTransition.to_status == "awaiting_decision",
+            )
+            .scalar_subquery()
+        )
+        same_subject = aliased(Case)
+        about_subject = (
+            select(func.count(same_subject.id))
+            .where(
+                same_subject.subject_id == Case.subject_id,
+                same_subject.trust_id == trust_id,
+            )
+            .scalar_subquery()
+        )
         rows = db.session.execute(
             select(
                 Case.id,
@@ -126,7 +152,14 @@ def make_plain_app(database_url: str, trust_id: int) -> Flask:
                 StaffMember.full_name.label("subject"),
                 Case.reported_on,
                 Case.status,
+                Case.track,
+                Case.platform,
+                Case.platform_detail,
+                Case.lado_due_at,
+                Case.lado_referred_at,
                 cited.label("cited"),
+                submitted_at.label("submitted_at"),
+                about_subject.label("about_subject"),
             )
             .join(School, School.id == Case.school_id)
             .join(StaffMember, StaffMember.id == Case.subject_id)

@@ -331,8 +331,10 @@ def close_plain(plain_app: Flask) -> None:
 def bare_sql_p50(ceo_email: str, requests: int) -> float:
     """The list page's own statement, compiled to SQL and run on the raw DBAPI connection."""
     user = db.session.scalar(select(User).where(User.email == ceo_email))
-    statement = listing.case_list_query(user, listing.CaseFilters())
-    compiled = statement.compile(dialect=db.engine.dialect)
+    statement, values = listing.case_list_query(user, listing.CaseFilters())
+    compiled = statement.params(**values).compile(
+        dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True}
+    )
     params = compiled.params
     if compiled.positiontup is not None:  # SQLite's qmark style
         params = tuple(params[name] for name in compiled.positiontup)

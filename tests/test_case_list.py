@@ -726,3 +726,47 @@ def test_open_status_and_waiting_for_you_filters(world, make, client_for):
     assert listed(page) == [deciding.reference]
     page = client_for(world.dsl_a).get("/cases/?status=open").get_data(as_text=True)
     assert sorted(listed(page)) == sorted([triage_me.reference, deciding.reference])
+
+
+# --- one statement per shape ---------------------------------------------------------------
+
+
+def test_viewers_of_the_same_shape_each_get_their_own_reach(world, make, client_for):
+    """The list's statement is built once per shape and run with each viewer's values
+    (tracker/cases/listing.py): two leads at different schools, one after the other, and
+    a lead who is the subject of a case, each see only what they may."""
+    at_a = world.log(world.school_a, subject=make.staff(world.school_a, name="Ann Able"))
+    at_b = world.log(world.school_b, subject=make.staff(world.school_b, name="Ann Baker"))
+    deputy = make.user(Role.DEPUTY_DSL, world.school_a)
+    about_deputy = world.log(world.school_a, subject=make.staff(world.school_a, user=deputy))
+    for _ in range(2):  # the second time round, every shape is built already
+        for user, expected in (
+            (world.dsl_a, {at_a.reference, about_deputy.reference}),
+            (world.dsl_b, {at_b.reference}),
+            (deputy, {at_a.reference}),
+        ):
+            client = client_for(user)
+            assert set(listed(client.get("/cases/").get_data(as_text=True))) == expected
+            searched = client.get("/cases/", query_string={"q": "Ann"}).get_data(as_text=True)
+            assert set(listed(searched)) == expected & {at_a.reference, at_b.reference}
+            waiting = client.get("/cases/?waiting=you").get_data(as_text=True)
+            assert set(listed(waiting)) == expected  # reported: waiting for triage
+
+
+def test_a_shapes_statement_finds_nothing_with_the_viewer_left_out(world, app):
+    """Built for a stand-in viewer with impossible ids: a value not bound by name would
+    match nothing rather than someone else's cases, and a run that leaves out a named
+    value is refused before it reaches the database."""
+    from tracker.auth.permissions import Viewer
+    from tracker.cases.listing import CaseFilters, _shape, _statement, case_list_query
+
+    world.log(world.school_a)
+    filters = CaseFilters(search="HMAT")
+    statement, params = case_list_query(world.dsl_a, filters)
+    assert len(_db.session.execute(statement, params).all()) == 1
+    viewer = Viewer.of(world.dsl_a)
+    built = _statement(_shape(viewer, filters))
+    assert {"viewer_id", "viewer_trust_id", "viewer_case_schools", "f_reference"} <= built.names
+    without_viewer = {key: value for key, value in params.items() if key not in viewer.params()}
+    assert _db.session.execute(built.statement, without_viewer).all() == []
+    _db.session.rollback()

@@ -72,13 +72,13 @@ def test_the_case_list_writes_its_enum_filters_into_the_sql_and_binds_anything_e
     db.session.commit()
     filters = CaseFilters(status="investigation", track="allegation", platform="tiktok")
     with count_statements(db.engine) as seen:
-        db.session.execute(case_list_query(user, filters)).all()
+        db.session.execute(*case_list_query(user, filters)).all()
     [sql] = [query for query in seen.queries if "FROM cases" in query]
     for value in ("'investigation'", "'allegation'", "'tiktok'"):
         assert value in sql
     made_up = CaseFilters(status="x' OR '1'='1")
     with count_statements(db.engine) as seen:
-        assert db.session.execute(case_list_query(user, made_up)).all() == []
+        assert db.session.execute(*case_list_query(user, made_up)).all() == []
     [sql] = [query for query in seen.queries if "FROM cases" in query]
     assert "OR '1'='1" not in sql
 

@@ -1,6 +1,7 @@
 """The app's template filters, in one module (`init_app` registers them): dates and times
 (written by tracker/clock.py, which Python code that puts a date into words uses too),
-long values that may wrap, and the words for an evidence file and a sanction."""
+long values that may wrap, the words for an evidence file and a sanction, and the
+colours of the case status tags."""
 
 from __future__ import annotations
 
@@ -47,5 +48,20 @@ FILTERS = {
 }
 
 
+# The GOV.UK tag colour of each case status (no modifier is blue in GOV.UK Frontend 6):
+# the case_status_tag macro's and the case list's rows'.
+STATUS_TAG_COLOURS = {
+    "reported": "",
+    "triage": "teal",
+    "investigation": "purple",
+    "awaiting_decision": "orange",
+    "decided": "green",
+    "appeal": "pink",
+    "closed": "grey",
+    "withdrawn": "grey",
+}
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.globals["status_tag_colours"] = STATUS_TAG_COLOURS

@@ -12,7 +12,6 @@ from typing import Any
 from flask import Response, redirect, render_template, request, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from tracker.audit import bp
 from tracker.audit.describe import EventRow
@@ -56,7 +55,7 @@ from tracker.auth.permissions import (
     permission_required,
     refuse,
 )
-from tracker.cases.models import Case
+from tracker.cases.loads import HEADER
 from tracker.cases.services import record_case_history_viewed
 from tracker.clock import uk_time
 from tracker.db import utcnow
@@ -225,9 +224,7 @@ def _export(file_format: str) -> ResponseReturnValue:
 @bp.route("/cases/<int:case_id>")
 @permission_required(can_read_audit_trail)
 def case_history_page(case_id: int) -> str:
-    case = case_in_scope_or_404(
-        current_user, case_id, joinedload(Case.school), joinedload(Case.subject)
-    )
+    case = case_in_scope_or_404(current_user, case_id, *HEADER)
     if not can_audit_case(current_user, case):
         # Readable through another role, but not its trail: as if it did not exist.
         refuse(object_type="case", object_id=case_id)

@@ -9,11 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any, NoReturn, TypeVar
 
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, and_, exists, false, not_, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    false,
+    not_,
+    or_,
+    select,
+    true,
+)
 
 from tracker.audit.models import AuditEvent
 from tracker.auth.models import RoleGrant, User
@@ -27,6 +39,10 @@ from tracker.policy.models import PolicyVersion
 from tracker.staff.models import StaffMember
 from tracker.workflow.models import Appeal
 
+# The roles whose step triage and the LADO referral are at their schools. The
+# headteacher may take them too, but they are the safeguarding lead's work: they are
+# not "waiting for" the headteacher (tracker/cases/waiting.py).
+TRIAGING_ROLES = frozenset({Role.DSL, Role.DEPUTY_DSL})
 # Roles that read case content at the schools they are granted (or the whole trust).
 CASE_READING_ROLES = frozenset(
     {Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER, Role.CEO, Role.DPO, Role.AUDITOR}
@@ -60,12 +76,24 @@ class SchoolScope:
     def includes(self, school_id: int) -> bool:
         return self.whole_trust or school_id in self.school_ids
 
-    def filter(self, school_id_column: Any) -> Any:
-        """A SQL condition limiting a query's school column to this scope."""
+    @property
+    def shape(self) -> str:
+        """What a condition on this scope says, whatever its schools: "trust", "some" or
+        "none" (see `filter` with a name)."""
+        if self.whole_trust:
+            return "trust"
+        return "some" if self.school_ids else "none"
+
+    def filter(self, school_id_column: Any, *, name: str | None = None) -> Any:
+        """A SQL condition limiting a query's school column to this scope. With a `name`,
+        the schools are a parameter of that name (an expanding list), so that a
+        statement built once for this shape can run with another scope's schools."""
         if self.whole_trust:
             return true()
         if not self.school_ids:
             return false()
+        if name is not None:
+            return school_id_column.in_(bindparam(name, sorted(self.school_ids), expanding=True))
         return school_id_column.in_(sorted(self.school_ids))
 
 
@@ -121,20 +149,77 @@ def school_in_scope_or_404(scope: SchoolScope, school_id: int) -> School:
     return school
 
 
-def visible_cases_filter(user: User) -> ColumnElement[bool]:
+@dataclass(frozen=True)
+class Viewer:
+    """Who a statement about cases is for, as its conditions need them: their ids and
+    the schools their roles reach.
+
+    Every value is a parameter with a name (`params`), so that a statement built once for
+    a `shape` (tracker/cases/listing.py builds the case list's that way) runs for anyone
+    of that shape with their own values. A statement built for `stand_in` carries
+    impossible ids (-1), so a value a condition ever takes unnamed matches nothing.
+    """
+
+    id: int
+    trust_id: int
+    cases: SchoolScope  # where they read cases (case_scope)
+    leads: SchoolScope  # where they are a safeguarding lead (the "waiting for" filter)
+
+    @classmethod
+    def of(cls, user: User) -> Viewer:
+        return cls(
+            id=user.id,
+            trust_id=user.trust_id,
+            cases=case_scope(user),
+            leads=school_scope(user, TRIAGING_ROLES),
+        )
+
+    @property
+    def shape(self) -> tuple[str, str]:
+        return (self.cases.shape, self.leads.shape)
+
+    @classmethod
+    def stand_in(cls, shape: tuple[str, str]) -> Viewer:
+        def scope(kind: str) -> SchoolScope:
+            return SchoolScope(-1, kind == "trust", frozenset({-1} if kind == "some" else ()))
+
+        return cls(id=-1, trust_id=-1, cases=scope(shape[0]), leads=scope(shape[1]))
+
+    def params(self) -> dict[str, Any]:
+        """The values of the parameters the conditions below name."""
+        return {
+            VIEWER_ID: self.id,
+            VIEWER_TRUST: self.trust_id,
+            VIEWER_CASE_SCHOOLS: sorted(self.cases.school_ids),
+            VIEWER_LEAD_SCHOOLS: sorted(self.leads.school_ids),
+        }
+
+
+VIEWER_ID = "viewer_id"
+VIEWER_TRUST = "viewer_trust_id"
+VIEWER_CASE_SCHOOLS = "viewer_case_schools"
+VIEWER_LEAD_SCHOOLS = "viewer_lead_schools"
+
+
+def viewer_id(viewer: Viewer) -> Any:
+    return bindparam(VIEWER_ID, viewer.id, type_=Integer)
+
+
+def visible_cases_filter(user: User | Viewer) -> ColumnElement[bool]:
     """The SQL condition for the cases a user may read.
 
     Their trust, and the schools their case-reading roles reach or a case routed to
     them (a decision or an appeal: how the chair of trustees sees a case), and never a
     case whose subject is themselves, whatever roles they hold.
     """
-    own_staff_records = select(StaffMember.id).where(StaffMember.user_id == user.id)
+    viewer = user if isinstance(user, Viewer) else Viewer.of(user)
+    own_staff_records = select(StaffMember.id).where(StaffMember.user_id == viewer_id(viewer))
     return and_(
-        Case.trust_id == user.trust_id,
+        Case.trust_id == bindparam(VIEWER_TRUST, viewer.trust_id, type_=Integer),
         or_(
-            case_scope(user).filter(Case.school_id),
-            Case.decision_maker_id == user.id,
-            Case.appeals.any(Appeal.heard_by_id == user.id),
+            viewer.cases.filter(Case.school_id, name=VIEWER_CASE_SCHOOLS),
+            Case.decision_maker_id == viewer_id(viewer),
+            Case.appeals.any(Appeal.heard_by_id == viewer_id(viewer)),
         ),
         Case.subject_id.not_in(own_staff_records),
     )
@@ -215,12 +300,30 @@ def can_review_retention(user: User) -> bool:
 
 
 def case_in_scope_or_404(user: User, case_id: int, *options: Any) -> Case:
-    """The case if the user may read it; otherwise 404, as if it did not exist."""
-    found = db.session.execute(visible_cases(user).where(Case.id == case_id).options(*options))
+    """The case if the user may read it; otherwise 404, as if it did not exist.
+
+    `options` are loader options kept in module constants (tracker/cases/loads.py, the
+    workflow's pages): the statement is built once for each set of them and each shape
+    of reach, and runs with the viewer's values and the case id as parameters.
+    """
+    viewer = Viewer.of(user)
+    statement = _case_statement(viewer.shape, options)
+    found = db.session.execute(statement, {**viewer.params(), "case_id": case_id})
     case = found.unique().scalar_one_or_none()  # unique(): options may join collections
     if case is None:
         refuse(object_type="case", object_id=case_id)
     return case
+
+
+@lru_cache(maxsize=128)
+def _case_statement(shape: tuple[str, str], options: tuple[Any, ...]) -> Select[tuple[Case]]:
+    # Built for a stand-in viewer whose values are never used (Viewer.stand_in).
+    viewer = Viewer.stand_in(shape)
+    return (
+        select(Case)
+        .where(visible_cases_filter(viewer), Case.id == bindparam("case_id", type_=Integer))
+        .options(*options)
+    )
 
 
 def reporting_scope(user: User) -> SchoolScope:

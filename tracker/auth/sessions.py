@@ -6,9 +6,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from tracker.audit import services as audit
@@ -78,6 +79,23 @@ def start_session(user: User, *, ip_address: str | None, user_agent: str | None)
     return token
 
 
+@cache
+def _session_with_user() -> Select[tuple[UserSession]]:
+    """The statement every page runs first, built once (when the models are all known):
+    the session by its token's hash, with everything every page needs about the user
+    (their trust, their grants with the schools)."""
+    return (
+        select(UserSession)
+        .where(UserSession.token_hash == bindparam("token_hash"))
+        .options(
+            joinedload(UserSession.user).options(
+                joinedload(User.trust),
+                joinedload(User.grants).joinedload(RoleGrant.school),
+            )
+        )
+    )
+
+
 def resume_session(token: str, *, now: datetime | None = None) -> Resumed:
     """Find the open session for a cookie token, ending it if it has run out.
 
@@ -90,16 +108,7 @@ def resume_session(token: str, *, now: datetime | None = None) -> Resumed:
     # One query for everything every page needs about the user: the session, the user,
     # their trust and their role grants with the schools.
     record = (
-        db.session.execute(
-            select(UserSession)
-            .where(UserSession.token_hash == hash_token(token))
-            .options(
-                joinedload(UserSession.user).options(
-                    joinedload(User.trust),
-                    joinedload(User.grants).joinedload(RoleGrant.school),
-                )
-            )
-        )
+        db.session.execute(_session_with_user(), {"token_hash": hash_token(token)})
         .unique()
         .scalar_one_or_none()
     )

@@ -23,6 +23,7 @@ from tracker.cases.listing import (
     CaseFilters,
     CasePage,
     FilterOptions,
+    RowAddresses,
     Sort,
     case_list_query,
     clamp_page,
@@ -53,8 +54,8 @@ def index():
     filters = None
     if form.validate():
         filters = _with_cursor(form.filters(page=1, per_page=per_page))
-        rows = list(db.session.execute(case_list_query(current_user, filters)))
-        page = page_from_rows(rows, filters, utcnow())
+        rows = list(db.session.execute(*case_list_query(current_user, filters)))
+        page = page_from_rows(rows, filters, utcnow(), RowAddresses.from_router(url_for))
     html = render_template(
         "cases/list.html",
         form=form,
@@ -98,7 +99,7 @@ def export_csv() -> ResponseReturnValue:
         return redirect(url_for("cases.index", **typed))
     filters = form.filters(page=1, per_page=DEFAULT_PAGE_SIZE)
     limit = EXPORT_LIMIT
-    rows = list(db.session.execute(export_query(current_user, filters, limit=limit)))
+    rows = list(db.session.execute(*export_query(current_user, filters, limit=limit)))
     truncated = len(rows) > limit
     rows = rows[:limit]
     record_case_list_exported(filters, rows=len(rows), truncated=truncated, by=current_user)

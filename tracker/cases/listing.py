@@ -27,14 +27,19 @@ import base64
 import binascii
 import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Date,
+    Integer,
     Select,
     String,
     and_,
@@ -49,11 +54,28 @@ from sqlalchemy import (
     tuple_,
     union_all,
 )
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter
 
 from tracker.auth.models import User
-from tracker.auth.permissions import case_scope, schools_in_scope, visible_cases_filter
-from tracker.cases.models import OPEN_STATUSES, Case, CaseStatus, ClauseBreach, Platform, Track
+from tracker.auth.permissions import (
+    VIEWER_TRUST,
+    Viewer,
+    case_scope,
+    schools_in_scope,
+    visible_cases_filter,
+)
+from tracker.cases.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseStatus,
+    ClauseBreach,
+    Platform,
+    Track,
+    lado_is_overdue,
+    platform_label,
+)
 from tracker.cases.waiting import NextStep, next_step, submitted_for_decision_at, waiting_for
 from tracker.db import LabelledEnum
 from tracker.orgs.models import School
@@ -167,11 +189,33 @@ def reference_sort_key(reference: str) -> tuple[tuple[int, int | str], ...]:
 
 @dataclass(frozen=True)
 class CaseRow:
-    case: Case
+    """One listed case, as plain values (the list needs no case objects): what its row
+    shows, its address, and the sort keys its cursor is made of."""
+
+    id: int
+    reference: str
+    status: str
+    reported_on: date
+    subject_name: str
+    school_name: str
+    track: str | None
+    platform_label: str
+    lado_overdue: bool
     cited_references: list[str]
     # How many cases about the same member of staff the user may read (this one too).
     about_subject: int = 1
     next_step: NextStep | None = None
+    url: str = ""
+    # The list searched for the subject's name ("N cases about this person").
+    subject_cases_url: str = ""
+
+    @property
+    def status_label(self) -> str:
+        return CaseStatus(self.status).label
+
+    @property
+    def track_label(self) -> str:
+        return Track(self.track).label if self.track else "Not triaged"
 
 
 @dataclass(frozen=True)
@@ -238,19 +282,19 @@ def _sort_keys(sort: Sort) -> list[_SortKey]:
     return [_SortKey(Case.reported_on, True, date), _SortKey(Case.id, True, int)]
 
 
-def _key_of(case: Case, sort: Sort) -> list[Any]:
+def _key_of(row: CaseRow | Case, sort: Sort) -> list[Any]:
     keys: dict[Sort, list[Any]] = {
-        Sort.NEWEST: [case.reported_on, case.id],
-        Sort.OLDEST: [case.reported_on, case.id],
-        Sort.REFERENCE: [case.reference],
-        Sort.STATUS: [_status_rank(case.status), case.reported_on, case.id],
+        Sort.NEWEST: [row.reported_on, row.id],
+        Sort.OLDEST: [row.reported_on, row.id],
+        Sort.REFERENCE: [row.reference],
+        Sort.STATUS: [_status_rank(row.status), row.reported_on, row.id],
     }
     return keys[sort]
 
 
-def encode_cursor(case: Case, sort: Sort) -> str:
+def encode_cursor(row: CaseRow | Case, sort: Sort) -> str:
     """The case's place in the ordering, as a short opaque token for an address."""
-    values = [v.isoformat() if isinstance(v, date) else v for v in _key_of(case, sort)]
+    values = [v.isoformat() if isinstance(v, date) else v for v in _key_of(row, sort)]
     text = json.dumps(values, separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
@@ -286,12 +330,12 @@ def decode_cursor(token: Any, sort: Sort) -> tuple[Any, ...] | None:
     return tuple(key)
 
 
-def _beyond(keys: list[_SortKey], cursor: tuple[Any, ...], backwards: bool) -> Any:
+def _beyond(keys: list[_SortKey], cursor: list[Any], backwards: bool) -> Any:
     """Rows after the cursor in the ordering (before it, going backwards)."""
     if len({key.descending for key in keys}) == 1:
         # One direction throughout: a row-value comparison, which an index can seek to.
         columns = tuple_(*(key.column for key in keys))
-        values = tuple_(*(literal(value) for value in cursor))
+        values = tuple_(*cursor)
         later = keys[0].descending == backwards
         return columns > values if later else columns < values
     # Mixed directions (status, then newest first): spelt out column by column.
@@ -305,18 +349,167 @@ def _beyond(keys: list[_SortKey], cursor: tuple[Any, ...], backwards: bool) -> A
     return condition
 
 
-def case_list_query(user: User, filters: CaseFilters) -> Select[Any]:
-    """One page of the cases the user may read that match the filters, and one more.
+# --- one statement per shape ------------------------------------------------------------
+#
+# The list's statement depends on which filters are in use, the ordering, the direction,
+# the page size and the shape of the viewer's reach, never on their values: it is built
+# once per shape (per process) and run with the values as named parameters. Building it
+# afresh on every page cost as much as running it.
 
-    Rows are (Case with school and subject loaded, cited references joined by commas,
-    total matching, when it was last submitted for decision, how many cases about its
-    subject the user may read). School and subject are many-to-one joins, so they never multiply
-    rows. The extra row, when it comes back, says there is a page beyond this one; going
-    backwards (`filters.before`) the rows come in reverse order (see `page_from_rows`).
-    """
-    # Aliased to keep the join apart from visible_cases_filter's own subquery on
-    # staff_members: were that subquery ever an EXISTS, SQLAlchemy would correlate it to
-    # an unaliased join and silently change its meaning.
+
+@dataclass(frozen=True)
+class _Shape:
+    viewer: tuple[str, str]  # Viewer.shape
+    school: bool
+    status: str | None  # OPEN, "known" (an enum value, written into the SQL) or "other"
+    waiting: bool
+    track: str | None  # NOT_TRIAGED, "known" or "other"
+    clause: bool
+    platform: str | None  # "known" or "other"
+    reported_from: bool
+    reported_to: bool
+    search: str | None  # "ascii" (a reference too) or "other"
+    sort: Sort
+    cursor: bool
+    backwards: bool
+    per_page: int
+
+
+def _kind(value: str | None, allowed: type[StrEnum]) -> str | None:
+    if not value:
+        return None
+    return "known" if value in allowed._value2member_map_ else "other"
+
+
+def _shape(viewer: Viewer, filters: CaseFilters) -> _Shape:
+    term = filters.search.strip()
+    return _Shape(
+        viewer=viewer.shape,
+        school=filters.school_id is not None,
+        status=OPEN if filters.status == OPEN else _kind(filters.status, CaseStatus),
+        waiting=filters.waiting == WAITING_FOR_YOU,
+        track=NOT_TRIAGED if filters.track == NOT_TRIAGED else _kind(filters.track, Track),
+        clause=bool(filters.clause),
+        platform=_kind(filters.platform, Platform),
+        reported_from=filters.reported_from is not None,
+        reported_to=filters.reported_to is not None,
+        search=("ascii" if term.isascii() else "other") if term else None,
+        sort=filters.sort,
+        cursor=filters.cursor is not None,
+        backwards=filters.before is not None,
+        per_page=filters.per_page,
+    )
+
+
+def _like_escaped(text: str) -> str:
+    """`text` for a LIKE with ESCAPE '/': its wildcards (and the escape) taken literally."""
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+def _params(viewer: Viewer, filters: CaseFilters) -> dict[str, Any]:
+    """The values of the parameters `_conditions` and `_beyond` name."""
+    term = filters.search.strip()
+    params: dict[str, Any] = {
+        **viewer.params(),
+        "f_school": filters.school_id,
+        "f_status": filters.status,
+        "f_track": filters.track,
+        "f_clause": filters.clause,
+        "f_platform": filters.platform,
+        "f_from": filters.reported_from,
+        "f_to": filters.reported_to,
+        "f_name": _like_escaped(term),
+        "f_reference": _like_escaped(term.upper()),
+    }
+    for number, value in enumerate(filters.cursor or ()):
+        params[f"f_cursor_{number}"] = value
+    return params
+
+
+_SQL_TYPES: dict[type, Any] = {date: Date(), int: Integer(), str: String()}
+
+
+def _conditions(shape: _Shape, viewer: Viewer) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if shape.school:
+        conditions.append(Case.school_id == bindparam("f_school", type_=Integer()))
+    # Status, track and platform are each one of a few known values (the form refuses any
+    # other), some far rarer than others: written into the statement's text when they
+    # are an enum's own value (literal_execute, rendered as each statement runs), rather
+    # than bound, so that PostgreSQL plans each value as itself even with a prepared
+    # statement and a generic plan (a bound status once read the trust's whole history:
+    # 21 ms against 11). Values, not user text: the form has already matched them.
+    if shape.status == OPEN:
+        conditions.append(Case.status.in_(sorted(status.value for status in OPEN_STATUSES)))
+    elif shape.status:
+        conditions.append(Case.status == _filter_value("f_status", shape.status))
+    if shape.waiting:
+        conditions.append(waiting_for(viewer))
+    if shape.track == NOT_TRIAGED:
+        conditions.append(Case.track.is_(None))
+    elif shape.track:
+        conditions.append(Case.track == _filter_value("f_track", shape.track))
+    if shape.clause:
+        # By reference, not clause id: "3.4" finds cases under every version of the
+        # policy. EXISTS rather than a join, so a case is never listed twice.
+        conditions.append(
+            exists()
+            .where(ClauseBreach.case_id == Case.id)
+            .where(
+                ClauseBreach.clause_id == Clause.id,
+                Clause.reference == bindparam("f_clause", type_=String()),
+            )
+        )
+    if shape.platform:
+        conditions.append(Case.platform == _filter_value("f_platform", shape.platform))
+    if shape.reported_from:
+        conditions.append(Case.reported_on >= bindparam("f_from", type_=Date()))
+    if shape.reported_to:
+        conditions.append(Case.reported_on <= bindparam("f_to", type_=Date()))
+    if shape.search:
+        # The staff whose names match, found once among the trust's few thousand,
+        # rather than the name of every case's subject read and matched in turn.
+        named = select(StaffMember.id).where(
+            StaffMember.trust_id == bindparam(VIEWER_TRUST, viewer.trust_id, type_=Integer()),
+            StaffMember.full_name.icontains(bindparam("f_name", type_=String()), escape="/"),
+        )
+        by_name = Case.subject_id.in_(named)
+        # A reference is the trust's upper-case ASCII code, the year and a number
+        # (allocate_reference), so a term begins one, in any case, only as its upper-case
+        # ASCII self: a plain LIKE finds it without folding the case of every row.
+        if shape.search == "ascii":
+            by_reference = Case.reference.startswith(
+                bindparam("f_reference", type_=String()), escape="/"
+            )
+            conditions.append(or_(by_reference, by_name))
+        else:
+            conditions.append(by_name)
+    return conditions
+
+
+def _filter_value(name: str, kind: str) -> Any:
+    return bindparam(name, type_=String(), literal_execute=kind == "known")
+
+
+@dataclass(frozen=True)
+class _Built:
+    statement: Select[Any]
+    names: frozenset[str]  # the parameters it names, each of which a run must be given
+
+
+def _named_parameters(statement: Any) -> frozenset[str]:
+    return frozenset(
+        element.key
+        for element in visitors.iterate(statement)
+        if isinstance(element, BindParameter) and element.key.startswith(("f_", "viewer_"))
+    )
+
+
+@lru_cache(maxsize=512)
+def _statement(shape: _Shape) -> _Built:
+    """The list's statement for one shape, built for a stand-in viewer (Viewer.stand_in)
+    whose values are never used: each run binds its own."""
+    viewer = Viewer.stand_in(shape.viewer)
     subject = aliased(StaffMember)
     cited = (
         select(func.aggregate_strings(Clause.reference, _REFERENCE_SEPARATOR))
@@ -329,116 +522,108 @@ def case_list_query(user: User, filters: CaseFilters) -> Select[Any]:
     # row's own), matched to the row through the aliased subject, one index lookup each.
     about_subject = (
         select(func.count(Case.id))
-        .where(Case.subject_id == subject.id, visible_cases_filter(user))
+        .where(Case.subject_id == subject.id, visible_cases_filter(viewer))
         .correlate_except(Case)
         .scalar_subquery()
     )
-    keys = _sort_keys(filters.sort)
-    backwards = filters.before is not None
-    conditions = [visible_cases_filter(user), *_conditions(filters, user)]
+    conditions = [visible_cases_filter(viewer), *_conditions(shape, viewer)]
+    # How many cases match, counted up to COUNT_LIMIT + 1, whatever the page: a scalar
+    # subquery that does not depend on the outer row, so the database computes it once,
+    # without the cursor, the sort or the joins the page needs for display; the LIMIT
+    # inside bounds its work however many cases the trust holds.
+    matching = select(Case.id).where(*conditions).limit(COUNT_LIMIT + 1).subquery()
+    total = select(func.count()).select_from(matching).scalar_subquery()
+    keys = _sort_keys(shape.sort)
     paged = list(conditions)
-    if filters.cursor is not None:
-        paged.append(_beyond(keys, filters.cursor, backwards))
-    return (
+    if shape.cursor:
+        cursor = [
+            bindparam(f"f_cursor_{number}", type_=_SQL_TYPES[key.kind])
+            for number, key in enumerate(keys)
+        ]
+        paged.append(_beyond(keys, cursor, shape.backwards))
+    statement = (
         select(
-            Case,
+            Case.id,
+            Case.reference,
+            Case.status,
+            Case.reported_on,
+            subject.full_name,
+            School.name,
+            Case.track,
+            Case.platform,
+            Case.platform_detail,
+            Case.lado_due_at,
+            Case.lado_referred_at,
+            Case.lado_advice,
             cited.label("cited_references"),
-            _count_matching(user, filters).label("total"),
+            total.label("total"),
             submitted_for_decision_at().label("submitted_at"),
             about_subject.label("about_subject"),
         )
-        .join(Case.school)
-        .join(subject, Case.subject.of_type(subject))
-        .options(contains_eager(Case.school), contains_eager(Case.subject.of_type(subject)))
+        .join(School, School.id == Case.school_id)
+        .join(subject, subject.id == Case.subject_id)
         .where(*paged)
         .order_by(
             *(
-                key.column.desc() if key.descending != backwards else key.column.asc()
+                key.column.desc() if key.descending != shape.backwards else key.column.asc()
                 for key in keys
             )
         )
-        .limit(filters.per_page + 1)
+        .limit(shape.per_page + 1)
     )
+    return _Built(statement, _named_parameters(statement))
 
 
-def _count_matching(user: User, filters: CaseFilters) -> Any:
-    """How many cases match, counted up to COUNT_LIMIT + 1, whatever the page.
+def case_list_query(user: User, filters: CaseFilters) -> tuple[Select[Any], dict[str, Any]]:
+    """One page of the cases the user may read that match the filters, and one more: the
+    statement and its parameters, for `db.session.execute(statement, parameters)`.
 
-    A scalar subquery that does not depend on the outer row, so the database computes it
-    once, without the cursor, the sort or the joins the page needs for display; the
-    LIMIT inside bounds its work however many cases the trust holds.
+    Rows are (id, reference, status, reported on, subject's name, school's name, track,
+    platform, platform detail, the LADO columns, cited references joined by commas,
+    total matching, when it was last submitted for decision, how many cases about its
+    subject the user may read). School and subject are many-to-one joins, so they never
+    multiply rows. The extra row, when it comes back, says there is a page beyond this
+    one; going backwards (`filters.before`) the rows come in reverse order (see
+    `page_from_rows`).
     """
-    matching = select(Case.id).where(visible_cases_filter(user), *_conditions(filters, user))
-    limited = matching.limit(COUNT_LIMIT + 1).subquery()
-    return select(func.count()).select_from(limited).scalar_subquery()
-
-
-def _known(value: str, allowed: type[StrEnum]) -> Any:
-    """A filter's value written into the SQL (see `_conditions`) when it is one of the
-    enum's own values; anything else stays a bound parameter, and matches nothing."""
-    literal = value in allowed._value2member_map_
-    return bindparam(None, value, type_=String(), literal_execute=literal)
-
-
-def _conditions(filters: CaseFilters, user: User) -> list[ColumnElement[bool]]:
-    trust_id = user.trust_id
-    conditions: list[ColumnElement[bool]] = []
-    if filters.school_id is not None:
-        conditions.append(Case.school_id == filters.school_id)
-    # Status, track and platform are each one of a few known values (the form refuses any
-    # other), some far rarer than others: written into the statement's text, rather than
-    # bound, so that PostgreSQL plans each value as itself even with a prepared statement
-    # and a generic plan (a bound status once read the trust's whole history: 21 ms
-    # against 11). Values, not user text: the form has already matched them to the enum.
-    if filters.status == OPEN:
-        conditions.append(Case.status.in_(sorted(status.value for status in OPEN_STATUSES)))
-    elif filters.status:
-        conditions.append(Case.status == _known(filters.status, CaseStatus))
-    if filters.waiting == WAITING_FOR_YOU:
-        conditions.append(waiting_for(user))
-    if filters.track == NOT_TRIAGED:
-        conditions.append(Case.track.is_(None))
-    elif filters.track:
-        conditions.append(Case.track == _known(filters.track, Track))
-    if filters.clause:
-        # By reference, not clause id: "3.4" finds cases under every version of the
-        # policy. EXISTS rather than a join, so a case is never listed twice.
-        conditions.append(
-            exists()
-            .where(ClauseBreach.case_id == Case.id)
-            .where(ClauseBreach.clause_id == Clause.id, Clause.reference == filters.clause)
-        )
-    if filters.platform:
-        conditions.append(Case.platform == _known(filters.platform, Platform))
-    if filters.reported_from is not None:
-        conditions.append(Case.reported_on >= filters.reported_from)
-    if filters.reported_to is not None:
-        conditions.append(Case.reported_on <= filters.reported_to)
-    term = filters.search.strip()
-    if term:
-        # The staff whose names match, found once among the trust's few thousand,
-        # rather than the name of every case's subject read and matched in turn.
-        named = select(StaffMember.id).where(
-            StaffMember.trust_id == trust_id,
-            StaffMember.full_name.icontains(term, autoescape=True),
-        )
-        by_name = Case.subject_id.in_(named)
-        # A reference is the trust's upper-case ASCII code, the year and a number
-        # (allocate_reference), so a term begins one, in any case, only as its upper-case
-        # ASCII self: a plain LIKE finds it without folding the case of every row.
-        if term.isascii():
-            by_reference = Case.reference.startswith(term.upper(), autoescape=True)
-            conditions.append(or_(by_reference, by_name))
-        else:
-            conditions.append(by_name)
-    return conditions
+    viewer = Viewer.of(user)
+    built = _statement(_shape(viewer, filters))
+    params = _params(viewer, filters)
+    missing = built.names - params.keys()
+    if missing:  # a condition named a parameter nobody gives: refuse, never run it
+        raise RuntimeError(f"the case list's statement lacks values for {sorted(missing)}")
+    return built.statement, params
 
 
 _STATUS_RANK = {status.value: position for position, status in enumerate(CaseStatus)}
 _STATUS_ORDER = case(_STATUS_RANK, value=Case.status, else_=len(CaseStatus))
 
 
-def page_from_rows(rows: list[Any], filters: CaseFilters, now: datetime) -> CasePage:
+@dataclass(frozen=True)
+class RowAddresses:
+    """How the rows' links are made: the router's address for a case and for the list
+    searched for a name, each taken once per page rather than once per row."""
+
+    case_prefix: str
+    case_suffix: str
+    list_url: str
+
+    @classmethod
+    def from_router(cls, url_for: Callable[..., str]) -> RowAddresses:
+        marker = 987654321
+        prefix, _, suffix = url_for("cases.show", case_id=marker).partition(str(marker))
+        return cls(case_prefix=prefix, case_suffix=suffix, list_url=url_for("cases.index"))
+
+    def case(self, case_id: int) -> str:
+        return f"{self.case_prefix}{case_id}{self.case_suffix}"
+
+    def cases_about(self, name: str) -> str:
+        return f"{self.list_url}?{urlencode({'q': name})}"
+
+
+def page_from_rows(
+    rows: list[Any], filters: CaseFilters, now: datetime, addresses: RowAddresses
+) -> CasePage:
     """Shape what `case_list_query` returned into a page: each case with what it waits
     for next and when that is due, as at `now`."""
     more = len(rows) > filters.per_page
@@ -451,29 +636,9 @@ def page_from_rows(rows: list[Any], filters: CaseFilters, now: datetime) -> Case
             page_number = 1  # back at the start, whatever the address said
     else:
         has_previous, has_next = filters.after is not None, more
-    case_rows = [
-        CaseRow(
-            case=row[0],
-            cited_references=sorted(
-                (ref for ref in (row[1] or "").split(_REFERENCE_SEPARATOR) if ref),
-                key=reference_sort_key,
-            ),
-            about_subject=row[4] or 1,
-            next_step=next_step(
-                status=row[0].status,
-                track=row[0].track,
-                reported_on=row[0].reported_on,
-                lado_due_at=row[0].lado_due_at,
-                lado_referred_at=row[0].lado_referred_at,
-                lado_advice_given=bool(row[0].lado_advice.strip()),
-                submitted_at=row[3],
-                now=now,
-            ),
-        )
-        for row in rows
-    ]
+    case_rows = [_case_row(row, now, addresses) for row in rows]
     if rows:
-        total: int | None = rows[0][2]
+        total: int | None = rows[0].total
     else:
         # An empty first page means nothing matches; an empty page after a cursor is past
         # the end (the cases after it have gone, or the address was made up).
@@ -485,8 +650,39 @@ def page_from_rows(rows: list[Any], filters: CaseFilters, now: datetime) -> Case
         per_page=filters.per_page,
         has_previous=has_previous and bool(rows),
         has_next=has_next and bool(rows),
-        previous_cursor=encode_cursor(rows[0][0], filters.sort) if rows else None,
-        next_cursor=encode_cursor(rows[-1][0], filters.sort) if rows else None,
+        previous_cursor=encode_cursor(case_rows[0], filters.sort) if rows else None,
+        next_cursor=encode_cursor(case_rows[-1], filters.sort) if rows else None,
+    )
+
+
+def _case_row(row: Any, now: datetime, addresses: RowAddresses) -> CaseRow:
+    (case_id, reference, status, reported_on, subject_name, school_name, track) = row[:7]
+    (platform, platform_detail, lado_due_at, lado_referred_at, lado_advice) = row[7:12]
+    about_subject = row.about_subject or 1
+    return CaseRow(
+        id=case_id,
+        reference=reference,
+        status=status,
+        reported_on=reported_on,
+        subject_name=subject_name,
+        school_name=school_name,
+        track=track,
+        platform_label=platform_label(platform, platform_detail),
+        lado_overdue=lado_is_overdue(status, lado_due_at, lado_referred_at, now),
+        cited_references=cited_in_order(row.cited_references),
+        about_subject=about_subject,
+        next_step=next_step(
+            status=status,
+            track=track,
+            reported_on=reported_on,
+            lado_due_at=lado_due_at,
+            lado_referred_at=lado_referred_at,
+            lado_advice_given=bool(lado_advice.strip()),
+            submitted_at=row.submitted_at,
+            now=now,
+        ),
+        url=addresses.case(case_id),
+        subject_cases_url=addresses.cases_about(subject_name) if about_subject > 1 else "",
     )
 
 
@@ -497,11 +693,16 @@ def page_from_rows(rows: list[Any], filters: CaseFilters, now: datetime) -> Case
 EXPORT_LIMIT = 10_000
 
 
-def export_query(user: User, filters: CaseFilters, *, limit: int = EXPORT_LIMIT) -> Select[Any]:
+def export_query(
+    user: User, filters: CaseFilters, *, limit: int = EXPORT_LIMIT
+) -> tuple[Select[Any], dict[str, Any]]:
     """Every case the list matches (all its pages), in the list's order, up to `limit` and
     one more (which says there were more), as plain columns: (reference, school, subject's
     name, status, track, cited references joined by commas, platform, platform detail,
-    source, occurred on, reported on). One statement, whatever the number of cases."""
+    source, occurred on, reported on). One statement, whatever the number of cases; with
+    its parameters, as `case_list_query` gives them."""
+    viewer = Viewer.of(user)
+    shape = _shape(viewer, replace(filters, after=None, before=None))
     subject = aliased(StaffMember)
     cited = (
         select(func.aggregate_strings(Clause.reference, _REFERENCE_SEPARATOR))
@@ -510,7 +711,7 @@ def export_query(user: User, filters: CaseFilters, *, limit: int = EXPORT_LIMIT)
         .where(ClauseBreach.case_id == Case.id)
         .scalar_subquery()
     )
-    return (
+    statement = (
         select(
             Case.reference,
             School.name.label("school"),
@@ -526,7 +727,7 @@ def export_query(user: User, filters: CaseFilters, *, limit: int = EXPORT_LIMIT)
         )
         .join(School, School.id == Case.school_id)
         .join(subject, subject.id == Case.subject_id)
-        .where(visible_cases_filter(user), *_conditions(filters, user))
+        .where(visible_cases_filter(viewer), *_conditions(shape, viewer))
         .order_by(
             *(
                 key.column.desc() if key.descending else key.column.asc()
@@ -535,6 +736,7 @@ def export_query(user: User, filters: CaseFilters, *, limit: int = EXPORT_LIMIT)
         )
         .limit(limit + 1)
     )
+    return statement, _params(viewer, filters)
 
 
 def cited_in_order(joined: str | None) -> list[str]:

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from sqlalchemy.orm import joinedload, selectinload
 
-from tracker.cases.models import Case, ChronologyEntry, ClauseBreach, Evidence
+from tracker.cases.models import Case, CaseRevision, ChronologyEntry, ClauseBreach, Evidence
 from tracker.policy.models import Clause
 from tracker.retention.models import LegalHold
 from tracker.workflow.models import Appeal, CaseTransition, Decision
+
+# The case's heading (its school and subject): pages about a case that show no more of it.
+HEADER = (joinedload(Case.school), joinedload(Case.subject))
+# The case's history of revisions, with who made each.
+HISTORY = (*HEADER, selectinload(Case.revisions).joinedload(CaseRevision.changed_by))
 
 # Who uploaded and who removed each item of evidence, shown beside it.
 EVIDENCE_PEOPLE = (joinedload(Evidence.uploaded_by), joinedload(Evidence.removed_by))

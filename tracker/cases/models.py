@@ -252,9 +252,7 @@ class Case(Model):
 
     @property
     def platform_label(self) -> str:
-        if self.platform == Platform.OTHER and self.platform_detail:
-            return self.platform_detail
-        return Platform(self.platform).label
+        return platform_label(self.platform, self.platform_detail)
 
     @property
     def decision(self) -> Decision | None:
@@ -284,12 +282,7 @@ class Case(Model):
     @property
     def lado_overdue(self) -> bool:
         """An allegation whose LADO referral deadline has passed without a referral."""
-        return (
-            self.status == CaseStatus.TRIAGE
-            and self.lado_due_at is not None
-            and self.lado_referred_at is None
-            and self.lado_due_at < utcnow()
-        )
+        return lado_is_overdue(self.status, self.lado_due_at, self.lado_referred_at, utcnow())
 
     @property
     def cites_high_significance(self) -> bool:
@@ -426,3 +419,19 @@ class CaseRevision(Model):
 
     case: Mapped[Case] = relationship(back_populates="revisions")
     changed_by: Mapped[User | None] = relationship()
+
+
+def platform_label(platform: str, detail: str | None) -> str:
+    """The platform's name, or what was typed for "Other" (a case's, or a listed row's)."""
+    if platform == Platform.OTHER and detail:
+        return detail
+    return Platform(platform).label
+
+
+def lado_is_overdue(
+    status: str, due_at: datetime | None, referred_at: datetime | None, now: datetime
+) -> bool:
+    """An allegation in triage whose LADO referral deadline has passed without one."""
+    return (
+        status == CaseStatus.TRIAGE and due_at is not None and referred_at is None and due_at < now
+    )

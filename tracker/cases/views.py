@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from tracker.auth.permissions import (
@@ -22,8 +22,8 @@ from tracker.auth.permissions import (
 from tracker.cases import bp
 from tracker.cases.forms import ReportConcernForm
 from tracker.cases.history import revision_views
-from tracker.cases.loads import CASE_PAGE
-from tracker.cases.models import Case, CaseRevision
+from tracker.cases.loads import CASE_PAGE, HISTORY
+from tracker.cases.models import Case
 from tracker.cases.services import (
     CitedClause,
     create_case,
@@ -253,13 +253,7 @@ def show(case_id: int):
 
 @bp.route("/<int:case_id>/history")
 def history(case_id: int):
-    case = case_in_scope_or_404(
-        current_user,
-        case_id,
-        joinedload(Case.school),
-        joinedload(Case.subject),
-        selectinload(Case.revisions).joinedload(CaseRevision.changed_by),
-    )
+    case = case_in_scope_or_404(current_user, case_id, *HISTORY)
     html = render_template(
         "cases/history.html", case=case, revisions=revision_views(case.revisions)
     )

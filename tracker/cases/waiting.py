@@ -21,8 +21,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from tracker.auth.models import User
-from tracker.auth.permissions import school_scope
-from tracker.auth.roles import Role
+from tracker.auth.permissions import VIEWER_LEAD_SCHOOLS, Viewer, viewer_id
 from tracker.cases.models import Case, CaseStatus, Track
 from tracker.clock import UK, uk_time
 from tracker.workflow.clocks import (
@@ -34,32 +33,29 @@ from tracker.workflow.clocks import (
 )
 from tracker.workflow.models import Appeal, CaseTransition
 
-# The roles whose step triage and the LADO referral are at their schools. The
-# headteacher may take them too, but they are the safeguarding lead's work: they are
-# not "waiting for" the headteacher.
-TRIAGING_ROLES = frozenset({Role.DSL, Role.DEPUTY_DSL})
 
-
-def waiting_for(user: User) -> ColumnElement[bool]:
+def waiting_for(user: User | Viewer) -> ColumnElement[bool]:
     """The cases whose next step is this user's: decisions routed to them, cases they
     investigate, appeals they hear and, at the schools where they are a safeguarding
     lead, concerns waiting for triage and allegations whose LADO referral is due.
 
     Each branch on its own indexed column (SQLite uses an index for an OR only when every
     branch has one, so a school branch that cannot match is left out)."""
+    viewer = user if isinstance(user, Viewer) else Viewer.of(user)
+    me = viewer_id(viewer)
     waiting = [
-        and_(Case.status == CaseStatus.AWAITING_DECISION, Case.decision_maker_id == user.id),
-        and_(Case.status == CaseStatus.INVESTIGATION, Case.investigator_id == user.id),
+        and_(Case.status == CaseStatus.AWAITING_DECISION, Case.decision_maker_id == me),
+        and_(Case.status == CaseStatus.INVESTIGATION, Case.investigator_id == me),
         and_(
             Case.status == CaseStatus.APPEAL,
-            Case.id.in_(select(Appeal.case_id).where(Appeal.heard_by_id == user.id)),
+            Case.id.in_(select(Appeal.case_id).where(Appeal.heard_by_id == me)),
         ),
     ]
-    leads = school_scope(user, TRIAGING_ROLES)
+    leads = viewer.leads
     if not leads.is_empty:
         waiting.append(
             and_(
-                leads.filter(Case.school_id),
+                leads.filter(Case.school_id, name=VIEWER_LEAD_SCHOOLS),
                 or_(
                     Case.status == CaseStatus.REPORTED,
                     and_(

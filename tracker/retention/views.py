@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from tracker import clock
 from tracker.auth.permissions import (
@@ -19,6 +18,7 @@ from tracker.auth.permissions import (
     permission_required,
     refuse,
 )
+from tracker.cases.loads import HEADER
 from tracker.cases.models import Case
 from tracker.extensions import db
 from tracker.pages import form_page
@@ -45,9 +45,7 @@ def index():
 
 
 def _managed_case(case_id: int) -> Case:
-    case = case_in_scope_or_404(
-        current_user, case_id, joinedload(Case.school), joinedload(Case.subject)
-    )
+    case = case_in_scope_or_404(current_user, case_id, *HEADER)
     if not can_manage_retention(current_user, case):
         refuse(object_type="case", object_id=case.id, out_of_scope=False)
     return case
