@@ -16,15 +16,16 @@ from typing import Any
 from flask import Flask, abort, render_template, request
 from jinja2 import DictLoader
 from sqlalchemy import func, select, tuple_
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 import tracker.models  # noqa: F401  (every model, so that the mappers configure)
-from tracker.cases.models import Case, ChronologyEntry, ClauseBreach
+from tracker.cases.models import Case, ChronologyEntry, ClauseBreach, Evidence
 from tracker.extensions import db
 from tracker.orgs.models import School, Trust
 from tracker.policy.models import Clause
+from tracker.retention.models import LegalHold
 from tracker.staff.models import StaffMember
-from tracker.workflow.models import CaseTransition
+from tracker.workflow.models import Appeal, CaseTransition, Decision
 
 PER_PAGE = 25
 COUNT_LIMIT = 1_000
@@ -55,7 +56,8 @@ _LIST = """{% extends "layout.html" %}
     <tr>
       <td><a href="{{ url_for('case', case_id=row.id) }}">{{ row.reference }}</a></td>
       <td>{{ row.subject }}{% if row.about_subject > 1 %}
-        <a href="{{ url_for('cases', q=row.subject) }}">{{ row.about_subject }} cases</a>{% endif %}</td>
+        <a href="{{ url_for('cases', q=row.subject) }}">{{ row.about_subject }} cases</a>
+      {%- endif %}</td>
       <td>{{ row.school }}</td>
       <td>{{ row.status | replace("_", " ") | capitalize }}</td>
       <td>{{ row.submitted_at.strftime("%-d %B %Y") if row.submitted_at else "" }}</td>
@@ -97,6 +99,33 @@ _CASE = """{% extends "layout.html" %}
   <li>{{ entry.occurred_on.strftime("%-d %B %Y") }} {{ entry.author.display_name }}:
   {{ entry.summary }}</li>
 {% endfor %}</ol>
+<h2>Evidence</h2>
+<ul>{% for item in case.evidence %}
+  <li>{{ item.original_filename }} ({{ item.size_bytes }} bytes), added by
+  {{ item.uploaded_by.display_name }} on {{ item.uploaded_at.strftime("%-d %B %Y") }}</li>
+{% endfor %}</ul>
+<h2>History</h2>
+<ol>{% for step in case.transitions %}
+  <li>{{ step.at.strftime("%-d %B %Y %H:%M") }} {{ step.actor.display_name if step.actor }}:
+  {{ step.from_status }} to {{ step.to_status }}</li>
+{% endfor %}</ol>
+<h2>Decisions and appeals</h2>
+<ul>{% for decision in case.decisions %}
+  <li>{{ decision.outcome }} {{ decision.sanction or "" }}
+  by {{ decision.decided_by.display_name }}: {{ decision.rationale }}</li>
+{% endfor %}{% for appeal in case.appeals %}
+  <li>Appeal lodged {{ appeal.lodged_on.strftime("%-d %B %Y") }}, heard by
+  {{ appeal.heard_by.display_name if appeal.heard_by }}: {{ appeal.outcome or "" }}</li>
+{% endfor %}{% for suspension in case.suspensions %}
+  <li>Suspended from {{ suspension.starts_on.strftime("%-d %B %Y") }}: {{ suspension.reason }}</li>
+{% endfor %}{% for hold in case.legal_holds %}
+  <li>Legal hold by {{ hold.set_by.display_name }}: {{ hold.reason }}</li>
+{% endfor %}</ul>
+<h2>Earlier concerns about {{ case.subject.full_name }} ({{ earlier_total }})</h2>
+<ul>{% for other in earlier %}
+  <li><a href="{{ url_for('case', case_id=other.id) }}">{{ other.reference }}</a>
+  {{ other.reported_on.strftime("%-d %B %Y") }} {{ other.status }}</li>
+{% endfor %}</ul>
 {% endblock %}
 """
 
@@ -179,20 +208,56 @@ def make_plain_app(database_url: str, trust_id: int) -> Flask:
 
     @app.get("/cases/<int:case_id>")
     def case(case_id: int) -> str:
-        found = db.session.scalar(
-            select(Case)
-            .where(Case.id == case_id, Case.trust_id == trust_id)
-            .options(
-                selectinload(Case.school),
-                selectinload(Case.subject),
-                selectinload(Case.breaches).joinedload(ClauseBreach.clause),
-                selectinload(Case.people),
-                selectinload(Case.chronology).joinedload(ChronologyEntry.author),
+        found = (
+            db.session.execute(
+                select(Case)
+                .where(Case.id == case_id, Case.trust_id == trust_id)
+                .options(
+                    joinedload(Case.school),
+                    joinedload(Case.subject),
+                    selectinload(Case.breaches).joinedload(ClauseBreach.clause),
+                    selectinload(Case.people),
+                    selectinload(Case.chronology).joinedload(ChronologyEntry.author),
+                    # What the product's case page shows besides (the evidence, its
+                    # timeline, the decision, appeals, suspensions and holds), loaded as the
+                    # product loads them: the few-to-a-case records joined to the case's row
+                    # (tracker/cases/loads.py), so that only our layers differ.
+                    selectinload(Case.evidence).joinedload(Evidence.uploaded_by),
+                    joinedload(Case.transitions).joinedload(CaseTransition.actor),
+                    joinedload(Case.decisions).joinedload(Decision.decided_by),
+                    joinedload(Case.appeals).joinedload(Appeal.heard_by),
+                    joinedload(Case.suspensions),
+                    joinedload(Case.legal_holds).joinedload(LegalHold.set_by),
+                )
             )
+            .unique()
+            .scalar_one_or_none()
         )
         if found is None:
             abort(404)
-        return render_template("case.html", case=found)
+        # The other cases about the same person, newest ten, with how many in all.
+        earlier = db.session.execute(
+            select(
+                Case.id,
+                Case.reference,
+                Case.reported_on,
+                Case.status,
+                func.count().over().label("total"),
+            )
+            .where(
+                Case.subject_id == found.subject_id,
+                Case.id != found.id,
+                Case.trust_id == trust_id,
+            )
+            .order_by(Case.reported_on.desc(), Case.id.desc())
+            .limit(10)
+        ).all()
+        return render_template(
+            "case.html",
+            case=found,
+            earlier=earlier,
+            earlier_total=earlier[0].total if earlier else 0,
+        )
 
     return app
 

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache, lru_cache
+from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Integer, Select, and_, bindparam, exists, func, select
 
 from tracker.audit import services as audit
 from tracker.audit.actions import AuditAction
 from tracker.auth.models import User
-from tracker.auth.permissions import visible_cases_filter
+from tracker.auth.permissions import Viewer, visible_cases_filter
 from tracker.cases.models import Case, CaseStatus, ClauseBreach, Track
 from tracker.db import utcnow
 from tracker.extensions import db
@@ -159,10 +161,9 @@ class EarlierConcerns:
         return self.total - len(self.shown)
 
 
-def earlier_concerns(case: Case, viewer: User, *, shown: int = EARLIER_SHOWN) -> EarlierConcerns:
-    """The other cases about the same member of staff that the viewer may read, newest
-    first, with their clauses and latest outcome, at most `shown` of them with the number
-    of all: two statements, whatever their number."""
+@lru_cache(maxsize=32)
+def _earlier_statement(shape: tuple[str, str], shown: int) -> Select[Any]:
+    # Built for a stand-in viewer whose values are never used (Viewer.stand_in).
     latest_outcome = (
         select(Decision.outcome)
         .where(Decision.case_id == Case.id)
@@ -170,7 +171,7 @@ def earlier_concerns(case: Case, viewer: User, *, shown: int = EARLIER_SHOWN) ->
         .limit(1)
         .scalar_subquery()
     )
-    rows = db.session.execute(
+    return (
         select(
             Case.id,
             Case.reference,
@@ -182,21 +183,40 @@ def earlier_concerns(case: Case, viewer: User, *, shown: int = EARLIER_SHOWN) ->
             func.count().over().label("total"),
         )
         .where(
-            Case.subject_id == case.subject_id,
-            Case.id != case.id,
-            visible_cases_filter(viewer),
+            Case.subject_id == bindparam("subject_id", type_=Integer),
+            Case.id != bindparam("case_id", type_=Integer),
+            visible_cases_filter(Viewer.stand_in(shape)),
         )
         .order_by(Case.reported_on.desc(), Case.id.desc())
         .limit(shown)
+    )
+
+
+@cache
+def _cited_statement() -> Select[Any]:
+    return (
+        select(ClauseBreach.case_id, Clause.reference)
+        .join(Clause, Clause.id == ClauseBreach.clause_id)
+        .where(ClauseBreach.case_id.in_(bindparam("case_ids", expanding=True)))
+        .order_by(ClauseBreach.case_id, Clause.position, Clause.id)
+    )
+
+
+def earlier_concerns(case: Case, viewer: User, *, shown: int = EARLIER_SHOWN) -> EarlierConcerns:
+    """The other cases about the same member of staff that the viewer may read, newest
+    first, with their clauses and latest outcome, at most `shown` of them with the number
+    of all: two statements, whatever their number, each built once (per shape of the
+    viewer's reach) and run with the values bound."""
+    reader = Viewer.of(viewer)
+    rows = db.session.execute(
+        _earlier_statement(reader.shape, shown),
+        {**reader.params(), "subject_id": case.subject_id, "case_id": case.id},
     ).all()
     if not rows:
         return EarlierConcerns(shown=(), total=0)
     cited: dict[int, list[str]] = {}
     for case_id, reference in db.session.execute(
-        select(ClauseBreach.case_id, Clause.reference)
-        .join(Clause, Clause.id == ClauseBreach.clause_id)
-        .where(ClauseBreach.case_id.in_([row.id for row in rows]))
-        .order_by(ClauseBreach.case_id, Clause.position, Clause.id)
+        _cited_statement(), {"case_ids": [row.id for row in rows]}
     ):
         cited.setdefault(case_id, []).append(reference)
     return EarlierConcerns(
