@@ -451,6 +451,30 @@ def test_the_asker_withdraws_a_request_still_waiting(people, login, db):
         withdraw_consent(consent, by=people.staff)
 
 
+@pytest.mark.parametrize("meanwhile", [ConsentStatus.GRANTED, ConsentStatus.WITHDRAWN])
+def test_an_answer_crossing_another_is_refused_not_doubled(people, db, meanwhile):
+    """The request as this request loaded it is out of date: someone else answered it,
+    or the asker withdrew it, and committed in between. The database's row decides."""
+    consent = people.ask()
+    stale = db.session.get(PictureConsent, consent.id)
+    # Another request's change, straight to the table: this session's object still
+    # says "asked".
+    db.session.connection().execute(
+        PictureConsent.__table__.update()
+        .where(PictureConsent.__table__.c.id == consent.id)
+        .values(status=meanwhile.value)
+    )
+    assert stale.status == ConsentStatus.ASKED
+    with pytest.raises(NotAllowed, match="no longer be changed"):
+        decide_consent(
+            stale, ConsentDecision("refused", reason="No"), by=people.head, today=today()
+        )
+    with pytest.raises(NotAllowed, match="no longer be changed"):
+        refer_to_ceo(stale, by=people.head)
+    assert events(db.session, action="consent.decided") == []
+    assert events(db.session, action="consent.referred") == []
+
+
 def test_the_asker_sees_their_requests_newest_first(people, login):
     first = people.ask(event="Sports day")
     second = people.ask(event="Harvest festival")

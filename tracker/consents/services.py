@@ -183,6 +183,10 @@ def _decider_code(consent: PictureConsent) -> str:
 
 
 def _still_waiting(consent: PictureConsent) -> None:
+    """Refuse unless the request is waiting, as the database holds it now: read again
+    and locked until the commit (PostgreSQL; SQLite writes one at a time), so that two
+    people answering at once, or an answer crossing a withdrawal, cannot both land."""
+    db.session.refresh(consent, with_for_update=True)
     if consent.status != ConsentStatus.ASKED:
         raise NotAllowed(answered_already(consent))
 
