@@ -23,6 +23,7 @@ from tracker.auth.services import grant_role
 from tracker.clock import today
 from tracker.consents.models import ConsentStatus, PictureConsent
 from tracker.consents.services import (
+    CONSENT_PAGE,
     ConsentDecision,
     ConsentRequest,
     ask_consent,
@@ -456,7 +457,12 @@ def test_an_answer_crossing_another_is_refused_not_doubled(people, db, meanwhile
     """The request as this request loaded it is out of date: someone else answered it,
     or the asker withdrew it, and committed in between. The database's row decides."""
     consent = people.ask()
-    stale = db.session.get(PictureConsent, consent.id)
+    db.session.expunge_all()
+    # Loaded as its pages load it (with the people and school joined, which a lock on the
+    # whole row set cannot take on PostgreSQL).
+    stale = db.session.scalar(
+        select(PictureConsent).where(PictureConsent.id == consent.id).options(*CONSENT_PAGE)
+    )
     # Another request's change, straight to the table: this session's object still
     # says "asked".
     db.session.connection().execute(

@@ -186,8 +186,11 @@ def _still_waiting(consent: PictureConsent) -> None:
     """Refuse unless the request is waiting, as the database holds it now: read again
     and locked until the commit (PostgreSQL; SQLite writes one at a time), so that two
     people answering at once, or an answer crossing a withdrawal, cannot both land."""
-    db.session.refresh(consent, with_for_update=True)
-    if consent.status != ConsentStatus.ASKED:
+    status = db.session.execute(
+        select(PictureConsent.status).where(PictureConsent.id == consent.id).with_for_update()
+    ).scalar_one()
+    if status != ConsentStatus.ASKED:
+        db.session.refresh(consent)  # for the message: who answered, and when
         raise NotAllowed(answered_already(consent))
 
 
