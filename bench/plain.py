@@ -10,7 +10,7 @@ the machine is doing. It is not part of the product and nothing in `tracker/` im
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Flask, abort, render_template, request
@@ -59,7 +59,9 @@ _LIST = """{% extends "layout.html" %}
         <a href="{{ url_for('cases', q=row.subject) }}">{{ row.about_subject }} cases</a>
       {%- endif %}</td>
       <td>{{ row.school }}</td>
-      <td>{{ row.status | replace("_", " ") | capitalize }}</td>
+      <td>{{ row.status | replace("_", " ") | capitalize }}
+        {%- if row.status == "triage" and row.lado_due_at and not row.lado_referred_at
+              and row.lado_due_at < now %} LADO referral overdue{% endif %}</td>
       <td>{{ row.submitted_at.strftime("%-d %B %Y") if row.submitted_at else "" }}</td>
       <td>{{ (row.track or "not triaged") | replace("_", " ") | capitalize }}</td>
       <td>{{ row.cited or "" }}</td>
@@ -203,7 +205,12 @@ def make_plain_app(database_url: str, trust_id: int) -> Flask:
             rows = rows[:PER_PAGE]
             next_after = f"{rows[-1].reported_on.isoformat()}_{rows[-1].id}"
         return render_template(
-            "list.html", rows=rows, total=total, limit=COUNT_LIMIT, next_after=next_after
+            "list.html",
+            rows=rows,
+            total=total,
+            limit=COUNT_LIMIT,
+            next_after=next_after,
+            now=datetime.now(UTC),
         )
 
     @app.get("/cases/<int:case_id>")

@@ -547,8 +547,8 @@ def _statement(shape: _Shape) -> _Built:
             Case.reference,
             Case.status,
             Case.reported_on,
-            subject.full_name,
-            School.name,
+            subject.full_name.label("subject_name"),
+            School.name.label("school_name"),
             Case.track,
             Case.platform,
             Case.platform_detail,
@@ -656,33 +656,31 @@ def page_from_rows(
 
 
 def _case_row(row: Any, now: datetime, addresses: RowAddresses) -> CaseRow:
-    (case_id, reference, status, reported_on, subject_name, school_name, track) = row[:7]
-    (platform, platform_detail, lado_due_at, lado_referred_at, lado_advice) = row[7:12]
     about_subject = row.about_subject or 1
     return CaseRow(
-        id=case_id,
-        reference=reference,
-        status=status,
-        reported_on=reported_on,
-        subject_name=subject_name,
-        school_name=school_name,
-        track=track,
-        platform_label=platform_label(platform, platform_detail),
-        lado_overdue=lado_is_overdue(status, lado_due_at, lado_referred_at, now),
+        id=row.id,
+        reference=row.reference,
+        status=row.status,
+        reported_on=row.reported_on,
+        subject_name=row.subject_name,
+        school_name=row.school_name,
+        track=row.track,
+        platform_label=platform_label(row.platform, row.platform_detail),
+        lado_overdue=lado_is_overdue(row.status, row.lado_due_at, row.lado_referred_at, now),
         cited_references=cited_in_order(row.cited_references),
         about_subject=about_subject,
         next_step=next_step(
-            status=status,
-            track=track,
-            reported_on=reported_on,
-            lado_due_at=lado_due_at,
-            lado_referred_at=lado_referred_at,
-            lado_advice_given=bool(lado_advice.strip()),
+            status=row.status,
+            track=row.track,
+            reported_on=row.reported_on,
+            lado_due_at=row.lado_due_at,
+            lado_referred_at=row.lado_referred_at,
+            lado_advice_given=bool(row.lado_advice.strip()),
             submitted_at=row.submitted_at,
             now=now,
         ),
-        url=addresses.case(case_id),
-        subject_cases_url=addresses.cases_about(subject_name) if about_subject > 1 else "",
+        url=addresses.case(row.id),
+        subject_cases_url=addresses.cases_about(row.subject_name) if about_subject > 1 else "",
     )
 
 
