@@ -357,10 +357,20 @@ def test_search_by_reference_exact_or_prefix_in_any_case(world, client_for):
     assert search(first.lower()) == [first]
     assert search(f"  {first}  ") == [first]
     assert sorted(search(first[:-1])) == sorted(case.reference for case in cases)
+    # Shorter than the trust's code: still the beginning of every reference.
+    assert sorted(search(first[:2].lower())) == sorted(case.reference for case in cases)
     # Not a prefix: the middle of a reference does not match.
     assert search(first[5:]) == []
     # A term with letters no reference has (references are ASCII) is only a name.
     assert search(first[:3] + "é") == []
+    # SQLite matches references with GLOB (listing.py ReferenceBegins): its wildcards,
+    # like LIKE's, are searched for literally.
+    for term in ("*", "?", "[", first[:2] + "*", first[:1] + "?" + first[2:4], "[A-Z]"):
+        assert search(term) == [], term
+    # The count (which seeks through the references' index) agrees with the page (which
+    # reads by date).
+    page = client.get("/cases/", query_string={"q": first[:-1].lower()}).get_data(as_text=True)
+    assert "3 cases match" in page
 
 
 def test_search_by_the_subjects_name(world, make, client_for):
@@ -765,8 +775,29 @@ def test_a_shapes_statement_finds_nothing_with_the_viewer_left_out(world, app):
     statement, params = case_list_query(world.dsl_a, filters)
     assert len(_db.session.execute(statement, params).all()) == 1
     viewer = Viewer.of(world.dsl_a)
-    built = _statement(_shape(viewer, filters))
+    built = _statement(_shape(viewer, filters, world.dsl_a.trust.code))
     assert {"viewer_id", "viewer_trust_id", "viewer_case_schools", "f_reference"} <= built.names
     without_viewer = {key: value for key, value in params.items() if key not in viewer.params()}
     assert _db.session.execute(built.statement, without_viewer).all() == []
     _db.session.rollback()
+
+
+def test_a_search_alone_is_planned_for_its_term_on_postgresql(world, make, client_for):
+    """A generic plan cannot know how many people a name matches (listing.py
+    plan_search_for_its_term): on PostgreSQL a search's transaction asks for plans made
+    for its own values; a list without a search, and SQLite, leave the planner alone."""
+    alice = world.log(world.school_a, subject=make.staff(world.school_a, name="Alice Brown"))
+    client = client_for(world.dsl_a)
+    postgresql = _db.engine.dialect.name == "postgresql"
+    for query, searching in (({"q": "alice"}, True), ({"status": "reported"}, False)):
+        _db.session.rollback()
+        with count_statements(_db.engine) as log:
+            page = client.get("/cases/", query_string=query).get_data(as_text=True)
+        assert alice.reference in listed(page)
+        planned = [q for q in log.queries if "plan_cache_mode" in q]
+        assert len(planned) == (1 if searching and postgresql else 0), log.report()
+    _db.session.rollback()
+    with count_statements(_db.engine) as log:
+        response = client.get("/cases/export.csv", query_string={"q": "alice"})
+    assert response.status_code == 200
+    assert sum("plan_cache_mode" in q for q in log.queries) == (1 if postgresql else 0)

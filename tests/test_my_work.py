@@ -1,5 +1,6 @@
 """The home page's "Waiting for you": each person's next tasks, soonest deadline first."""
 
+import random
 from datetime import UTC, datetime, timedelta
 
 from tests.conftest import sign_in
@@ -178,3 +179,70 @@ def test_a_case_waiting_for_nobody_named_is_still_listed_at_the_school(make, db,
     db.session.commit()
     home = _home(app, dsl)
     assert _links_to(home, case.reference) == 1
+
+
+def test_the_first_few_listed_are_the_soonest_of_all_that_wait(make, db):
+    """my_work reads only the first few of each kind of deadline (waiting.py due_groups);
+    what it lists must be what sorting every waiting case would put first, at any limit
+    and on any day (which KCSIE target is next moves with the day). Each person here has
+    one mix of kinds, so that no kind is hidden behind another's overdue cases."""
+    from tracker.home.services import count_my_work
+    from tracker.workflow.models import CaseTransition
+
+    rng = random.Random(21)
+    school = make.school()
+    make.policy(school.trust)
+    dsl = make.user(Role.DSL, school)  # triage
+    other_school = make.school(trust=school.trust)
+    referrer = make.user(Role.DSL, other_school)  # LADO referrals, timed or not
+    investigator = make.user(Role.HEADTEACHER, school)  # KCSIE's targets only
+    decider = make.user(Role.CEO, trust=school.trust)  # decisions, submitted or not
+    now = datetime.now(UTC)
+    kinds = ["reported", "lado", "lado_untimed", "investigation", "decide", "unsubmitted"]
+    for n in range(90):
+        kind = kinds[n % len(kinds)]
+        reported_on = today() - timedelta(days=rng.randrange(0, 500))
+        case = make.case(
+            other_school if kind.startswith("lado") else school,
+            by=referrer if kind.startswith("lado") else dsl,
+            reported_on=reported_on,
+            occurred_on=reported_on,
+        )
+        if kind in ("lado", "lado_untimed"):
+            case.status, case.track = "triage", "allegation"
+            if kind == "lado":
+                case.lado_due_at = now + timedelta(hours=rng.randrange(-900, 900))
+        elif kind == "investigation":
+            case.status, case.track = "investigation", "low_level"
+            case.investigator_id = investigator.id
+        elif kind in ("decide", "unsubmitted"):
+            case.status, case.track = "awaiting_decision", "low_level"
+            case.decision_maker_id = decider.id
+            if kind == "decide":
+                # Some submitted on the same day, so deadlines tie across cases.
+                at = now - timedelta(days=rng.randrange(0, 20), minutes=rng.randrange(0, 3))
+                db.session.add(
+                    CaseTransition(
+                        case_id=case.id,
+                        action="submit_for_decision",
+                        from_status="investigation",
+                        to_status="awaiting_decision",
+                        actor_id=dsl.id,
+                        at=at,
+                    )
+                )
+    db.session.commit()
+    for user, expected in ((dsl, 15), (referrer, 30), (investigator, 15), (decider, 30)):
+        assert count_my_work(user) == expected
+        for days_on in (0, 17, 45, 130, 400):
+            moment = now + timedelta(days=days_on)
+            everything = my_work(user, moment, limit=None)
+            assert len({item.case_id for item in everything}) == len(everything) == expected
+            dues = [
+                (item.due or datetime.combine(item.due_on, datetime.min.time(), UK)).date()
+                for item in everything
+                if item.due or item.due_on
+            ]
+            assert dues == sorted(dues)
+            for limit in (1, 2, 5, 10, 25):
+                assert my_work(user, moment, limit=limit) == everything[:limit], (days_on, limit)

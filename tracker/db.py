@@ -10,6 +10,8 @@ from typing import Any, Self
 from sqlalchemy import DateTime, Engine, MetaData, event
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.types import TypeDecorator
 
 # Constraint names come from this convention so that migrations can name (and drop)
@@ -118,3 +120,21 @@ class LabelledEnum(StrEnum):
         member._value_ = value
         member.label = label or value.replace("_", " ").capitalize()
         return member
+
+
+def named_parameters(statement: Any, prefixes: tuple[str, ...]) -> frozenset[str]:
+    """The names of the parameters a statement built once takes from each run (those
+    beginning with one of `prefixes`): a run that lacks one of them must be refused, never
+    run with the value the statement was built with."""
+    return frozenset(
+        element.key
+        for element in visitors.iterate(statement)
+        if isinstance(element, BindParameter) and element.key.startswith(prefixes)
+    )
+
+
+def missing_parameters(names: frozenset[str], params: dict[str, Any]) -> None:
+    """Refuse a run of a statement built once that lacks a value it names."""
+    missing = names - params.keys()
+    if missing:
+        raise RuntimeError(f"a statement built once lacks values for {sorted(missing)}")

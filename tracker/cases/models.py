@@ -145,13 +145,30 @@ class Case(Model):
         # The governance report's cases open at a day: those still open and those closed
         # since (tracker/reports/queries.py open_age_query).
         Index("ix_cases_trust_id_closed_on", "trust_id", "closed_on"),
+        # Each user's "Waiting for you" (tracker/cases/waiting.py waiting_for): the cases
+        # they investigate or decide in the one status where that waits for them, not
+        # every case they ever investigated or decided.
+        Index("ix_cases_investigator_id_status", "investigator_id", "status"),
+        Index("ix_cases_decision_maker_id_status", "decision_maker_id", "status"),
+        # A person's cases with what the visibility rule and the list's order read of
+        # them, so that the list's "N cases about this person", a search by name and its
+        # count read the index alone, not each case's row (a person's cases are many on
+        # a large trust, and a common name's more).
+        Index(
+            "ix_cases_subject_id_trust_id_school_id_reported_on",
+            "subject_id",
+            "trust_id",
+            "school_id",
+            "reported_on",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trust_id: Mapped[int] = mapped_column(ForeignKey("trusts.id"))
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
     reference: Mapped[str] = mapped_column(String(32), unique=True)
-    subject_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"), index=True)
+    # Indexed with the columns a list reads beside it (ix_cases_subject_id_...).
+    subject_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id"))
     # The user who logged the concern: they may never decide it.
     reported_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     source: Mapped[str] = mapped_column(String(32))
@@ -180,12 +197,12 @@ class Case(Model):
     lado_reference: Mapped[str] = mapped_column(String(100), default="")
     lado_advice: Mapped[str] = mapped_column(Text, default="")
     lado_advice_on: Mapped[date | None] = mapped_column(Date)
-    # Indexed, as are decision_maker_id and Appeal.heard_by_id: each user's home page
-    # finds the cases waiting for them by these (tracker/home/services.py my_work).
-    investigator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Indexed with the status, as is decision_maker_id (and Appeal.heard_by_id alone):
+    # each user's home page finds the cases waiting for them by these.
+    investigator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     investigation_summary: Mapped[str] = mapped_column(Text, default="")
     # Who must decide, fixed when the case is submitted (tracker/workflow/routing.py).
-    decision_maker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    decision_maker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_on: Mapped[date | None] = mapped_column(Date)
     # Why a case was withdrawn or closed early, kept apart from any KCSIE outcome.
     closure_reason: Mapped[str] = mapped_column(Text, default="")

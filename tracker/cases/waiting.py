@@ -14,11 +14,11 @@ the SQL condition for the cases whose next step is the user's own: the home page
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Date, and_, bindparam, case, func, not_, or_, select
 
 from tracker.auth.models import User
 from tracker.auth.permissions import VIEWER_LEAD_SCHOOLS, Viewer, viewer_id
@@ -26,6 +26,8 @@ from tracker.cases.models import Case, CaseStatus, Track
 from tracker.clock import UK, uk_time
 from tracker.workflow.clocks import (
     END_OF_WORKING_DAY,
+    KCSIE_TARGETS,
+    add_months,
     clock_state,
     decision_deadline,
     kcsie_targets,
@@ -156,3 +158,111 @@ def next_step(
         due_on=due_on,
         overdue=due is not None and clock_state(due, now, done=False) == "overdue",
     )
+
+
+# --- the cases waiting for a user, soonest deadline first, without reading them all ----
+
+
+@dataclass(frozen=True)
+class DueGroup:
+    """Some of the cases waiting for a user, chosen so that their deadline (as `next_step`
+    works it out) never falls as `order` rises: the group's first n rows in that order are
+    its n soonest due. The home page reads the first few of each group and sorts those, so
+    that working out and sorting deadlines does not grow with how many cases wait
+    (tracker/home/services.py my_work).
+
+    `rank` breaks ties between groups with the same deadline; within a group, ties go by
+    `order` itself, so the order a limit cuts in is the order the page sorts in.
+    """
+
+    rank: int
+    condition: ColumnElement[bool]
+    order: tuple[Any, ...]
+
+
+def waiting_columns() -> tuple[Any, ...]:
+    """What `due_groups` reads of each waiting case; `submitted_at` only for a case
+    awaiting its decision (one index lookup each, not one for every waiting case)."""
+    return (
+        Case.id,
+        Case.status,
+        Case.reported_on,
+        Case.lado_due_at,
+        case(
+            (Case.status == CaseStatus.AWAITING_DECISION, submitted_for_decision_at()),
+            else_=None,
+        ).label("submitted_at"),
+    )
+
+
+def first_reported_on_not_past(months: int, today_uk: date) -> date:
+    """The earliest report date whose KCSIE target `months` months on is `today_uk` or
+    later (add_months never falls as the date rises, so every later report's is too)."""
+    low = today_uk - timedelta(days=31 * (months + 1))  # add_months(low, months) < today
+    high = today_uk  # add_months(high, months) >= today
+    while (high - low).days > 1:
+        middle = low + (high - low) // 2
+        if add_months(middle, months) >= today_uk:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _kcsie_from(index: int) -> str:
+    return f"due_kcsie_from_{index}"
+
+
+def due_groups(waiting: Any) -> list[DueGroup]:
+    """The cases `waiting_for` matches, split by which of `next_step`'s deadlines applies:
+    triage (from the report date), the LADO referral (its own time), the decision (from
+    the submission), and KCSIE's next target (from the report date, one group for each
+    target, since which target is next depends on the report date: within one target's
+    range of report dates the deadline rises with the date). `waiting` is the waiting
+    cases' `waiting_columns` as a subquery or CTE; together the groups hold each of its
+    rows once. The report dates that divide KCSIE's groups are named parameters (`due_`),
+    whose values for a day `due_group_params` gives."""
+    columns = waiting.c
+    triage = columns.status == CaseStatus.REPORTED
+    lado = and_(columns.status == CaseStatus.TRIAGE, columns.lado_due_at.is_not(None))
+    decide = and_(columns.status == CaseStatus.AWAITING_DECISION, columns.submitted_at.is_not(None))
+    # Everything else waiting_for matches is due by KCSIE's next target: investigations,
+    # appeals, a referral with no time of its own, a decision never submitted.
+    kcsie = and_(not_(triage), not_(lado), not_(decide))
+    groups = [
+        DueGroup(0, triage, (columns.reported_on, columns.id)),
+        DueGroup(1, lado, (columns.lado_due_at, columns.id)),
+        DueGroup(2, decide, (columns.submitted_at, columns.id)),
+    ]
+    # Report dates from which each target is still to come: target i is the next one for
+    # the dates from its own threshold up to the one before's; before the last threshold
+    # every target has passed and the last is shown (as _first_kcsie_target does).
+    upper: Any = None
+    for index in range(len(KCSIE_TARGETS)):
+        lower = bindparam(_kcsie_from(index), type_=Date())
+        window = [kcsie]
+        if index < len(KCSIE_TARGETS) - 1:
+            window.append(columns.reported_on >= lower)
+        if upper is not None:
+            window.append(columns.reported_on < upper)
+        groups.append(DueGroup(3, and_(*window), (columns.reported_on, columns.id)))
+        upper = lower
+    return groups
+
+
+def due_group_params(today_uk: date) -> dict[str, date]:
+    """The values of `due_groups`' parameters on a day: for each of KCSIE's targets, the
+    earliest report date whose target is that day or later."""
+    return {
+        _kcsie_from(index): first_reported_on_not_past(months, today_uk)
+        for index, (_, months) in enumerate(KCSIE_TARGETS)
+    }
+
+
+def due_group_key(rank: int, row: Any) -> Any:
+    """The value a row of group `rank` was ordered by (DueGroup.order), for sorting."""
+    if rank == 1:
+        return row.lado_due_at
+    if rank == 2:
+        return row.submitted_at
+    return row.reported_on

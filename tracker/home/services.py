@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
 
 from flask import url_for
-from sqlalchemy import func, select, true
+from sqlalchemy import Integer, bindparam, func, literal, select, true, union_all
 
 from tracker.auth.models import RoleGrant, User
 from tracker.auth.permissions import (
+    Viewer,
     is_member_of_staff,
     own_staff_record,
     visible_cases_filter,
@@ -17,19 +20,27 @@ from tracker.auth.permissions import (
 from tracker.auth.roles import Role
 from tracker.cases.listing import OPEN
 from tracker.cases.models import OPEN_STATUSES, Case, CaseStatus
-from tracker.cases.waiting import NextStep, next_step, submitted_for_decision_at, waiting_for
-from tracker.clock import UK
+from tracker.cases.waiting import (
+    NextStep,
+    due_group_key,
+    due_group_params,
+    due_groups,
+    next_step,
+    submitted_for_decision_at,
+    waiting_columns,
+    waiting_for,
+)
 from tracker.clock import today as clock_today
+from tracker.clock import uk_time
 from tracker.concerns.services import Receipt, draft_of, receipts_of
 from tracker.consents.models import PictureConsent
 from tracker.consents.services import consents_asked
-from tracker.db import utcnow
+from tracker.db import missing_parameters, named_parameters, utcnow
 from tracker.extensions import db
 from tracker.orgs.models import School
 from tracker.policy.acknowledgements import PolicyToRead, policies_to_read
 from tracker.retention.overview import retention_counts
 from tracker.staff.models import StaffMember
-from tracker.workflow.clocks import END_OF_WORKING_DAY
 from tracker.workflow.models import CaseTransition
 
 # Cases listed in each list of the home page ("Waiting for you", a school's open cases);
@@ -339,13 +350,6 @@ class WorkItem:
     due_on: date | None  # or the end of a day (the decision, KCSIE's targets)
     overdue: bool
 
-    @property
-    def sort_key(self) -> tuple[bool, datetime, str]:
-        moment = self.due or (
-            datetime.combine(self.due_on, END_OF_WORKING_DAY, UK) if self.due_on else None
-        )
-        return (moment is None, moment or datetime.max.replace(tzinfo=UTC), self.reference)
-
 
 _TASKS = {
     "Triage": "Triage this concern",
@@ -353,16 +357,33 @@ _TASKS = {
 }
 
 
-def my_work(user: User, now: datetime | None = None) -> list[WorkItem]:
-    """The cases waiting for this user to act, soonest deadline first.
+def _moment(step: NextStep) -> datetime:
+    return step.due_moment or datetime.max.replace(tzinfo=UTC)
 
-    Decisions routed to them, cases they investigate (or that came back to them),
-    appeals they hear, and, at the schools where they are a safeguarding lead, concerns
-    waiting for triage and allegations whose LADO referral is due (tracker/cases/
-    waiting.py). One statement reading only what the list shows (a busy school's lead
-    can have hundreds of items).
-    """
-    now = now or utcnow()
+
+@lru_cache(maxsize=64)
+def _my_work_statement(shape: tuple[str, str], limited: bool) -> tuple[Any, frozenset[str]]:
+    """my_work's statement for a shape of reach (Viewer.shape), built once for a
+    stand-in viewer and run with each viewer's values, as the case list's is."""
+    viewer = Viewer.stand_in(shape)
+    # The waiting cases' few columns first, found through waiting_for's indexed branches
+    # (a group's own condition and order beside it would lead the planner to walk the
+    # trust's cases by date instead), then the first `limit` of each group.
+    waiting = (
+        select(*waiting_columns()).where(visible_cases_filter(viewer), waiting_for(viewer))
+    ).cte("waiting")
+    limit = bindparam("due_limit", type_=Integer()) if limited else None
+    chosen = union_all(
+        *(
+            select(waiting.c.id.label("case_id"), literal(group.rank).label("rank"))
+            .where(group.condition)
+            .order_by(*group.order)
+            .limit(limit)
+            .subquery()
+            .select()
+            for group in due_groups(waiting)
+        )
+    ).subquery("chosen")
     last_action = (
         select(CaseTransition.action)
         .where(CaseTransition.case_id == Case.id)
@@ -370,8 +391,9 @@ def my_work(user: User, now: datetime | None = None) -> list[WorkItem]:
         .limit(1)
         .scalar_subquery()
     )
-    rows = db.session.execute(
+    statement = (
         select(
+            chosen.c.rank,
             Case.id,
             Case.reference,
             StaffMember.full_name,
@@ -383,11 +405,34 @@ def my_work(user: User, now: datetime | None = None) -> list[WorkItem]:
             last_action.label("last_action"),
             submitted_for_decision_at().label("submitted_at"),
         )
-        # Outer, so that the cases are read first (every case has a subject).
-        .outerjoin(StaffMember, Case.subject_id == StaffMember.id)
-        .where(visible_cases_filter(user), waiting_for(user))
-    ).all()
-    items = []
+        .join(Case, Case.id == chosen.c.case_id)
+        .join(StaffMember, Case.subject_id == StaffMember.id)
+    )
+    return statement, named_parameters(statement, ("due_", "viewer_"))
+
+
+def my_work(
+    user: User, now: datetime | None = None, *, limit: int | None = OPEN_CASES_SHOWN
+) -> list[WorkItem]:
+    """The first `limit` cases (all of them with None) waiting for this user to act,
+    soonest deadline first.
+
+    Decisions routed to them, cases they investigate (or that came back to them),
+    appeals they hear, and, at the schools where they are a safeguarding lead, concerns
+    waiting for triage and allegations whose LADO referral is due (tracker/cases/
+    waiting.py). A busy school's lead can have hundreds, so it does not read them all:
+    the cases are split into groups whose deadline rises with one column (`due_groups`),
+    the first `limit` of each group are read in one statement, and those are sorted.
+    """
+    now = now or utcnow()
+    viewer = Viewer.of(user)
+    statement, names = _my_work_statement(viewer.shape, limit is not None)
+    params: dict[str, Any] = {**viewer.params(), **due_group_params(uk_time(now).date())}
+    if limit is not None:
+        params["due_limit"] = limit
+    missing_parameters(names, params)
+    rows = db.session.execute(statement, params).all()
+    ordered = []
     for row in rows:
         step = next_step(
             status=row.status,
@@ -401,6 +446,12 @@ def my_work(user: User, now: datetime | None = None) -> list[WorkItem]:
         )
         if step is None:  # pragma: no cover - waiting_for matches open cases only
             continue
+        # Within a group, the order its rows were cut in (see DueGroup).
+        key = (_moment(step), row.rank, due_group_key(row.rank, row), row.id)
+        ordered.append((key, step, row))
+    ordered.sort(key=lambda entry: entry[0])
+    items = []
+    for _, step, row in ordered[:limit]:
         task = _TASKS.get(step.label, step.label)
         if row.status == CaseStatus.INVESTIGATION and row.last_action == "return_for_investigation":
             task = "Returned to you for more investigation"
@@ -415,7 +466,23 @@ def my_work(user: User, now: datetime | None = None) -> list[WorkItem]:
                 overdue=step.overdue,
             )
         )
-    return sorted(items, key=lambda item: item.sort_key)
+    return items
+
+
+@lru_cache(maxsize=64)
+def _count_statement(shape: tuple[str, str]) -> tuple[Any, frozenset[str]]:
+    viewer = Viewer.stand_in(shape)
+    statement = select(func.count(Case.id)).where(visible_cases_filter(viewer), waiting_for(viewer))
+    return statement, named_parameters(statement, ("viewer_",))
+
+
+def count_my_work(user: User) -> int:
+    """How many cases wait for this user (my_work lists the first few)."""
+    viewer = Viewer.of(user)
+    statement, names = _count_statement(viewer.shape)
+    params = viewer.params()
+    missing_parameters(names, params)
+    return db.session.scalar(statement, params) or 0
 
 
 # --- a member of staff's own section ---------------------------------------------------
