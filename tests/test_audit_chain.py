@@ -396,3 +396,24 @@ def test_both_databases_times_serialise_alike():
     assert _timestamp(moment) == expected
     assert _timestamp(moment.astimezone(timezone(timedelta(hours=1)))) == expected
     assert _timestamp("2026-03-04 09:05:07") == "2026-03-04T09:05:07.000000+00:00"
+
+
+def test_the_prebuilt_encoder_writes_the_bytes_json_dumps_would():
+    """canonical() calls the C encoder beneath json once built (chain.py _ENCODE_ARRAY):
+    the bytes an HMAC covers must be exactly those of the compact JSON array, whatever
+    the fields hold, or every event written before would fail verification."""
+    from tracker.audit.chain import canonical
+
+    when = "2026-03-29 01:30:00.000001"
+    texts = ["plain", 'quote " and \\ back', "Zoë ✓ 日本", "line\nbreak\ttab\x01", "", "/"]
+    for text_value in texts:
+        for details in ("{}", json.dumps({"why": text_value}, ensure_ascii=False)):
+            values = [7, 1, when, 3, None, "dsl", "case.viewed", text_value, 12, None, 12]
+            values += ["success", text_value, "203.0.113.9", details, "0" * 64]
+            document = list(values)
+            document[2] = "2026-03-29T01:30:00.000001+00:00"
+            expected = json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+            assert canonical(values) == expected.encode(), text_value
+    # A stored time in PostgreSQL's canonical text is taken as it is.
+    values[2] = "2026-03-29T01:30:00.000001+00:00"
+    assert canonical(values) == expected.encode()
