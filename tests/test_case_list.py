@@ -783,8 +783,8 @@ def test_a_shapes_statement_finds_nothing_with_the_viewer_left_out(world, app):
 
 
 def test_a_search_alone_is_planned_for_its_term_on_postgresql(world, make, client_for):
-    """A generic plan cannot know how many people a name matches (listing.py
-    plan_search_for_its_term): on PostgreSQL a search's transaction asks for plans made
+    """A generic plan cannot know how many people a name matches (listing.py _planned,
+    db.py configure_postgresql): on PostgreSQL a search's transaction asks for plans made
     for its own values; a list without a search, and SQLite, leave the planner alone."""
     alice = world.log(world.school_a, subject=make.staff(world.school_a, name="Alice Brown"))
     client = client_for(world.dsl_a)

@@ -246,3 +246,14 @@ def test_the_first_few_listed_are_the_soonest_of_all_that_wait(make, db):
             assert dues == sorted(dues)
             for limit in (1, 2, 5, 10, 25):
                 assert my_work(user, moment, limit=limit) == everything[:limit], (days_on, limit)
+
+
+def test_a_full_list_of_exactly_ten_has_no_link_to_more(make, db, login):
+    school = make.school()
+    make.policy(school.trust)
+    dsl = make.user(Role.DSL, school)
+    cases = [make.case(school, by=dsl, reported_on=today()) for _ in range(10)]
+    db.session.commit()
+    home = login(dsl).get("/").get_data(as_text=True)
+    assert sum(_links_to(home, case.reference) for case in cases) == 10
+    assert "cases waiting for you</a>" not in home

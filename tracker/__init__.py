@@ -143,12 +143,13 @@ def _configure_templates(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from tracker.auth import gate, passwords
-    from tracker.db import configure_sqlite
+    from tracker.db import configure_postgresql, configure_sqlite
     from tracker.extensions import csrf, db, migrate
 
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+        configure_postgresql(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     passwords.init_app(app)
     # The sign-in gate runs before the CSRF check, so that a signed-out POST anywhere is

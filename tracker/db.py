@@ -107,6 +107,27 @@ def configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# An execution option for a statement whose best plan depends on its values, which
+# PostgreSQL's generic plan for a prepared statement cannot know (psycopg prepares a
+# statement run often): `statement.execution_options(**PLAN_FOR_ITS_VALUES)`.
+PLAN_FOR_ITS_VALUES = {"plan_for_its_values": True}
+
+
+def configure_postgresql(engine: Engine) -> None:
+    """Before a statement marked PLAN_FOR_ITS_VALUES, ask PostgreSQL for plans made for
+    the values given, for the rest of that transaction only (SET LOCAL); every other
+    statement keeps PostgreSQL's usual choice."""
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "before_execute")
+    def _before_execute(
+        connection: Connection, _clause: Any, _multi: Any, _params: Any, options: Any
+    ) -> None:
+        if options.get("plan_for_its_values"):
+            connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+
+
 class LabelledEnum(StrEnum):
     """A stored value and the words shown for it, declared together:
     `LOW_LEVEL = "low_level", "Low-level concern"`. Without words, the value says it:

@@ -33,7 +33,6 @@ from tracker.cases.listing import (
     filter_options_query,
     options_from_rows,
     page_from_rows,
-    plan_search_for_its_term,
 )
 from tracker.cases.services import record_case_list_exported, record_case_list_viewed
 from tracker.clock import uk_time
@@ -55,7 +54,6 @@ def index():
     filters = None
     if form.validate():
         filters = _with_cursor(form.filters(page=1, per_page=per_page))
-        plan_search_for_its_term(filters)
         rows = list(db.session.execute(*case_list_query(current_user, filters)))
         page = page_from_rows(rows, filters, utcnow(), RowAddresses.from_router(url_for))
     html = render_template(
@@ -101,7 +99,6 @@ def export_csv() -> ResponseReturnValue:
         return redirect(url_for("cases.index", **typed))
     filters = form.filters(page=1, per_page=DEFAULT_PAGE_SIZE)
     limit = EXPORT_LIMIT
-    plan_search_for_its_term(filters)
     rows = list(db.session.execute(*export_query(current_user, filters, limit=limit)))
     truncated = len(rows) > limit
     rows = rows[:limit]

@@ -14,7 +14,7 @@ the SQL condition for the cases whose next step is the user's own: the home page
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -166,18 +166,21 @@ def next_step(
 @dataclass(frozen=True)
 class DueGroup:
     """Some of the cases waiting for a user, chosen so that their deadline (as `next_step`
-    works it out) never falls as `order` rises: the group's first n rows in that order are
-    its n soonest due. The home page reads the first few of each group and sorts those, so
-    that working out and sorting deadlines does not grow with how many cases wait
-    (tracker/home/services.py my_work).
+    works it out) never falls as the column `key` rises: the group's first n rows in that
+    order are its n soonest due. The home page reads the first few of each group and
+    sorts those, so that working out and sorting deadlines does not grow with how many
+    cases wait (tracker/home/services.py my_work).
 
-    `rank` breaks ties between groups with the same deadline; within a group, ties go by
-    `order` itself, so the order a limit cuts in is the order the page sorts in.
+    Ties in deadline go by the group's place in `due_groups`, then within a group by
+    `key` and the case's id, so the order a limit cuts in is the order the page sorts in
+    (`due_sort_key`).
     """
 
-    rank: int
+    key: str  # one of waiting_columns()
     condition: ColumnElement[bool]
-    order: tuple[Any, ...]
+
+    def order(self, waiting: Any) -> tuple[Any, ...]:
+        return (waiting.c[self.key], waiting.c.id)
 
 
 def waiting_columns() -> tuple[Any, ...]:
@@ -230,39 +233,38 @@ def due_groups(waiting: Any) -> list[DueGroup]:
     # appeals, a referral with no time of its own, a decision never submitted.
     kcsie = and_(not_(triage), not_(lado), not_(decide))
     groups = [
-        DueGroup(0, triage, (columns.reported_on, columns.id)),
-        DueGroup(1, lado, (columns.lado_due_at, columns.id)),
-        DueGroup(2, decide, (columns.submitted_at, columns.id)),
+        DueGroup("reported_on", triage),
+        DueGroup("lado_due_at", lado),
+        DueGroup("submitted_at", decide),
     ]
-    # Report dates from which each target is still to come: target i is the next one for
-    # the dates from its own threshold up to the one before's; before the last threshold
-    # every target has passed and the last is shown (as _first_kcsie_target does).
-    upper: Any = None
+    # Target i is the next one for the report dates from its own threshold up to the
+    # threshold of the target before it. Before the second-to-last target's threshold,
+    # the last target is next or every one has passed, and either way the last is shown
+    # (as _first_kcsie_target does), so the last target needs no threshold of its own.
+    lowers = [
+        bindparam(_kcsie_from(index), type_=Date()) for index in range(len(KCSIE_TARGETS) - 1)
+    ]
     for index in range(len(KCSIE_TARGETS)):
-        lower = bindparam(_kcsie_from(index), type_=Date())
         window = [kcsie]
-        if index < len(KCSIE_TARGETS) - 1:
-            window.append(columns.reported_on >= lower)
-        if upper is not None:
-            window.append(columns.reported_on < upper)
-        groups.append(DueGroup(3, and_(*window), (columns.reported_on, columns.id)))
-        upper = lower
+        if index < len(lowers):
+            window.append(columns.reported_on >= lowers[index])
+        if index > 0:
+            window.append(columns.reported_on < lowers[index - 1])
+        groups.append(DueGroup("reported_on", and_(*window)))
     return groups
 
 
 def due_group_params(today_uk: date) -> dict[str, date]:
-    """The values of `due_groups`' parameters on a day: for each of KCSIE's targets, the
-    earliest report date whose target is that day or later."""
+    """The values of `due_groups`' parameters on a day: for each of KCSIE's targets but the
+    last, the earliest report date whose target is that day or later."""
     return {
         _kcsie_from(index): first_reported_on_not_past(months, today_uk)
-        for index, (_, months) in enumerate(KCSIE_TARGETS)
+        for index, (_, months) in enumerate(KCSIE_TARGETS[:-1])
     }
 
 
-def due_group_key(rank: int, row: Any) -> Any:
-    """The value a row of group `rank` was ordered by (DueGroup.order), for sorting."""
-    if rank == 1:
-        return row.lado_due_at
-    if rank == 2:
-        return row.submitted_at
-    return row.reported_on
+def due_sort_key(place: int, group: DueGroup, row: Any, due: datetime | None) -> tuple[Any, ...]:
+    """Where a row of `group` (at `place` in due_groups) goes among the rows read: by its
+    deadline (none last), then the group's place, then the column the group was cut in,
+    then the case's id."""
+    return (due or datetime.max.replace(tzinfo=UTC), place, getattr(row, group.key), row.id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -21,10 +21,11 @@ from tracker.auth.roles import Role
 from tracker.cases.listing import OPEN
 from tracker.cases.models import OPEN_STATUSES, Case, CaseStatus
 from tracker.cases.waiting import (
+    DueGroup,
     NextStep,
-    due_group_key,
     due_group_params,
     due_groups,
+    due_sort_key,
     next_step,
     submitted_for_decision_at,
     waiting_columns,
@@ -357,14 +358,13 @@ _TASKS = {
 }
 
 
-def _moment(step: NextStep) -> datetime:
-    return step.due_moment or datetime.max.replace(tzinfo=UTC)
-
-
 @lru_cache(maxsize=64)
-def _my_work_statement(shape: tuple[str, str], limited: bool) -> tuple[Any, frozenset[str]]:
+def _my_work_statement(
+    shape: tuple[str, str], limited: bool
+) -> tuple[Any, frozenset[str], tuple[DueGroup, ...]]:
     """my_work's statement for a shape of reach (Viewer.shape), built once for a
-    stand-in viewer and run with each viewer's values, as the case list's is."""
+    stand-in viewer and run with each viewer's values, as the case list's is; with the
+    groups its rows come from (each row's `place`)."""
     viewer = Viewer.stand_in(shape)
     # The waiting cases' few columns first, found through waiting_for's indexed branches
     # (a group's own condition and order beside it would lead the planner to walk the
@@ -373,15 +373,16 @@ def _my_work_statement(shape: tuple[str, str], limited: bool) -> tuple[Any, froz
         select(*waiting_columns()).where(visible_cases_filter(viewer), waiting_for(viewer))
     ).cte("waiting")
     limit = bindparam("due_limit", type_=Integer()) if limited else None
+    groups = tuple(due_groups(waiting))
     chosen = union_all(
         *(
-            select(waiting.c.id.label("case_id"), literal(group.rank).label("rank"))
+            select(waiting.c.id.label("case_id"), literal(place).label("place"))
             .where(group.condition)
-            .order_by(*group.order)
+            .order_by(*group.order(waiting))
             .limit(limit)
             .subquery()
             .select()
-            for group in due_groups(waiting)
+            for place, group in enumerate(groups)
         )
     ).subquery("chosen")
     last_action = (
@@ -393,7 +394,7 @@ def _my_work_statement(shape: tuple[str, str], limited: bool) -> tuple[Any, froz
     )
     statement = (
         select(
-            chosen.c.rank,
+            chosen.c.place,
             Case.id,
             Case.reference,
             StaffMember.full_name,
@@ -408,7 +409,7 @@ def _my_work_statement(shape: tuple[str, str], limited: bool) -> tuple[Any, froz
         .join(Case, Case.id == chosen.c.case_id)
         .join(StaffMember, Case.subject_id == StaffMember.id)
     )
-    return statement, named_parameters(statement, ("due_", "viewer_"))
+    return statement, named_parameters(statement, ("due_", "viewer_")), groups
 
 
 def my_work(
@@ -426,7 +427,7 @@ def my_work(
     """
     now = now or utcnow()
     viewer = Viewer.of(user)
-    statement, names = _my_work_statement(viewer.shape, limit is not None)
+    statement, names, groups = _my_work_statement(viewer.shape, limit is not None)
     params: dict[str, Any] = {**viewer.params(), **due_group_params(uk_time(now).date())}
     if limit is not None:
         params["due_limit"] = limit
@@ -447,7 +448,7 @@ def my_work(
         if step is None:  # pragma: no cover - waiting_for matches open cases only
             continue
         # Within a group, the order its rows were cut in (see DueGroup).
-        key = (_moment(step), row.rank, due_group_key(row.rank, row), row.id)
+        key = due_sort_key(row.place, groups[row.place], row, step.due_moment)
         ordered.append((key, step, row))
     ordered.sort(key=lambda entry: entry[0])
     items = []
@@ -474,6 +475,13 @@ def _count_statement(shape: tuple[str, str]) -> tuple[Any, frozenset[str]]:
     viewer = Viewer.stand_in(shape)
     statement = select(func.count(Case.id)).where(visible_cases_filter(viewer), waiting_for(viewer))
     return statement, named_parameters(statement, ("viewer_",))
+
+
+def my_work_and_total(user: User) -> tuple[list[WorkItem], int]:
+    """The home page's "Waiting for you": the first OPEN_CASES_SHOWN cases, and how many
+    there are (counted only when the list is full: fewer means that is all of them)."""
+    work = my_work(user, limit=OPEN_CASES_SHOWN)
+    return work, count_my_work(user) if len(work) == OPEN_CASES_SHOWN else len(work)
 
 
 def count_my_work(user: User) -> int:

@@ -24,13 +24,7 @@ from tracker.clock import today
 from tracker.consents.services import consents_waiting_for
 from tracker.extensions import db
 from tracker.home import bp
-from tracker.home.services import (
-    OPEN_CASES_SHOWN,
-    count_my_work,
-    home_panels,
-    my_work,
-    staff_home,
-)
+from tracker.home.services import home_panels, my_work_and_total, staff_home
 from tracker.orgs.services import SERVICE_NAME, current_trust_name
 from tracker.policy.services import overdue_reviews
 
@@ -82,9 +76,7 @@ def index():
     review_warnings = []
     if can_manage_policies(current_user):
         review_warnings = overdue_reviews(current_user.trust_id, today())
-    work = my_work(current_user, limit=OPEN_CASES_SHOWN)
-    # Fewer than a listful means that is all of them; a full list may have more.
-    work_total = count_my_work(current_user) if len(work) == OPEN_CASES_SHOWN else len(work)
+    work, work_total = my_work_and_total(current_user)
     return render_template(
         "home/index.html",
         work=work,
